@@ -1,0 +1,49 @@
+# The two commands: `make demo` and `make test`. Everything else serves them.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# The demo: SQLite, the ORM broker, and the sandbox standing in for Amazon,
+# reached only through SP_API_ENDPOINT and LWA_TOKEN_URL like the real thing.
+DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
+	PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
+	SP_API_ENDPOINT=http://$(HOST):$(PORT)/sandbox \
+	LWA_TOKEN_URL=http://$(HOST):$(PORT)/sandbox/auth/o2/token \
+	SELLER_CENTRAL_URL=http://$(HOST):$(PORT)/sandbox \
+	LWA_CLIENT_ID=amzn1.application-oa2-client.sandbox \
+	LWA_CLIENT_SECRET=sandbox-client-secret \
+	SP_API_APP_ID=amzn1.sp.solution.sandbox
+
+.PHONY: install demo test test-slow lint check clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py demo_setup --base-url http://$(HOST):$(PORT)
+	@echo "Starting the web server and the task cluster; Ctrl-C stops both."
+	@$(DEMO_ENV) bash -c 'trap "kill 0" INT TERM EXIT; \
+		$(PY) manage.py qcluster & \
+		$(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
+		wait'
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-slow: install
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles media

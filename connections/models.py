@@ -1,0 +1,248 @@
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from fulfillment.fields import EncryptedTextField
+
+
+class Marketplace(models.Model):
+    """An Amazon marketplace: reference data shipped as a data migration."""
+
+    class Region(models.TextChoices):
+        NORTH_AMERICA = "NA", "North America"
+        EUROPE = "EU", "Europe"
+        FAR_EAST = "FE", "Far East"
+
+    code = models.CharField(max_length=2, unique=True, help_text="Country code, e.g. US.")
+    country = models.CharField(max_length=100)
+    marketplace_id = models.CharField(max_length=20, unique=True)
+    region = models.CharField(max_length=2, choices=Region.choices)
+    aws_region = models.CharField(max_length=20)
+    sp_api_endpoint = models.URLField()
+    seller_central_url = models.URLField(help_text="Where merchants consent to our app.")
+    currency = models.CharField(max_length=3)
+    default_language = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.country})"
+
+
+class AcceptedCarrier(models.Model):
+    """A carrier code Amazon accepts in shipment confirmations for a marketplace.
+
+    `Other` is always accepted and then needs a carrier name.
+    """
+
+    marketplace = models.ForeignKey(Marketplace, on_delete=models.CASCADE, related_name="accepted_carriers")
+    code = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["marketplace", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["marketplace", "code"], name="accepted_carrier_unique_per_marketplace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+# Orders API 2026-01-01 fulfillment statuses a store can import.
+class OrderStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    UNSHIPPED = "UNSHIPPED", "Unshipped"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED", "Partially shipped"
+    SHIPPED = "SHIPPED", "Shipped"
+    CANCELLED = "CANCELLED", "Cancelled"
+    UNFULFILLABLE = "UNFULFILLABLE", "Unfulfillable"
+
+
+def default_import_statuses() -> list[str]:
+    return [OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED]
+
+
+_COUNTRY_LIST_RE = re.compile(r"^[A-Z]{2}(,[A-Z]{2})*$")
+_TIMES_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def normalize_country_list(value: str) -> str:
+    """'us, ca' -> 'US,CA' so people can type codes the way they think of them."""
+    return ",".join(c.strip().upper() for c in value.split(",") if c.strip())
+
+
+def normalize_push_times(value: str) -> str:
+    return ",".join(p.strip() for p in value.split(",") if p.strip())
+
+
+def validate_import_statuses(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Choose at least one order status to import.")
+    unknown = [v for v in value if v not in OrderStatus.values]
+    if unknown:
+        raise ValidationError(
+            "Unknown order status %(unknown)s; use one of %(known)s.",
+            params={"unknown": ", ".join(map(str, unknown)), "known": ", ".join(OrderStatus.values)},
+        )
+
+
+def validate_country_list(value: str) -> None:
+    if value and not _COUNTRY_LIST_RE.match(value):
+        raise ValidationError(
+            "Use two-letter country codes separated by commas (e.g. US,CA), or leave blank for all."
+        )
+
+
+def validate_push_times(value: str) -> None:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if not parts:
+        raise ValidationError("Give at least one time of day, e.g. 06:00,18:00.")
+    bad = [p for p in parts if not _TIMES_RE.match(p)]
+    if bad:
+        raise ValidationError(
+            "%(bad)s is not a time of day in HH:MM (24-hour).", params={"bad": ", ".join(bad)}
+        )
+
+
+class StoreQuerySet(models.QuerySet):
+    def connected(self):
+        return self.filter(is_active=True, authorization_status=Store.Authorization.CONNECTED)
+
+
+class Store(models.Model):
+    """One merchant's Amazon store in one marketplace: the unit every job runs for."""
+
+    class Platform(models.TextChoices):
+        SELLER_CENTRAL = "amazon_seller_central", "Amazon Seller Central"
+
+    class Authorization(models.TextChoices):
+        NOT_CONNECTED = "not_connected", "Not connected"
+        AWAITING_MERCHANT = "awaiting_merchant", "Link sent to merchant"
+        AUTHORIZED_BY_MERCHANT = "authorized_by_merchant", "Authorized by merchant"
+        CONNECTED = "connected", "Connected"
+        NEEDS_REAUTHORIZATION = "needs_reauthorization", "Needs re-authorization"
+
+    class FulfillmentChannel(models.TextChoices):
+        MFN = "MFN", "Merchant fulfilled (MFN)"
+        AFN = "AFN", "Fulfilled by Amazon (AFN)"
+
+    class ProductCode(models.TextChoices):
+        SKU = "SKU", "Seller SKU"
+        ASIN = "ASIN", "ASIN"
+
+    name = models.CharField(
+        "nickname", max_length=100, unique=True, help_text="Unique; CSV files name stores by it."
+    )
+    marketplace = models.ForeignKey(Marketplace, on_delete=models.PROTECT, related_name="stores")
+    warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.PROTECT, related_name="stores")
+    platform = models.CharField(max_length=32, choices=Platform.choices, default=Platform.SELLER_CENTRAL)
+    merchant_email = models.EmailField(blank=True)
+
+    # Authorization
+    selling_partner_id = models.CharField(max_length=32, blank=True)
+    authorization_status = models.CharField(
+        max_length=32, choices=Authorization.choices, default=Authorization.NOT_CONNECTED
+    )
+    refresh_token = EncryptedTextField(blank=True, editable=False)
+    authorized_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_connection_test_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_connection_test_ok = models.BooleanField(null=True, editable=False)
+    last_connection_test_message = models.TextField(blank=True, editable=False)
+
+    # Order download
+    fulfillment_channel = models.CharField(
+        max_length=3, choices=FulfillmentChannel.choices, default=FulfillmentChannel.MFN
+    )
+    import_order_statuses = models.JSONField(
+        default=default_import_statuses,
+        validators=[validate_import_statuses],
+        help_text="Amazon statuses of new orders to download.",
+    )
+    ship_to_countries = models.CharField(
+        max_length=300,
+        blank=True,
+        validators=[validate_country_list],
+        help_text="Only orders shipping to these countries (e.g. US,CA). Blank: all.",
+    )
+    import_since = models.DateTimeField(
+        null=True, blank=True, help_text="First download starts here. Blank: 7 days back."
+    )
+    order_pull_minutes = models.PositiveSmallIntegerField(
+        "order pull interval (minutes)",
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(1440)],
+    )
+    product_code_field = models.CharField(
+        max_length=4,
+        choices=ProductCode.choices,
+        default=ProductCode.SKU,
+        help_text="Which Amazon code identifies the product in SKU mappings.",
+    )
+    unmapped_sku_is_warehouse_sku = models.BooleanField(
+        "unmapped Amazon SKU = warehouse SKU",
+        default=True,
+        help_text="Where no SKU mapping exists, ship the Amazon SKU as the warehouse SKU.",
+    )
+
+    # Inventory push
+    inventory_sync_enabled = models.BooleanField(default=True)
+    inventory_push_times = models.CharField(
+        max_length=200,
+        default="06:00,18:00",
+        validators=[validate_push_times],
+        help_text="Times of day (warehouse time zone), comma-separated.",
+    )
+    fulfillment_latency = models.PositiveSmallIntegerField(
+        "fulfillment latency (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="Handling time sent with every quantity (1–30). Blank: Amazon's default.",
+    )
+    fulfillment_channel_code = models.CharField(max_length=40, default="DEFAULT")
+    remote_fulfillment_with_fba = models.BooleanField(
+        "remote fulfillment with FBA",
+        default=False,
+        help_text="Off: SKUs Amazon reports as Amazon-fulfilled are skipped by the inventory push.",
+    )
+
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["selling_partner_id", "marketplace"],
+                condition=~Q(selling_partner_id=""),
+                name="store_unique_selling_partner_per_marketplace",
+                violation_error_message=(
+                    "This Amazon seller is already connected as another store in this marketplace."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ship_to_country_list(self) -> list[str]:
+        return [c for c in self.ship_to_countries.split(",") if c]
+
+    @property
+    def push_times(self) -> list[dt.time]:
+        return [dt.time.fromisoformat(p.strip()) for p in self.inventory_push_times.split(",") if p.strip()]
+
+    @property
+    def is_connected(self) -> bool:
+        return self.authorization_status == self.Authorization.CONNECTED

@@ -1,0 +1,222 @@
+"""Settings for the Amazon <-> warehouse fulfillment bridge.
+
+Every value comes from the environment, read once here with django-environ
+(see `.env.example` and the README). Development defaults exist only when
+DEBUG is on; in production a missing secret stops the start with a message
+that names it, instead of failing at first use.
+"""
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if os.environ.get("DJANGO_READ_DOT_ENV", "1") != "0":
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# Development-only values. They are public (in this file), so production
+# refuses them: see `_required_secret`.
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
+_DEV_FIELD_ENCRYPTION_KEY = "ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtISE="
+
+
+def _required_secret(name: str, dev_default: str) -> str:
+    value = env.str(name, default="")
+    if value and (DEBUG or value != dev_default):
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(
+        f"{name} is not set. Production (DEBUG off) needs a real {name} in the environment; see .env.example."
+    )
+
+
+SECRET_KEY = _required_secret("SECRET_KEY", _DEV_SECRET_KEY)
+# Comma-separated Fernet keys; the first encrypts, all decrypt (key rotation).
+FIELD_ENCRYPTION_KEY = _required_secret("FIELD_ENCRYPTION_KEY", _DEV_FIELD_ENCRYPTION_KEY)
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Where the product is reached from outside (OAuth redirect URI, emailed links).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "fulfillment.apps.FulfillmentAdminConfig",  # replaces django.contrib.admin
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "import_export",
+    "rest_framework",
+    "drf_spectacular",
+    "fulfillment.apps.FulfillmentConfig",
+    "connections",
+    "mappings",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fulfillment.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "fulfillment.wsgi.application"
+ASGI_APPLICATION = "fulfillment.asgi.application"
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo runs the web server and the qcluster on one SQLite file.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+
+LOGIN_URL = "admin:login"
+
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="fulfillment-bridge@localhost")
+
+# --- Amazon Selling Partner API -------------------------------------------------
+LWA_CLIENT_ID = env.str("LWA_CLIENT_ID", default="")
+LWA_CLIENT_SECRET = env.str("LWA_CLIENT_SECRET", default="")
+SP_API_APP_ID = env.str("SP_API_APP_ID", default="")
+# Empty: each marketplace's own regional endpoint. Set: every call goes there.
+SP_API_ENDPOINT = env.str("SP_API_ENDPOINT", default="").rstrip("/")
+LWA_TOKEN_URL = env.str("LWA_TOKEN_URL", default="https://api.amazon.com/auth/o2/token")
+# Empty: each marketplace's own Seller Central host.
+SELLER_CENTRAL_URL = env.str("SELLER_CENTRAL_URL", default="").rstrip("/")
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+
+# Days after an order ships or is cancelled before buyer data is blanked
+# (Amazon's Data Protection Policy).
+PII_RETENTION_DAYS = env.int("PII_RETENTION_DAYS", default=30)
+
+# --- django-q2 ------------------------------------------------------------------
+# Baseline from DESIGN.md's pitfalls: timeout below retry (else a slow task runs
+# twice), finite attempts (else a failing task retries forever), failures
+# acknowledged, and no catch-up (an outage must not replay every missed run).
+Q_BROKER = env.str("Q_BROKER", default="orm")
+Q_CLUSTER = {
+    "name": "fulfillment",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 1500,
+    "retry": 1800,
+    "max_attempts": 3,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "label": "Background tasks",
+    # Runs tasks inline; only for tests and debugging.
+    "sync": env.bool("Q_SYNC", default=False),
+}
+if Q_BROKER.startswith(("redis://", "rediss://")):
+    Q_CLUSTER["redis"] = Q_BROKER
+elif Q_BROKER == "orm":
+    Q_CLUSTER["orm"] = "default"
+else:
+    raise ImproperlyConfigured(f"Q_BROKER must be 'orm' or a redis:// URL, not {Q_BROKER!r}.")
+
+# --- Django REST framework (WMS API) --------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fulfillment bridge WMS API",
+    "DESCRIPTION": "Released orders, cancellations, shipments and inventory for a warehouse.",
+    "VERSION": "1",
+}
+
+# --- django-import-export -------------------------------------------------------
+# The default temp storage writes to the local /tmp, which breaks the confirm
+# step when several web processes serve the admin: keep it in the cache/DB.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+
+# --- Logging --------------------------------------------------------------------
+# sp_api logs tokens and whole responses at DEBUG: keep it at WARNING always.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "sp_api": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
+
+# --- Security (production) ------------------------------------------------------
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,4 @@
+"""URLs of the SP-API emulator, mounted under /sandbox/ when SANDBOX_ENABLED."""
+
+app_name = "sandbox"
+urlpatterns: list = []

@@ -1,0 +1,73 @@
+"""Shared fixtures.
+
+`testserver` URLs (the sandbox's SP-API and LWA, see tests/settings.py) are
+served in-process by the Django app itself through httpx's WSGI transport, so
+the product's real client code (sp_api over httpx) runs unchanged, inside the
+test's database transaction, with no socket opened.
+"""
+
+import httpx
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
+from connections.models import Marketplace, Store
+from fulfillment.models import Warehouse
+
+_original_handle_request = httpx.HTTPTransport.handle_request
+
+
+@pytest.fixture(autouse=True)
+def _route_testserver_in_process(monkeypatch):
+    wsgi = httpx.WSGITransport(app=WSGIHandler())
+
+    def handle_request(self, request):
+        if request.url.host == "testserver":
+            return wsgi.handle_request(request)
+        return _original_handle_request(self, request)
+
+    # Django would close the test's connection at the end of each in-process
+    # request (inside the test transaction); the test client avoids the same.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _clear_lwa_token_cache():
+    # sp_api caches access tokens per process by refresh token.
+    from sp_api.auth import access_token_client
+
+    access_token_client.cache.clear()
+    access_token_client.grantless_cache.clear()
+    yield
+    access_token_client.cache.clear()
+    access_token_client.grantless_cache.clear()
+
+
+@pytest.fixture
+def us_marketplace(db) -> Marketplace:
+    return Marketplace.objects.get(code="US")
+
+
+@pytest.fixture
+def warehouse(db) -> Warehouse:
+    return Warehouse.objects.create(
+        code="NJ1", name="New Jersey DC", time_zone="America/New_York", city="Edison", country_code="US"
+    )
+
+
+@pytest.fixture
+def store(db, warehouse, us_marketplace) -> Store:
+    return Store.objects.create(
+        name="Acme US",
+        marketplace=us_marketplace,
+        warehouse=warehouse,
+        selling_partner_id="A1ACMESELLER",
+        authorization_status=Store.Authorization.CONNECTED,
+        refresh_token="Atzr|acme-refresh-token",
+    )

@@ -1,0 +1,39 @@
+"""Settings for the test suite: production settings with test secrets.
+
+DEBUG stays off (as Django forces in tests anyway) so the suite runs the same
+code paths as production. The sandbox is mounted and every SP-API/LWA URL
+points at `testserver`, which tests/conftest.py routes into Django in-process:
+no test can reach the network.
+"""
+
+import os
+
+from cryptography.fernet import Fernet
+
+_TEST_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuv",
+    "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+    "SANDBOX_ENABLED": "1",
+    "SP_API_ENDPOINT": "http://testserver/sandbox",
+    "LWA_TOKEN_URL": "http://testserver/sandbox/auth/o2/token",
+    "SELLER_CENTRAL_URL": "http://testserver/sandbox",
+    "LWA_CLIENT_ID": "amzn1.application-oa2-client.sandbox",
+    "LWA_CLIENT_SECRET": "sandbox-client-secret",
+    "SP_API_APP_ID": "amzn1.sp.solution.sandbox",
+    "PUBLIC_BASE_URL": "http://testserver",
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "Q_BROKER": "orm",
+}
+for _key, _value in _TEST_ENV.items():
+    os.environ.setdefault(_key, _value)
+
+from fulfillment.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
