@@ -60,3 +60,18 @@ ROW_MAKERS: dict[type[models.Model], Callable[[int], None]] = {
 
 def register_row_maker(model: type[models.Model], maker: Callable[[int], None]) -> None:
     ROW_MAKERS[model] = maker
+
+
+def _discover_package_makers() -> None:
+    """Import tests/<package>/factories.py so each package registers its makers."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    root = Path(__file__).parent
+    for info in pkgutil.iter_modules([str(root)]):
+        if info.ispkg and (root / info.name / "factories.py").exists():
+            importlib.import_module(f"tests.{info.name}.factories")
+
+
+_discover_package_makers()
