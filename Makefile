@@ -5,6 +5,9 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
+# `make demo` runs both servers in their own process groups (set -m) and
+# forwards Ctrl-C once to each: django-q2's cluster hangs on shutdown when
+# its worker processes get the terminal's SIGINT as well as their parent.
 # The demo: SQLite, the ORM broker, and the sandbox standing in for Amazon,
 # reached only through SP_API_ENDPOINT and LWA_TOKEN_URL like the real thing.
 DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
@@ -30,9 +33,9 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py demo_setup --base-url http://$(HOST):$(PORT)
 	@echo "Starting the web server and the task cluster; Ctrl-C stops both."
-	@$(DEMO_ENV) bash -c 'trap "kill 0" INT TERM EXIT; \
-		$(PY) manage.py qcluster & \
-		$(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
+	@$(DEMO_ENV) bash -c 'set -m; $(PY) manage.py qcluster & q=$$!; \
+		$(PY) manage.py runserver --noreload $(HOST):$(PORT) & w=$$!; \
+		trap "kill -INT $$q $$w 2>/dev/null; wait" INT TERM; \
 		wait'
 
 test: install
