@@ -155,6 +155,9 @@ class Store(models.Model):
     last_connection_test_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_connection_test_ok = models.BooleanField(null=True, editable=False)
     last_connection_test_message = models.TextField(blank=True, editable=False)
+    authorization_error = models.TextField(
+        blank=True, editable=False, help_text="Why Amazon stopped accepting the authorization, if it did."
+    )
 
     # Order download
     fulfillment_channel = models.CharField(
@@ -246,3 +249,57 @@ class Store(models.Model):
     @property
     def is_connected(self) -> bool:
         return self.authorization_status == self.Authorization.CONNECTED
+
+
+class OAuthState(models.Model):
+    """One authorization attempt: the `state` sent to Amazon's consent page.
+
+    The value given to Amazon is this row's nonce signed with Django's signer;
+    the row makes it single-use (consumed by a compare-and-set UPDATE) and
+    ties it to the store and to the flow that started it.
+    """
+
+    class Flow(models.TextChoices):
+        SELF = "self", "Merchant managing its own account"
+        MERCHANT_LINK = "merchant_link", "Link sent to merchant"
+
+    nonce = models.CharField(max_length=64, unique=True)
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="oauth_states")
+    flow = models.CharField(max_length=20, choices=Flow.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.store} ({self.get_flow_display()}, {self.created_at:%Y-%m-%d %H:%M})"
+
+
+class RateLimitBucket(models.Model):
+    """A token bucket shared by every process calling SP-API for one seller,
+    region and operation (Amazon throttles per selling partner and application).
+
+    Times are Unix seconds as floats so one transaction can refill and take a
+    token with plain arithmetic, on SQLite (demo) and PostgreSQL alike.
+    """
+
+    selling_partner_id = models.CharField(max_length=64)
+    region = models.CharField(max_length=8)
+    operation = models.CharField(max_length=64)
+    rate = models.FloatField(help_text="Tokens per second (x-amzn-RateLimit-Limit when Amazon sends it).")
+    burst = models.FloatField()
+    tokens = models.FloatField(help_text="Below zero: calls already promised a later slot.")
+    updated_at = models.FloatField(help_text="Unix time of the last refill.")
+
+    class Meta:
+        ordering = ["selling_partner_id", "region", "operation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["selling_partner_id", "region", "operation"], name="rate_limit_bucket_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selling_partner_id}/{self.region}/{self.operation}"

@@ -142,6 +142,24 @@ LWA_TOKEN_URL = env.str("LWA_TOKEN_URL", default="https://api.amazon.com/auth/o2
 SELLER_CENTRAL_URL = env.str("SELLER_CENTRAL_URL", default="").rstrip("/")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 
+# --- Connections: SP-API client, rate limiter, store authorization ---------------
+# Seconds before an SP-API or LWA request is given up as a (transient) timeout.
+SP_API_TIMEOUT = env.float("SP_API_TIMEOUT", default=30.0)
+# "Test connection" runs inside an admin request: it must answer quickly.
+SP_API_TEST_CONNECTION_TIMEOUT = env.float("SP_API_TEST_CONNECTION_TIMEOUT", default=8.0)
+# Retries of 429/5xx/timeouts per call, and the most time one call may spend
+# backing off before it reports a transient error to its job.
+SP_API_MAX_ATTEMPTS = env.int("SP_API_MAX_ATTEMPTS", default=5)
+SP_API_MAX_RETRY_WAIT = env.float("SP_API_MAX_RETRY_WAIT", default=120.0)
+# >1 makes the rate limiter's clock run faster (tests, benchmarks against the
+# sandbox with a matching SANDBOX_TIME_SCALE); 1.0 is Amazon's real time.
+SP_API_RATE_TIME_SCALE = env.float("SP_API_RATE_TIME_SCALE", default=1.0)
+# A draft (not yet published) SP-API app must send version=beta to the consent page.
+SP_API_APP_IS_DRAFT = env.bool("SP_API_APP_IS_DRAFT", default=False)
+# How long a consent `state` and an emailed merchant link stay valid.
+OAUTH_STATE_MAX_AGE_SECONDS = env.int("OAUTH_STATE_MAX_AGE_SECONDS", default=15 * 60)
+MERCHANT_LINK_MAX_AGE_DAYS = env.int("MERCHANT_LINK_MAX_AGE_DAYS", default=7)
+
 # Days after an order ships or is cancelled before buyer data is blanked
 # (Amazon's Data Protection Policy).
 PII_RETENTION_DAYS = env.int("PII_RETENTION_DAYS", default=30)

@@ -1,0 +1,145 @@
+"""A token bucket per (selling partner, region, operation), shared through the
+database by every web process, worker and machine.
+
+Amazon throttles each operation per selling partner and application with a
+token bucket (rate per second, burst). We keep a copy of that bucket in one
+row and take a token before every call, so a burst of calls from several
+workers waits here instead of meeting 429s there.
+
+A caller that finds the bucket empty *reserves* the next slot (the count goes
+below zero) and sleeps outside the transaction: callers queue fairly and the
+row lock is held for milliseconds, not for the wait.
+
+`sleep` and `clock` are module functions so tests can patch them, and
+`SP_API_RATE_TIME_SCALE` speeds the clock up for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import RateLimitBucket
+
+# Amazon's usage plans (rate per second, burst), from the models in
+# shared/amazon/ and DESIGN.md. An `x-amzn-RateLimit-Limit` header overrides
+# the rate for that seller's bucket; the burst stays.
+USAGE_PLANS: dict[str, tuple[float, float]] = {
+    "searchOrders": (0.0056, 20),
+    "getOrder": (0.5, 30),
+    "confirmShipment": (2.0, 10),
+    "createRestrictedDataToken": (1.0, 10),
+    "createFeedDocument": (0.5, 15),
+    "createFeed": (0.0083, 15),
+    "getFeed": (2.0, 15),
+    "getFeedDocument": (0.0222, 10),
+    "getListingsItem": (5.0, 10),
+    "patchListingsItem": (5.0, 5),
+    "getMarketplaceParticipations": (0.016, 15),
+}
+# An operation missing above gets Amazon's most common conservative plan.
+DEFAULT_PLAN = (0.5, 10)
+
+
+@dataclass(frozen=True)
+class BucketKey:
+    selling_partner_id: str
+    region: str
+    operation: str
+
+    def filter_kwargs(self) -> dict[str, str]:
+        return {
+            "selling_partner_id": self.selling_partner_id,
+            "region": self.region,
+            "operation": self.operation,
+        }
+
+
+class RateLimitWaitTooLong(Exception):
+    """The next slot is further away than the caller is willing to wait."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"the next call slot is {wait:.1f} s away")
+        self.wait = wait
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def clock() -> float:
+    return time.time()
+
+
+def time_scale() -> float:
+    scale = float(getattr(settings, "SP_API_RATE_TIME_SCALE", 1.0) or 1.0)
+    return scale if scale > 0 else 1.0
+
+
+def _lock_bucket(key: BucketKey) -> RateLimitBucket:
+    """Lock (creating if need be) the bucket row; call inside a transaction.
+
+    The no-op UPDATE comes first on purpose: on SQLite it takes the database
+    write lock before we read (a plain SELECT then UPDATE can deadlock two
+    writers), on PostgreSQL it row-locks like SELECT ... FOR UPDATE.
+    """
+    rows = RateLimitBucket.objects.filter(**key.filter_kwargs())
+    if not rows.update(operation=key.operation):
+        rate, burst = USAGE_PLANS.get(key.operation, DEFAULT_PLAN)
+        fresh = RateLimitBucket(
+            **key.filter_kwargs(), rate=rate, burst=burst, tokens=burst, updated_at=clock()
+        )
+        RateLimitBucket.objects.bulk_create(
+            [fresh],
+            ignore_conflicts=True,
+        )
+        rows.update(operation=key.operation)
+    return rows.select_for_update().get()
+
+
+def acquire(key: BucketKey, *, max_wait: float | None = None) -> float:
+    """Take one call slot, sleeping until it comes; returns the seconds waited.
+
+    With `max_wait`, a slot further away raises RateLimitWaitTooLong and
+    reserves nothing (for requests a person is waiting on).
+    """
+    scale = time_scale()
+    with transaction.atomic():
+        bucket = _lock_bucket(key)
+        now = clock()
+        rate = bucket.rate * scale
+        tokens = min(bucket.burst, bucket.tokens + max(0.0, now - bucket.updated_at) * rate)
+        wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
+        if max_wait is not None and wait > max_wait:
+            raise RateLimitWaitTooLong(wait / scale)
+        RateLimitBucket.objects.filter(pk=bucket.pk).update(tokens=tokens - 1, updated_at=now)
+    if wait > 0:
+        sleep(wait)
+    return wait
+
+
+# Last rate written per bucket in this process: saves an UPDATE per call when
+# Amazon keeps sending the same header.
+_seen_rates: dict[BucketKey, float] = {}
+
+
+def observe_rate(key: BucketKey, header_value: str | None) -> None:
+    """Follow Amazon's `x-amzn-RateLimit-Limit` header (the rate in force)."""
+    if not header_value:
+        return
+    try:
+        rate = float(header_value)
+    except (TypeError, ValueError):
+        return
+    if rate <= 0 or _seen_rates.get(key) == rate:
+        return
+    RateLimitBucket.objects.filter(**key.filter_kwargs()).exclude(rate=rate).update(rate=rate)
+    _seen_rates[key] = rate
+
+
+def observe_throttled(key: BucketKey) -> None:
+    """Amazon said 429: its bucket is empty, so ours is too (for every process)."""
+    RateLimitBucket.objects.filter(**key.filter_kwargs(), tokens__gt=0).update(tokens=0, updated_at=clock())
