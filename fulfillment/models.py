@@ -1,8 +1,11 @@
+import json
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+
+from fulfillment.fields import EncryptedTextField
 
 
 def validate_time_zone(value: str) -> None:
@@ -47,3 +50,212 @@ class Warehouse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+
+# --- Orders ------------------------------------------------------------------
+
+
+class OrderQuerySet(models.QuerySet):
+    def held(self):
+        return self.filter(status=Order.Status.HELD)
+
+    def wms_stop_pending(self):
+        """Released orders the warehouse must stop and has not yet acknowledged stopping.
+
+        The WMS API's cancellations feed reads this: cancelled after release,
+        a buyer cancellation request after release, or shipped outside the
+        product after release.
+        """
+        return self.filter(wms_stop_requested_at__isnull=False, cancellation_acknowledged_at__isnull=True)
+
+
+class Order(models.Model):
+    """One Amazon order of one store, in the warehouse's words.
+
+    Unique per (store, Amazon order id): the download upserts on it, so a
+    rerun after a crash never imports an order twice.
+    """
+
+    class Status(models.TextChoices):
+        HELD = "held", "Held"
+        RELEASED = "released", "Released to warehouse"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged by warehouse"
+        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+        SHIPPED = "shipped", "Shipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # Statuses after which the order is the warehouse's: the download changes
+    # nothing but cancellation-type facts (see services/orders.py).
+    FROZEN_STATUSES = (Status.RELEASED, Status.ACKNOWLEDGED, Status.PARTIALLY_SHIPPED)
+    CLOSED_STATUSES = (Status.SHIPPED, Status.CANCELLED)
+
+    store = models.ForeignKey("connections.Store", on_delete=models.PROTECT, related_name="orders")
+    amazon_order_id = models.CharField("Amazon order id", max_length=40)
+    amazon_status = models.CharField(max_length=24, help_text="Amazon's fulfillment status, e.g. UNSHIPPED.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.HELD)
+    marketplace_id = models.CharField(max_length=20, blank=True)
+    fulfilled_by = models.CharField(max_length=10, blank=True)
+    service_level = models.CharField(
+        max_length=20, blank=True, help_text="Amazon's API value, e.g. NEXT_DAY."
+    )
+    is_prime = models.BooleanField("Prime", default=False, help_text="Seller Fulfilled Prime.")
+    is_business = models.BooleanField("business order", default=False)
+    is_gift = models.BooleanField(default=False)
+    gift_message = models.TextField(blank=True)
+    purchased_at = models.DateTimeField()
+    amazon_updated_at = models.DateTimeField()
+    ship_by_earliest = models.DateTimeField(null=True, blank=True)
+    ship_by_latest = models.DateTimeField("ship by", null=True, blank=True)
+    deliver_by_earliest = models.DateTimeField(null=True, blank=True)
+    deliver_by_latest = models.DateTimeField("deliver by", null=True, blank=True)
+    ship_to_country = models.CharField(max_length=2, blank=True)
+    # Name, address and phone as JSON, encrypted at rest (buyer PII).
+    recipient = EncryptedTextField(blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    ship_code = models.CharField(max_length=100, blank=True)
+    hold_reasons = models.JSONField(default=list, blank=True)
+    buyer_cancellation_requested = models.BooleanField(default=False)
+    released_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    shipped_outside_at = models.DateTimeField(
+        null=True, blank=True, help_text="Amazon reported it shipped without a shipment from the warehouse."
+    )
+    # Set when a released order must be stopped (cancelled, cancellation
+    # requested, shipped elsewhere); the WMS acknowledges with the next field.
+    wms_stop_requested_at = models.DateTimeField(null=True, blank=True)
+    cancellation_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-purchased_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "amazon_order_id"], name="order_unique_per_store"),
+        ]
+        indexes = [
+            # The WMS polls released orders; the admin filters by status.
+            models.Index(fields=["status", "store"], name="order_status_store_idx"),
+            # The WMS cancellations feed.
+            models.Index(
+                fields=["wms_stop_requested_at"],
+                name="order_wms_stop_pending_idx",
+                condition=models.Q(
+                    wms_stop_requested_at__isnull=False, cancellation_acknowledged_at__isnull=True
+                ),
+            ),
+        ]
+        permissions = [("view_order_address", "Can see the buyer's ship-to address")]
+
+    def __str__(self) -> str:
+        return self.amazon_order_id
+
+    @property
+    def recipient_data(self) -> dict:
+        return json.loads(self.recipient) if self.recipient else {}
+
+
+class OrderLine(models.Model):
+    """One Amazon order item. `components` are the warehouse SKUs resolved at release."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order_item_id = models.CharField(max_length=40)
+    amazon_sku = models.CharField("Amazon SKU", max_length=100, blank=True)
+    asin = models.CharField("ASIN", max_length=20, blank=True)
+    product_code = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The SKU or ASIN, as the store's setting says; mappings match it.",
+    )
+    title = models.CharField(max_length=500, blank=True)
+    quantity_ordered = models.PositiveIntegerField()
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_cancelled = models.PositiveIntegerField(default=0)
+    gift_message = models.TextField(blank=True)
+    # [{"warehouse_sku": "ABC-1", "units": 2}, ...]: one WMS line per entry,
+    # quantity = Amazon units x units. Empty until released.
+    components = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["order", "order_item_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "order_item_id"], name="order_line_unique_per_order"),
+        ]
+        indexes = [models.Index(fields=["amazon_sku"], name="order_line_amazon_sku_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_item_id} {self.amazon_sku or self.asin} x{self.quantity_ordered}"
+
+
+# --- Jobs: runs, watermarks, locks ---------------------------------------------
+
+
+class SyncRun(models.Model):
+    """One run of one job for one store: what operators read to see sync health."""
+
+    class Kind(models.TextChoices):
+        ORDER_PULL = "order_pull", "Order download"
+        RECONCILE = "reconcile", "Order reconciliation"
+        SHIPMENT_CONFIRM = "shipment_confirm", "Shipment confirmation"
+        INVENTORY_PUSH = "inventory_push", "Inventory push"
+
+    store = models.ForeignKey("connections.Store", on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True, help_text="Empty while running.")
+    # e.g. {"new": 3, "updated": 1, "cancelled": 0, "held": 1, "released": 2, "pages": 1}
+    counts = models.JSONField(default=dict, blank=True)
+    api_calls = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    # What an operator should read beyond the counts (e.g. reconciliation findings).
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["store", "kind", "-started_at"], name="sync_run_store_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.store_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+    def count(self, key: str) -> int:
+        return int(self.counts.get(key, 0))
+
+
+class StoreSyncState(models.Model):
+    """Per-store progress of the order download.
+
+    `order_watermark` is Amazon's lastUpdatedTime up to which every order is
+    known committed; it only moves forward after a page commits.
+    """
+
+    store = models.OneToOneField("connections.Store", on_delete=models.CASCADE, related_name="sync_state")
+    order_watermark = models.DateTimeField(null=True, blank=True)
+    last_reconciled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync state of store {self.store_id}"
+
+
+class JobLock(models.Model):
+    """A lease: one running job per (store, kind) across processes and machines.
+
+    Taken by a compare-and-set UPDATE on an expired lease (fulfillment/locks.py),
+    not by a transaction-long row lock, because the order download commits
+    each page on its own. A crashed worker's lease simply expires.
+    """
+
+    store = models.ForeignKey("connections.Store", on_delete=models.CASCADE, related_name="job_locks")
+    kind = models.CharField(max_length=24)
+    owner = models.CharField(max_length=64, blank=True)
+    locked_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "kind"], name="job_lock_unique_per_store_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} lock of store {self.store_id}"

@@ -1,0 +1,97 @@
+"""Per-store job leases: a job for a store never runs twice at once.
+
+A lease is a `JobLock` row per (store, kind). It is taken with a
+compare-and-set UPDATE that only matches an expired lease, so exactly one
+process wins, on SQLite (the demo) and on PostgreSQL across machines. It is
+not a row lock held for the whole transaction: the order download commits
+each page on its own (so its watermark can advance) and renews the lease
+between pages. A worker that crashes leaves a lease that simply expires.
+
+    with store_job_lock(store=store, kind="order_pull", lease_seconds=600) as lock:
+        for page in pages:
+            ...
+            lock.renew()
+
+`JobLockBusy` is raised on entry when another worker holds the lease.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.utils import timezone
+
+from fulfillment.models import JobLock
+
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class JobLockBusy(Exception):
+    """Another worker holds the lease for this store and job."""
+
+
+class JobLockLost(Exception):
+    """The lease expired and another worker took it: stop before writing more."""
+
+
+def _new_owner() -> str:
+    # Host and pid help an operator reading the table; the uuid makes it unique.
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+class JobLease:
+    def __init__(self, *, store_id: int, kind: str, owner: str, lease_seconds: int):
+        self.store_id = store_id
+        self.kind = kind
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+
+    def _mine(self):
+        return JobLock.objects.filter(store_id=self.store_id, kind=self.kind, owner=self.owner)
+
+    def renew(self) -> None:
+        """Extend the lease; raise JobLockLost if another worker took it meanwhile."""
+        until = timezone.now() + dt.timedelta(seconds=self.lease_seconds)
+        if self._mine().update(locked_until=until) != 1:
+            raise JobLockLost(f"{self.kind} lease of store {self.store_id} was lost")
+
+    def release(self) -> None:
+        # Only our own lease: if it expired and someone else holds it, leave theirs.
+        self._mine().update(owner="", locked_until=_EPOCH)
+
+
+def job_lock_acquire(*, store_id: int, kind: str, lease_seconds: int) -> JobLease | None:
+    """Take the lease if it is free or expired; None when another worker holds it."""
+    now = timezone.now()
+    # The row exists once per (store, kind); ignore_conflicts makes creating it race-free.
+    JobLock.objects.bulk_create(
+        [JobLock(store_id=store_id, kind=kind, owner="", locked_until=_EPOCH)], ignore_conflicts=True
+    )
+    owner = _new_owner()
+    taken = JobLock.objects.filter(store_id=store_id, kind=kind, locked_until__lt=now).update(
+        owner=owner, locked_until=now + dt.timedelta(seconds=lease_seconds)
+    )
+    if taken != 1:
+        return None
+    return JobLease(store_id=store_id, kind=kind, owner=owner, lease_seconds=lease_seconds)
+
+
+@contextmanager
+def store_job_lock(*, store, kind: str, lease_seconds: int = 600) -> Iterator[JobLease]:
+    """Hold the (store, kind) lease for the block; raise JobLockBusy if it is taken.
+
+    Take it outside any transaction (autocommit): the lease must be visible to
+    other workers at once, and the block commits its own work page by page.
+    """
+    lease = job_lock_acquire(store_id=store.pk, kind=kind, lease_seconds=lease_seconds)
+    if lease is None:
+        raise JobLockBusy(f"{kind} is already running for store {store.pk}")
+    try:
+        yield lease
+    finally:
+        lease.release()

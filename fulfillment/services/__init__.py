@@ -1,0 +1,1 @@
+"""Writes of the fulfillment domain: one module per flow, keyword-only functions."""

@@ -1,0 +1,639 @@
+"""Order download from Amazon (Orders API 2026-01-01 searchOrders).
+
+One call per page of 100 orders (items, recipient, fulfillment and
+cancellation data come in the same page), a fixed handful of queries per page:
+
+- the first run reads orders *created* since the store's "import since"
+  (7 days back by default); later runs read orders *updated* since the stored
+  watermark minus an overlap, up to now minus 3 minutes (Amazon wants
+  `lastUpdatedBefore` at least two minutes before the request);
+- each page commits on its own, in one transaction: new orders and held
+  orders are upserted with their lines (already released or held), orders the
+  warehouse owns only take cancellation-type changes;
+- the watermark moves only after a page has committed, so a crash loses
+  nothing and a rerun imports nothing twice (upserts on Amazon's ids).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from connections.models import OrderStatus, Store
+from fulfillment.locks import JobLease, store_job_lock
+from fulfillment.models import Order, OrderLine, StoreSyncState, SyncRun
+from fulfillment.services.release import order_release_decide
+from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
+from mappings.selectors import ShippingMethodTable, shipping_method_table_for, sku_components_for
+
+logger = logging.getLogger(__name__)
+
+# Re-read a little of what the previous run saw: Amazon's index lags, and an
+# order updated in the same second as the watermark must not fall between runs.
+WATERMARK_OVERLAP = dt.timedelta(minutes=5)
+# lastUpdatedBefore/createdBefore must be at least 2 minutes before the
+# request; 3 leaves room for clock skew and a slow first call.
+SETTLE_DELAY = dt.timedelta(minutes=3)
+DEFAULT_LOOKBACK = dt.timedelta(days=7)
+PAGE_SIZE = 100
+INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT", "CANCELLATION"]
+PULL_LEASE_SECONDS = 600
+# An incremental download also asks for these, whatever the store imports as
+# new orders: a known order that ships or is cancelled must be seen.
+TRACKED_STATUSES = (
+    OrderStatus.UNSHIPPED,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.CANCELLED,
+)
+RECONCILE_STATUSES = [OrderStatus.UNSHIPPED.value, OrderStatus.PARTIALLY_SHIPPED.value]
+
+# Columns a page upsert writes for new and held orders (everything Amazon says
+# plus the release decision). Released orders never go through this path.
+_FULL_ORDER_FIELDS = [
+    "amazon_status",
+    "status",
+    "marketplace_id",
+    "fulfilled_by",
+    "service_level",
+    "is_prime",
+    "is_business",
+    "is_gift",
+    "gift_message",
+    "purchased_at",
+    "amazon_updated_at",
+    "ship_by_earliest",
+    "ship_by_latest",
+    "deliver_by_earliest",
+    "deliver_by_latest",
+    "ship_to_country",
+    "recipient",
+    "carrier",
+    "ship_code",
+    "hold_reasons",
+    "buyer_cancellation_requested",
+    "released_at",
+    "cancelled_at",
+    "shipped_outside_at",
+    "updated_at",
+]
+_LINE_FIELDS = [
+    "amazon_sku",
+    "asin",
+    "product_code",
+    "title",
+    "quantity_ordered",
+    "quantity_shipped",
+    "quantity_cancelled",
+    "gift_message",
+    "components",
+]
+# What the download may still change on an order the warehouse owns.
+_FROZEN_ORDER_FIELDS = [
+    "amazon_status",
+    "amazon_updated_at",
+    "status",
+    "buyer_cancellation_requested",
+    "cancelled_at",
+    "shipped_outside_at",
+    "wms_stop_requested_at",
+    "cancellation_acknowledged_at",
+    "updated_at",
+]
+
+
+class AmazonOrderParseError(ValueError):
+    """An order in Amazon's answer lacks what the product needs; the page is not written."""
+
+
+# --- Parsing Amazon's Order -------------------------------------------------------
+
+
+@dataclass
+class AmazonLine:
+    order_item_id: str
+    quantity_ordered: int
+    quantity_fulfilled: int
+    amazon_sku: str
+    asin: str
+    title: str
+    gift_message: str
+    is_gift: bool
+    cancellation_requested: bool
+
+
+@dataclass
+class AmazonOrder:
+    amazon_order_id: str
+    status: str
+    purchased_at: dt.datetime
+    updated_at: dt.datetime
+    marketplace_id: str
+    fulfilled_by: str
+    service_level: str
+    is_prime: bool
+    is_business: bool
+    ship_by: tuple[dt.datetime | None, dt.datetime | None]
+    deliver_by: tuple[dt.datetime | None, dt.datetime | None]
+    recipient: dict
+    lines: list[AmazonLine] = field(default_factory=list)
+
+    @property
+    def ship_to_country(self) -> str:
+        return (self.recipient.get("countryCode") or "").upper()
+
+    @property
+    def buyer_cancellation_requested(self) -> bool:
+        return any(line.cancellation_requested for line in self.lines)
+
+
+def _time(value, *, what: str, order_id: str, required: bool = False) -> dt.datetime | None:
+    if not value:
+        if required:
+            raise AmazonOrderParseError(f"order {order_id}: {what} is missing")
+        return None
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None or timezone.is_naive(parsed):
+        raise AmazonOrderParseError(f"order {order_id}: {what} {value!r} is not an ISO 8601 time with zone")
+    return parsed
+
+
+def _window(raw: dict | None, *, what: str, order_id: str):
+    raw = raw or {}
+    return (
+        _time(raw.get("earliestDateTime"), what=f"{what} start", order_id=order_id),
+        _time(raw.get("latestDateTime"), what=f"{what} end", order_id=order_id),
+    )
+
+
+def amazon_order_parse(raw: dict) -> AmazonOrder:
+    """Amazon's Order (2026-01-01) -> what the product keeps. Raises AmazonOrderParseError."""
+    if not isinstance(raw, dict) or not raw.get("orderId"):
+        raise AmazonOrderParseError("an order without orderId")
+    oid = str(raw["orderId"])
+    fulfillment = raw.get("fulfillment") or {}
+    status = fulfillment.get("fulfillmentStatus")
+    if not status:
+        raise AmazonOrderParseError(f"order {oid}: fulfillment.fulfillmentStatus is missing")
+    address = (raw.get("recipient") or {}).get("deliveryAddress") or {}
+    lines = []
+    for item in raw.get("orderItems") or []:
+        product = item.get("product") or {}
+        item_fulfillment = item.get("fulfillment") or {}
+        gift = (item_fulfillment.get("packing") or {}).get("giftOption")
+        request = (item.get("cancellation") or {}).get("cancellationRequest")
+        try:
+            quantity = int(item["quantityOrdered"])
+            fulfilled = int(item_fulfillment.get("quantityFulfilled") or 0)
+            item_id = str(item["orderItemId"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AmazonOrderParseError(f"order {oid}: an item lacks orderItemId or quantityOrdered") from exc
+        lines.append(
+            AmazonLine(
+                order_item_id=item_id,
+                quantity_ordered=quantity,
+                quantity_fulfilled=fulfilled,
+                amazon_sku=product.get("sellerSku") or "",
+                asin=product.get("asin") or "",
+                title=(product.get("title") or "")[:500],
+                gift_message=(gift or {}).get("giftMessage") or "",
+                is_gift=gift is not None,
+                cancellation_requested=bool(request) and (request.get("requester") or "BUYER") == "BUYER",
+            )
+        )
+    programs = set(raw.get("programs") or [])
+    return AmazonOrder(
+        amazon_order_id=oid,
+        status=status,
+        purchased_at=_time(raw.get("createdTime"), what="createdTime", order_id=oid, required=True),
+        updated_at=_time(raw.get("lastUpdatedTime"), what="lastUpdatedTime", order_id=oid, required=True),
+        marketplace_id=(raw.get("salesChannel") or {}).get("marketplaceId") or "",
+        fulfilled_by=fulfillment.get("fulfilledBy") or "",
+        service_level=fulfillment.get("fulfillmentServiceLevel") or "",
+        is_prime="PRIME" in programs,
+        is_business="AMAZON_BUSINESS" in programs,
+        ship_by=_window(fulfillment.get("shipByWindow"), what="shipByWindow", order_id=oid),
+        deliver_by=_window(fulfillment.get("deliverByWindow"), what="deliverByWindow", order_id=oid),
+        recipient=address,
+        lines=lines,
+    )
+
+
+# --- Search parameters ------------------------------------------------------------
+
+
+def amazon_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _base_params(store: Store) -> dict:
+    fulfilled_by = "AMAZON" if store.fulfillment_channel == Store.FulfillmentChannel.AFN else "MERCHANT"
+    return {
+        "marketplaceIds": [store.marketplace.marketplace_id],
+        "fulfilledBy": [fulfilled_by],
+        "includedData": list(INCLUDED_DATA),
+        "maxResultsPerPage": PAGE_SIZE,
+    }
+
+
+def order_search_params(*, store: Store, watermark: dt.datetime | None, now: dt.datetime) -> dict:
+    """searchOrders query parameters for the next download of `store`."""
+    before = now - SETTLE_DELAY
+    params = _base_params(store)
+    if watermark is None:
+        after = min(store.import_since or now - DEFAULT_LOOKBACK, before)
+        params.update(
+            createdAfter=amazon_time(after),
+            createdBefore=amazon_time(before),
+            fulfillmentStatuses=sorted(store.import_order_statuses),
+        )
+    else:
+        after = min(watermark - WATERMARK_OVERLAP, before)
+        params.update(
+            lastUpdatedAfter=amazon_time(after),
+            lastUpdatedBefore=amazon_time(before),
+            fulfillmentStatuses=sorted(set(store.import_order_statuses) | set(TRACKED_STATUSES)),
+        )
+    return params
+
+
+def _search_pages(client, params: dict) -> Iterator[list[dict]]:
+    token = None
+    while True:
+        query = dict(params)
+        if token:
+            # Amazon wants every other parameter repeated unchanged with the token.
+            query["paginationToken"] = token
+        body = client.search_orders(**query)
+        orders = body.get("orders") if isinstance(body, dict) else None
+        if not isinstance(orders, list):
+            raise AmazonOrderParseError("searchOrders answered without an orders list")
+        yield orders
+        token = (body.get("pagination") or {}).get("nextToken")
+        if not token:
+            return
+
+
+# --- One page ---------------------------------------------------------------------
+
+
+@dataclass
+class PullCounts:
+    new: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    held: int = 0
+    released: int = 0
+    skipped: int = 0
+    pages: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class _RunContext:
+    """What a run reads once, not once per page."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.import_statuses = set(store.import_order_statuses)
+        self.countries = set(store.ship_to_country_list)
+        self.by_asin = store.product_code_field == Store.ProductCode.ASIN
+        self._table: ShippingMethodTable | None = None
+
+    @property
+    def shipping_table(self) -> ShippingMethodTable:
+        if self._table is None:
+            self._table = shipping_method_table_for(store=self.store)
+        return self._table
+
+    def product_code(self, line: AmazonLine) -> str:
+        return (line.asin if self.by_asin else line.amazon_sku) or ""
+
+
+def _order_from_amazon(ctx: _RunContext, a: AmazonOrder, known: Order | None) -> Order:
+    gift_lines = [line for line in a.lines if line.is_gift]
+    return Order(
+        store=ctx.store,
+        amazon_order_id=a.amazon_order_id,
+        amazon_status=a.status,
+        status=Order.Status.HELD,
+        marketplace_id=a.marketplace_id,
+        fulfilled_by=a.fulfilled_by,
+        service_level=a.service_level,
+        is_prime=a.is_prime,
+        is_business=a.is_business,
+        is_gift=bool(gift_lines),
+        gift_message="\n\n".join(line.gift_message for line in gift_lines if line.gift_message),
+        purchased_at=a.purchased_at,
+        amazon_updated_at=a.updated_at,
+        ship_by_earliest=a.ship_by[0],
+        ship_by_latest=a.ship_by[1],
+        deliver_by_earliest=a.deliver_by[0],
+        deliver_by_latest=a.deliver_by[1],
+        ship_to_country=a.ship_to_country,
+        recipient=json.dumps(a.recipient, sort_keys=True) if a.recipient else "",
+        buyer_cancellation_requested=a.buyer_cancellation_requested,
+        cancelled_at=known.cancelled_at if known else None,
+        shipped_outside_at=known.shipped_outside_at if known else None,
+    )
+
+
+def _lines_from_amazon(ctx: _RunContext, order: Order, a: AmazonOrder) -> list[OrderLine]:
+    return [
+        OrderLine(
+            order=order,
+            order_item_id=line.order_item_id,
+            amazon_sku=line.amazon_sku,
+            asin=line.asin,
+            product_code=ctx.product_code(line),
+            title=line.title,
+            quantity_ordered=line.quantity_ordered,
+            quantity_shipped=min(line.quantity_fulfilled, line.quantity_ordered),
+            gift_message=line.gift_message,
+        )
+        for line in a.lines
+    ]
+
+
+def _frozen_update(order: Order, a: AmazonOrder, now: dt.datetime) -> bool:
+    """Apply what may change on an order the warehouse owns. True if it was cancelled now."""
+    order.amazon_status = a.status
+    order.amazon_updated_at = a.updated_at
+    order.updated_at = now
+    if order.status in Order.CLOSED_STATUSES:
+        return False
+    stop = cancelled = False
+    if a.status == OrderStatus.CANCELLED:
+        order.status = Order.Status.CANCELLED
+        order.cancelled_at = now
+        stop = cancelled = True
+    elif a.status == OrderStatus.SHIPPED:
+        # Our own confirmations mark the order shipped first; Amazon saying so
+        # while we have not means someone shipped it elsewhere.
+        order.status = Order.Status.SHIPPED
+        order.shipped_outside_at = now
+        stop = True
+    if a.buyer_cancellation_requested and not order.buyer_cancellation_requested:
+        order.buyer_cancellation_requested = True
+        stop = True
+    if stop:
+        # A new reason to stop: the warehouse hears it again even if it
+        # acknowledged an earlier one (e.g. a request, then the cancellation).
+        order.wms_stop_requested_at = now
+        order.cancellation_acknowledged_at = None
+    return cancelled
+
+
+def orders_ingest_page(
+    *, ctx: _RunContext, raw_orders: list[dict], now: dt.datetime, counts: PullCounts
+) -> dt.datetime | None:
+    """Write one page of Amazon orders; returns its latest lastUpdatedTime.
+
+    Call inside a transaction. Every order is parsed before anything is
+    written, so an answer that does not parse changes nothing.
+    """
+    store = ctx.store
+    parsed: dict[str, AmazonOrder] = {}
+    for raw in raw_orders:
+        a = amazon_order_parse(raw)
+        seen = parsed.get(a.amazon_order_id)
+        if seen is None or a.updated_at > seen.updated_at:
+            parsed[a.amazon_order_id] = a
+    if not parsed:
+        return None
+    high = max(a.updated_at for a in parsed.values())
+
+    # Locked so "Re-check holds" or the WMS acknowledging an order cannot
+    # interleave with this page's decision about the same order.
+    known = {
+        o.amazon_order_id: o
+        for o in Order.objects.select_for_update()
+        .filter(store=store, amazon_order_id__in=list(parsed))
+        .only("pk", "store_id", "amazon_order_id", *_FROZEN_ORDER_FIELDS)
+        .order_by("pk")
+    }
+
+    full: list[tuple[Order, list[OrderLine], AmazonOrder, bool]] = []
+    frozen: list[Order] = []
+    newly_cancelled_frozen: list[int] = []
+    for a in parsed.values():
+        if a.marketplace_id and a.marketplace_id != store.marketplace.marketplace_id:
+            counts.skipped += 1
+            continue
+        existing = known.get(a.amazon_order_id)
+        if existing is None:
+            if a.status not in ctx.import_statuses or (
+                ctx.countries and a.ship_to_country not in ctx.countries
+            ):
+                counts.skipped += 1
+                continue
+            counts.new += 1
+        elif a.updated_at <= existing.amazon_updated_at:
+            continue  # seen already (the overlap re-reads the previous run's tail)
+        else:
+            counts.updated += 1
+            if existing.status != Order.Status.HELD:
+                if _frozen_update(existing, a, now):
+                    newly_cancelled_frozen.append(existing.pk)
+                    counts.cancelled += 1
+                frozen.append(existing)
+                continue
+        order = _order_from_amazon(ctx, a, existing)
+        full.append((order, _lines_from_amazon(ctx, order, a), a, existing is not None))
+
+    to_decide = []
+    for order, lines, a, was_known in full:
+        if a.status == OrderStatus.CANCELLED:
+            order.status = Order.Status.CANCELLED
+            order.cancelled_at = order.cancelled_at or now
+            for line in lines:
+                line.quantity_cancelled = line.quantity_ordered - line.quantity_shipped
+            counts.cancelled += 1
+        elif a.status == OrderStatus.SHIPPED:
+            order.status = Order.Status.SHIPPED
+            if was_known:  # known and held: shipped without the warehouse
+                order.shipped_outside_at = order.shipped_outside_at or now
+        else:
+            to_decide.append((order, lines))
+    if to_decide:
+        components = sku_components_for(
+            store=store, product_codes={line.product_code for _, lines in to_decide for line in lines}
+        )
+        for order, lines in to_decide:
+            released = order_release_decide(
+                order=order,
+                lines=lines,
+                components=components,
+                shipping_table=ctx.shipping_table,
+                now=now,
+            )
+            counts.released += released
+            counts.held += not released
+
+    if full:
+        orders = [order for order, _, _, _ in full]
+        Order.objects.bulk_create(
+            orders,
+            update_conflicts=True,
+            unique_fields=["store", "amazon_order_id"],
+            update_fields=_FULL_ORDER_FIELDS,
+        )
+        lines = [line for _, order_lines, _, _ in full for line in order_lines]
+        for line in lines:
+            line.order_id = line.order.pk
+        if lines:
+            OrderLine.objects.bulk_create(
+                lines,
+                update_conflicts=True,
+                unique_fields=["order", "order_item_id"],
+                update_fields=_LINE_FIELDS,
+            )
+    if frozen:
+        Order.objects.bulk_update(frozen, _FROZEN_ORDER_FIELDS)
+    if newly_cancelled_frozen:
+        OrderLine.objects.filter(order_id__in=newly_cancelled_frozen).update(
+            quantity_cancelled=F("quantity_ordered") - F("quantity_shipped")
+        )
+    return high
+
+
+def _watermark_advance(*, store: Store, to: dt.datetime) -> None:
+    # Forward only: a slow, older run can never move it back.
+    StoreSyncState.objects.filter(store=store).filter(
+        Q(order_watermark__isnull=True) | Q(order_watermark__lt=to)
+    ).update(order_watermark=to)
+
+
+def _after_page_committed(*, store: Store, page: int) -> None:
+    """Hook point between pages (tests simulate a crash here)."""
+
+
+# --- The runs ---------------------------------------------------------------------
+
+
+def orders_pull(*, store: Store, now: dt.datetime | None = None) -> SyncRun:
+    """Download new and changed orders of one store; returns the run's record.
+
+    Raises fulfillment.locks.JobLockBusy (recording nothing) when a download
+    or reconciliation of this store is already running elsewhere.
+    """
+    with store_job_lock(store=store, kind=SyncRun.Kind.ORDER_PULL, lease_seconds=PULL_LEASE_SECONDS) as lease:
+        return _orders_pull_locked(store=store, now=now or timezone.now(), lease=lease)
+
+
+def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> SyncRun:
+    from connections.amazon import CallStats, amazon_client
+
+    run = sync_run_start(store=store, kind=SyncRun.Kind.ORDER_PULL)
+    stats = CallStats()
+    counts = PullCounts()
+    ok, error = False, ""
+    try:
+        state, _ = StoreSyncState.objects.get_or_create(store=store)
+        params = order_search_params(store=store, watermark=state.order_watermark, now=now)
+        # Pages of an incremental search come oldest update first, so the
+        # latest update of committed pages is a safe restart point. A first
+        # (created-since) run is ordered by creation: it only sets the
+        # watermark when it completes.
+        incremental = "lastUpdatedAfter" in params
+        ctx = _RunContext(store)
+        client = amazon_client(store, stats=stats)
+        for raw_orders in _search_pages(client, params):
+            with transaction.atomic():
+                high = orders_ingest_page(ctx=ctx, raw_orders=raw_orders, now=now, counts=counts)
+                if incremental and high is not None:
+                    _watermark_advance(store=store, to=high)
+            counts.pages += 1
+            lease.renew()
+            _after_page_committed(store=store, page=counts.pages)
+        # The whole window has been read: nothing updated before its end is missing.
+        _watermark_advance(store=store, to=now - SETTLE_DELAY)
+        ok = True
+    except Exception as exc:
+        logger.warning("order download of store %s failed: %s", store.pk, exc, exc_info=True)
+        error = f"{type(exc).__name__}: {exc}"
+    return sync_run_finish(
+        run=run,
+        ok=ok,
+        counts=counts.as_dict(),
+        api_calls=stats.api_calls,
+        throttled=stats.throttled,
+        error=error,
+    )
+
+
+def orders_reconcile(*, store: Store, days: int = 3, now: dt.datetime | None = None) -> SyncRun:
+    """Compare Amazon's open orders of the last `days` days with ours.
+
+    Imports the open orders we lack and reports orders we hold open that
+    Amazon has closed. Shares the download's lease: the two never overlap.
+    """
+    with store_job_lock(store=store, kind=SyncRun.Kind.ORDER_PULL, lease_seconds=PULL_LEASE_SECONDS) as lease:
+        return _orders_reconcile_locked(store=store, days=days, now=now or timezone.now(), lease=lease)
+
+
+def _orders_reconcile_locked(*, store: Store, days: int, now: dt.datetime, lease: JobLease) -> SyncRun:
+    from connections.amazon import CallStats, amazon_client
+
+    run = sync_run_start(store=store, kind=SyncRun.Kind.RECONCILE)
+    stats = CallStats()
+    counts = PullCounts()
+    ok, error, notes = False, "", ""
+    result: dict = {}
+    try:
+        after, before = now - dt.timedelta(days=days), now - SETTLE_DELAY
+        params = _base_params(store)
+        params.update(
+            createdAfter=amazon_time(after),
+            createdBefore=amazon_time(before),
+            fulfillmentStatuses=RECONCILE_STATUSES,
+        )
+        ctx = _RunContext(store)
+        client = amazon_client(store, stats=stats)
+        open_at_amazon: set[str] = set()
+        for raw_orders in _search_pages(client, params):
+            with transaction.atomic():
+                orders_ingest_page(ctx=ctx, raw_orders=raw_orders, now=now, counts=counts)
+            open_at_amazon.update(str(r.get("orderId")) for r in raw_orders)
+            counts.pages += 1
+            lease.renew()
+        open_here = set(
+            Order.objects.filter(
+                store=store,
+                status__in=[Order.Status.HELD, *Order.FROZEN_STATUSES],
+                amazon_status__in=RECONCILE_STATUSES,
+                purchased_at__gte=after,
+                purchased_at__lt=before,
+            ).values_list("amazon_order_id", flat=True)
+        )
+        closed_at_amazon = sorted(open_here - open_at_amazon)
+        result = {
+            "listed": len(open_at_amazon),
+            "missing": counts.new,
+            "closed_at_amazon": len(closed_at_amazon),
+        }
+        if closed_at_amazon:
+            notes = "Open here but no longer open at Amazon: " + ", ".join(closed_at_amazon)
+        StoreSyncState.objects.update_or_create(store=store, defaults={"last_reconciled_at": now})
+        ok = True
+    except Exception as exc:
+        logger.warning("order reconciliation of store %s failed: %s", store.pk, exc, exc_info=True)
+        error = f"{type(exc).__name__}: {exc}"
+    return sync_run_finish(
+        run=run,
+        ok=ok,
+        counts={**counts.as_dict(), **result},
+        api_calls=stats.api_calls,
+        throttled=stats.throttled,
+        error=error,
+        notes=notes,
+    )
