@@ -142,6 +142,15 @@ LWA_TOKEN_URL = env.str("LWA_TOKEN_URL", default="https://api.amazon.com/auth/o2
 SELLER_CENTRAL_URL = env.str("SELLER_CENTRAL_URL", default="").rstrip("/")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 
+# --- Sandbox (SP-API emulator) ----------------------------------------------------
+# Read by the sandbox at request time, so tests override them with `settings`.
+# Amazon's per-operation usage plans (429 QuotaExceeded when exceeded).
+SANDBOX_RATE_LIMITS = env.bool("SANDBOX_RATE_LIMITS", default=True)
+# >1 makes every sandbox rate that many times faster (tests, benchmarks).
+SANDBOX_TIME_SCALE = env.float("SANDBOX_TIME_SCALE", default=1.0)
+# Seconds a feed spends IN_QUEUE, then IN_PROGRESS, before it is DONE.
+SANDBOX_FEED_PROCESSING_SECONDS = env.float("SANDBOX_FEED_PROCESSING_SECONDS", default=5.0)
+
 # --- Connections: SP-API client, rate limiter, store authorization ---------------
 # Seconds before an SP-API or LWA request is given up as a (transient) timeout.
 SP_API_TIMEOUT = env.float("SP_API_TIMEOUT", default=30.0)

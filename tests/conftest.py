@@ -15,6 +15,8 @@ from django.db import close_old_connections
 from connections.models import Marketplace, Store
 from fulfillment.models import Warehouse
 
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 _original_handle_request = httpx.HTTPTransport.handle_request
 
 

@@ -1,0 +1,34 @@
+"""Validate sandbox answers against Amazon's official models (../shared/amazon/)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+
+MODELS_DIR = Path(__file__).resolve().parents[3] / "shared" / "amazon"
+
+
+@cache
+def model(name: str) -> dict:
+    return json.loads((MODELS_DIR / name).read_text())
+
+
+def assert_valid(body, *, model_file: str, definition: str) -> None:
+    """Validate `body` against `#/definitions/<definition>` of a Swagger 2.0 model."""
+    schema = {"$ref": f"#/definitions/{definition}", "definitions": model(model_file)["definitions"]}
+    jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(body)
+
+
+def assert_valid_response(response, *, model_file: str, path: str, method: str = "get") -> None:
+    """Validate an HTTP answer against the schema the model gives for its status code."""
+    operation = model(model_file)["paths"][path][method]
+    status = str(response.status_code)
+    assert status in operation["responses"], f"{status} is not an answer {path} may give"
+    ref = operation["responses"][status].get("schema", {}).get("$ref")
+    if ref is None:
+        assert not response.content, "the model says this answer has no body"
+        return
+    assert_valid(response.json(), model_file=model_file, definition=ref.rsplit("/", 1)[-1])
