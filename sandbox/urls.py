@@ -19,4 +19,9 @@ urlpatterns = [
     ),
     path("orders/2026-01-01/orders", orders.search_orders, name="search-orders"),
     path("orders/2026-01-01/orders/<str:order_id>", orders.get_order, name="get-order"),
+    path(
+        "orders/v0/orders/<str:order_id>/shipmentConfirmation",
+        orders.confirm_shipment,
+        name="confirm-shipment",
+    ),
 ]

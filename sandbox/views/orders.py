@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from ..api import error_response, query_list, sp_api_operation
+from ..api import error_response, json_body, query_list, sp_api_operation
 from ..faults import order_change_between_pages
 from ..models import SandboxAccessToken
 from ..selectors import (
@@ -17,6 +17,7 @@ from ..selectors import (
     orders_for_wire,
     orders_search,
 )
+from ..services import SpApiError, sandbox_shipment_confirm
 
 INCLUDED_DATA = {
     "BUYER",
@@ -84,3 +85,13 @@ def get_order(request: HttpRequest, access: SandboxAccessToken, order_id: str) -
     if order is None:
         return error_response(404, "NotFound", f"Order {order_id} was not found.")
     return JsonResponse({"order": order_as_wire(order, included=included)})
+
+
+@require_POST
+@sp_api_operation("confirmShipment")
+def confirm_shipment(request: HttpRequest, access: SandboxAccessToken, order_id: str) -> HttpResponse:
+    try:
+        sandbox_shipment_confirm(seller=access.seller, order_id=order_id, body=json_body(request))
+    except SpApiError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+    return HttpResponse(status=204)

@@ -1,0 +1,66 @@
+"""The parts of Amazon's official models the sandbox validates requests with at run time.
+
+`sandbox/amazon/` holds copies from Amazon's selling-partner-api-models
+(Apache-2.0): the listings feed schema whole, and for Swagger models only the
+definitions one request body needs (`definitions_closure`), to keep the
+repository small. tests/sandbox/test_amazon_models.py fails if a copy drifts
+from `../shared/amazon/`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+
+AMAZON_DIR = Path(__file__).resolve().parent / "amazon"
+
+# vendored file -> (official model file, root definition or None for a whole JSON schema)
+VENDORED = {
+    "confirmShipmentRequest.json": ("ordersV0.json", "ConfirmShipmentRequest"),
+    "listingsItemPatchRequest.json": ("listingsItems_2021-08-01.json", "ListingsItemPatchRequest"),
+    "listings-feed-schema-v2.json": ("listings-feed-schema-v2.json", None),
+}
+
+
+def definitions_closure(model: dict, root: str) -> dict:
+    """A JSON schema for `#/definitions/<root>` carrying only the definitions it reaches."""
+    definitions = model["definitions"]
+    needed: dict = {}
+    todo = [root]
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed[name] = definitions[name]
+        todo.extend(_refs(definitions[name]))
+    return {"$ref": f"#/definitions/{root}", "definitions": dict(sorted(needed.items()))}
+
+
+def _refs(node) -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            found.append(ref.rsplit("/", 1)[-1])
+        for value in node.values():
+            found.extend(_refs(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_refs(value))
+    return found
+
+
+@cache
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((AMAZON_DIR / name).read_text())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def schema_errors(instance, *, schema: str) -> list[str]:
+    """Messages for each way `instance` breaks the vendored schema `schema` (empty: valid)."""
+    errors = sorted(_validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
