@@ -1,7 +1,18 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
+from . import services
 from .forms import StoreForm
 from .models import AcceptedCarrier, Marketplace, Store
+
+
+class SendLinkForm(forms.Form):
+    email = forms.EmailField(label="Merchant's email")
 
 
 class AcceptedCarrierInline(admin.TabularInline):
@@ -28,6 +39,9 @@ class AcceptedCarrierAdmin(admin.ModelAdmin):
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
     form = StoreForm
+    change_form_template = "connections/store_change_form.html"
+    actions = ["test_connection", "finalize_authorization"]
+    TEST_CONNECTION_BATCH = 10
     list_display = (
         "name",
         "marketplace",
@@ -43,6 +57,7 @@ class StoreAdmin(admin.ModelAdmin):
     search_fields = ("name", "selling_partner_id", "merchant_email")
     readonly_fields = (
         "authorization_status",
+        "authorization_error",
         "authorized_at",
         "last_connection_test_at",
         "last_connection_test_ok",
@@ -58,6 +73,7 @@ class StoreAdmin(admin.ModelAdmin):
                 "fields": (
                     "selling_partner_id",
                     "authorization_status",
+                    "authorization_error",
                     "authorized_at",
                     "last_connection_test_at",
                     "last_connection_test_ok",
@@ -93,3 +109,82 @@ class StoreAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
+
+    # --- Buttons on the store page and bulk actions; each calls a service.
+
+    def get_urls(self):
+        def wrap(view):
+            return self.admin_site.admin_view(view)
+
+        return [
+            path("<int:store_id>/send-link/", wrap(self.send_link_view), name="connections_store_send_link"),
+            path("<int:store_id>/finalize/", wrap(self.finalize_view), name="connections_store_finalize"),
+            path(
+                "<int:store_id>/test-connection/",
+                wrap(self.test_connection_view),
+                name="connections_store_test_connection",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _store_for_change(self, request: HttpRequest, store_id: int) -> Store:
+        store = get_object_or_404(Store.objects.select_related("marketplace", "warehouse"), pk=store_id)
+        if not self.has_change_permission(request, store):
+            raise PermissionDenied
+        return store
+
+    def _back(self, store: Store) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:connections_store_change", args=[store.pk]))
+
+    def send_link_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
+        store = self._store_for_change(request, store_id)
+        form = SendLinkForm(request.POST or None, initial={"email": store.merchant_email})
+        if request.method == "POST" and form.is_valid():
+            services.store_send_authorization_link(store=store, email=form.cleaned_data["email"])
+            self.message_user(request, f"Authorization link sent to {form.cleaned_data['email']}.")
+            return self._back(store)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Send authorization link for {store}",
+            "store": store,
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "connections/send_link.html", context)
+
+    def finalize_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        store = self._store_for_change(request, store_id)
+        if services.store_finalize_authorization(store=store):
+            self.message_user(request, f"{store} is connected.")
+        else:
+            self.message_user(request, f"{store} has no merchant authorization waiting.", messages.WARNING)
+        return self._back(store)
+
+    def test_connection_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        store = self._store_for_change(request, store_id)
+        result = services.store_test_connection(store=store)
+        self.message_user(request, result.message, messages.SUCCESS if result.ok else messages.ERROR)
+        return self._back(store)
+
+    @admin.action(description="Test connection", permissions=["change"])
+    def test_connection(self, request: HttpRequest, queryset) -> None:
+        # Each test is one live call a person waits for: keep the batch small.
+        stores = list(queryset.select_related("marketplace")[: self.TEST_CONNECTION_BATCH + 1])
+        if len(stores) > self.TEST_CONNECTION_BATCH:
+            self.message_user(
+                request, f"Testing the first {self.TEST_CONNECTION_BATCH} stores only.", messages.WARNING
+            )
+        for store in stores[: self.TEST_CONNECTION_BATCH]:
+            result = services.store_test_connection(store=store)
+            self.message_user(
+                request, f"{store}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
+            )
+
+    @admin.action(description="Finalize merchant authorization", permissions=["change"])
+    def finalize_authorization(self, request: HttpRequest, queryset) -> None:
+        done = sum(services.store_finalize_authorization(store=store) for store in queryset)
+        self.message_user(request, f"{done} store(s) connected.")

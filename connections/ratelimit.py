@@ -42,6 +42,7 @@ USAGE_PLANS: dict[str, tuple[float, float]] = {
 }
 # An operation missing above gets Amazon's most common conservative plan.
 DEFAULT_PLAN = (0.5, 10)
+_MARGIN_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ def acquire(key: BucketKey, *, max_wait: float | None = None) -> float:
         now = clock()
         rate = bucket.rate * scale
         tokens = min(bucket.burst, bucket.tokens + max(0.0, now - bucket.updated_at) * rate)
-        wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
+        # The margin keeps float rounding from landing a hair before Amazon's
+        # bucket holds a whole token.
+        wait = 0.0 if tokens >= 1 else (1 - tokens) / rate + _MARGIN_SECONDS / scale
         if max_wait is not None and wait > max_wait:
             raise RateLimitWaitTooLong(wait / scale)
         RateLimitBucket.objects.filter(pk=bucket.pk).update(tokens=tokens - 1, updated_at=now)
@@ -134,7 +137,12 @@ def observe_rate(key: BucketKey, header_value: str | None) -> None:
         rate = float(header_value)
     except (TypeError, ValueError):
         return
-    if rate <= 0 or _seen_rates.get(key) == rate:
+    if rate <= 0:
+        return
+    # The header is in wall-clock terms; buckets keep Amazon's unscaled rate
+    # and `acquire` applies the scale (a scaled sandbox reports scaled rates).
+    rate /= time_scale()
+    if _seen_rates.get(key) == rate:
         return
     RateLimitBucket.objects.filter(**key.filter_kwargs()).exclude(rate=rate).update(rate=rate)
     _seen_rates[key] = rate

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("connections/", include("connections.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:
