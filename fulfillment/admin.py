@@ -1,6 +1,13 @@
-from django.contrib import admin
+import datetime as dt
 
-from .models import Warehouse
+from django.contrib import admin, messages
+from django.db.models import Case, When
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+
+from .models import Order, OrderLine, SyncRun, Warehouse
+from .services.release import ADDRESS_MISSING_REASON, BUYER_CANCELLATION_REASON, orders_release_or_hold
 
 
 @admin.register(Warehouse)
@@ -26,3 +33,241 @@ class WarehouseAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+
+# --- Orders --------------------------------------------------------------------
+
+
+class HoldReasonFilter(admin.SimpleListFilter):
+    title = "hold reason"
+    parameter_name = "hold"
+    _MATCH = {
+        "sku": "not mapped",
+        "shipping": "no shipping method",
+        "address": ADDRESS_MISSING_REASON,
+        "cancel": BUYER_CANCELLATION_REASON,
+    }
+
+    def lookups(self, request, model_admin):
+        return (
+            ("any", "Any hold"),
+            ("sku", "SKU not mapped"),
+            ("shipping", "No shipping method"),
+            ("address", "Address missing"),
+            ("cancel", "Buyer requested cancellation"),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        held = queryset.filter(status=Order.Status.HELD)
+        if value in self._MATCH:
+            return held.filter(hold_reasons__icontains=self._MATCH[value])
+        return held
+
+
+class ShipByFilter(admin.SimpleListFilter):
+    title = "ship by"
+    parameter_name = "ship_by"
+
+    def lookups(self, request, model_admin):
+        return (("overdue", "Overdue"), ("today", "Within 24 hours"), ("later", "Later"))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        open_orders = queryset.exclude(status__in=Order.CLOSED_STATUSES)
+        if self.value() == "overdue":
+            return open_orders.filter(ship_by_latest__lt=now)
+        if self.value() == "today":
+            return open_orders.filter(ship_by_latest__gte=now, ship_by_latest__lt=now + dt.timedelta(days=1))
+        if self.value() == "later":
+            return open_orders.filter(ship_by_latest__gte=now + dt.timedelta(days=1))
+        return queryset
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = (
+        "order_item_id",
+        "amazon_sku",
+        "asin",
+        "title",
+        "quantity_ordered",
+        "quantity_shipped",
+        "quantity_cancelled",
+        "warehouse_skus",
+        "gift_message",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="warehouse SKUs")
+    def warehouse_skus(self, line: OrderLine) -> str:
+        return ", ".join(f"{c['warehouse_sku']} × {c['units']}" for c in line.components) or "–"
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "amazon_order_id",
+        "store",
+        "status",
+        "amazon_status",
+        "service_level",
+        "is_prime",
+        "is_business",
+        "ship_by_latest",
+        "purchased_at",
+        "hold_summary",
+    )
+    list_filter = ("status", ShipByFilter, HoldReasonFilter, "is_prime", "is_business", "store")
+    list_select_related = ("store",)
+    search_fields = ("=amazon_order_id", "lines__amazon_sku")
+    search_help_text = "Amazon order id (exact) or Amazon SKU of a line."
+    date_hierarchy = None
+    show_full_result_count = False  # the order table grows large; one COUNT less per page
+    actions = ("recheck_holds",)
+    inlines = (OrderLineInline,)
+    _FIELDSETS = (
+        (None, {"fields": ("store", "amazon_order_id", "status", "amazon_status", "hold_list")}),
+        (
+            "Shipping",
+            {
+                "fields": (
+                    "service_level",
+                    "is_prime",
+                    "carrier",
+                    "ship_code",
+                    "ship_by_earliest",
+                    "ship_by_latest",
+                    "deliver_by_earliest",
+                    "deliver_by_latest",
+                    "ship_to_country",
+                )
+            },
+        ),
+        ("Order", {"fields": ("purchased_at", "is_business", "is_gift", "gift_message", "marketplace_id")}),
+        (
+            "Lifecycle",
+            {
+                "fields": (
+                    "amazon_updated_at",
+                    "released_at",
+                    "buyer_cancellation_requested",
+                    "cancelled_at",
+                    "shipped_outside_at",
+                    "wms_stop_requested_at",
+                    "cancellation_acknowledged_at",
+                )
+            },
+        ),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(self._FIELDSETS)
+        if request.user.has_perm("fulfillment.view_order_address"):
+            fieldsets.insert(2, ("Ship to", {"fields": ("ship_to",)}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        # Orders are Amazon's facts and the product's decisions: nobody edits them by hand.
+        return [f for _, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="hold reasons")
+    def hold_summary(self, order: Order) -> str:
+        return "; ".join(order.hold_reasons) if order.status == Order.Status.HELD else ""
+
+    @admin.display(description="hold reasons")
+    def hold_list(self, order: Order):
+        if not order.hold_reasons:
+            return "–"
+        return format_html_join(mark_safe("<br>"), "{}", ((r,) for r in order.hold_reasons))
+
+    @admin.display(description="ship-to address")
+    def ship_to(self, order: Order):
+        data = order.recipient_data
+        if not data:
+            return "–"
+        parts = [
+            data.get("name"),
+            data.get("companyName"),
+            data.get("addressLine1"),
+            data.get("addressLine2"),
+            data.get("addressLine3"),
+            " ".join(p for p in (data.get("postalCode"), data.get("city"), data.get("stateOrRegion")) if p),
+            data.get("countryCode"),
+            data.get("phone"),
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((p,) for p in parts if p))
+
+    @admin.action(description="Re-check holds", permissions=["change"])
+    def recheck_holds(self, request, queryset):
+        released = held = 0
+        by_store: dict[int, list[Order]] = {}
+        held_orders = queryset.filter(status=Order.Status.HELD).select_related("store")
+        for order in held_orders.only("pk", "store"):
+            by_store.setdefault(order.store_id, []).append(order)
+        for orders in by_store.values():
+            counts = orders_release_or_hold(store=orders[0].store, orders=orders)
+            released += counts.released
+            held += counts.held
+        self.message_user(
+            request,
+            f"{released} order(s) released, {held} still held.",
+            messages.SUCCESS if released else messages.INFO,
+        )
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "store", "kind", "ok", "summary", "api_calls", "throttled", "short_error")
+    list_filter = ("kind", "ok", "store")
+    list_select_related = ("store",)
+    show_full_result_count = False
+    readonly_fields = (
+        "store",
+        "kind",
+        "started_at",
+        "finished_at",
+        "ok",
+        "counts",
+        "api_calls",
+        "throttled",
+        "error",
+        "notes",
+    )
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        # Failed runs first, then running ones, then the rest; newest first within each.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_failed_first=Case(When(ok=False, then=0), When(ok__isnull=True, then=1), default=2))
+            .order_by("_failed_first", "-started_at")
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="counts")
+    def summary(self, run: SyncRun) -> str:
+        return ", ".join(f"{v} {k}" for k, v in run.counts.items() if v)
+
+    @admin.display(description="error")
+    def short_error(self, run: SyncRun) -> str:
+        return run.error[:120]

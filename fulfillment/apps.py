@@ -11,3 +11,6 @@ class FulfillmentAdminConfig(AdminConfig):
 class FulfillmentConfig(AppConfig):
     name = "fulfillment"
     verbose_name = "Fulfillment"
+
+    def ready(self) -> None:
+        from fulfillment import signals  # noqa: F401 - connects the store schedule receivers

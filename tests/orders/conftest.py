@@ -1,0 +1,49 @@
+"""Fixtures for the order download tests: a connected store whose seller exists in
+the sandbox, mappings that release every sandbox order, and a clock helper."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db.models import F
+
+from fulfillment.models import StoreSyncState
+from mappings.models import ServiceLevel, ShippingMethodMapping
+from sandbox.models import SandboxOrder
+
+
+@pytest.fixture
+def seller(sandbox_seller):
+    return sandbox_seller
+
+
+@pytest.fixture
+def shipping_for_every_level(store):
+    """A store-specific mapping for every service level, Prime or not."""
+    return [
+        ShippingMethodMapping.objects.create(
+            store=store, service_level=level, prime=None, carrier="UPS", ship_code=f"UPS-{level}"
+        )
+        for level in ServiceLevel.values
+    ]
+
+
+@pytest.fixture
+def time_passes(store):
+    """Move every sandbox time and the store's watermark back, as if `minutes` passed.
+
+    The sandbox enforces the two-minute rule against the real clock, so a test
+    cannot ask about "now"; it moves the past instead.
+    """
+
+    def shift(minutes: int) -> None:
+        delta = dt.timedelta(minutes=minutes)
+        SandboxOrder.objects.update(
+            created_time=F("created_time") - delta, last_updated_time=F("last_updated_time") - delta
+        )
+        StoreSyncState.objects.filter(store=store, order_watermark__isnull=False).update(
+            order_watermark=F("order_watermark") - delta
+        )
+
+    return shift
