@@ -54,7 +54,7 @@ def _refs(node) -> list[str]:
 
 
 @cache
-def _validator(name: str) -> jsonschema.protocols.Validator:
+def schema_validator(name: str) -> jsonschema.protocols.Validator:
     schema = json.loads((AMAZON_DIR / name).read_text())
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
@@ -62,5 +62,5 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 
 def schema_errors(instance, *, schema: str) -> list[str]:
     """Messages for each way `instance` breaks the vendored schema `schema` (empty: valid)."""
-    errors = sorted(_validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    errors = sorted(schema_validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]

@@ -6,7 +6,7 @@ Paths are Amazon's, so `SP_API_ENDPOINT=<host>/sandbox` and
 
 from django.urls import path
 
-from .views import lwa, orders, sellers
+from .views import feeds, listings, lwa, orders, sellers
 
 app_name = "sandbox"
 urlpatterns = [
@@ -24,4 +24,12 @@ urlpatterns = [
         orders.confirm_shipment,
         name="confirm-shipment",
     ),
+    path("feeds/2021-06-30/documents", feeds.create_feed_document, name="create-feed-document"),
+    path("feeds/2021-06-30/documents/<str:document_id>", feeds.get_feed_document, name="get-feed-document"),
+    path("feeds/2021-06-30/feeds", feeds.create_feed, name="create-feed"),
+    path("feeds/2021-06-30/feeds/<str:feed_id>", feeds.get_feed, name="get-feed"),
+    # Presigned document URLs (S3 on Amazon): no SP-API token, no usage plan.
+    path("feeds/upload/<str:document_id>", feeds.upload, name="feed-upload"),
+    path("feeds/download/<str:document_id>", feeds.download, name="feed-download"),
+    path("listings/2021-08-01/items/<str:seller_id>/<str:sku>", listings.listings_item, name="listings-item"),
 ]
