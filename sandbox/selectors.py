@@ -168,6 +168,7 @@ class OrderSearch:
     marketplace_ids: tuple[str, ...] = ()
     fulfilled_by: tuple[str, ...] = ()
     page_size: int = MAX_RESULTS_PER_PAGE
+    included: tuple[str, ...] = ()
     # Sort key of the last order returned: (time, orderId).
     position: tuple[str, str] | None = None
     page: int = 1
@@ -181,6 +182,7 @@ class OrderSearch:
             "mp": list(self.marketplace_ids),
             "fb": list(self.fulfilled_by),
             "n": self.page_size,
+            "inc": list(self.included),
             "pos": list(self.position) if self.position else None,
             "page": self.page,
         }
@@ -198,6 +200,7 @@ class OrderSearch:
                 marketplace_ids=tuple(data["mp"]),
                 fulfilled_by=tuple(data["fb"]),
                 page_size=int(data["n"]),
+                included=tuple(data.get("inc", ())),
                 position=tuple(data["pos"]) if data["pos"] else None,
                 page=int(data.get("page", 1)),
             )
@@ -219,6 +222,7 @@ def order_search_from_params(
     marketplace_ids: list[str] = (),
     fulfilled_by: list[str] = (),
     max_results: str = "",
+    included: tuple[str, ...] = (),
     now: dt.datetime | None = None,
 ) -> OrderSearch:
     """Validate searchOrders' query the way Amazon does (SearchError with Amazon's wording)."""
@@ -284,6 +288,7 @@ def order_search_from_params(
         marketplace_ids=tuple(marketplace_ids),
         fulfilled_by=tuple(fulfilled_by),
         page_size=page_size,
+        included=tuple(sorted(included)),
     )
 
 

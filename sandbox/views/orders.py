@@ -50,7 +50,9 @@ def search_orders(request: HttpRequest, access: SandboxAccessToken) -> JsonRespo
         included = _included(request)
         token = q.get("paginationToken", "")
         if token:
+            # The token carries the whole search; includedData may be repeated or left out.
             search = OrderSearch.from_token(token)
+            included = included or set(search.included)
         else:
             search = order_search_from_params(
                 created_after=q.get("createdAfter", ""),
@@ -61,6 +63,7 @@ def search_orders(request: HttpRequest, access: SandboxAccessToken) -> JsonRespo
                 marketplace_ids=query_list(request, "marketplaceIds"),
                 fulfilled_by=query_list(request, "fulfilledBy"),
                 max_results=q.get("maxResultsPerPage", ""),
+                included=tuple(included),
             )
     except SearchError as exc:
         return error_response(400, "InvalidInput", str(exc))
