@@ -455,7 +455,6 @@ class AmazonClient:
         attempt = 0
         while True:
             attempt += 1
-            self._wait_for_slot(bucket)
             error = self._attempt(operation, bucket, cls, fn, expect_body=expect_body)
             if not isinstance(error, AmazonError):
                 return error
@@ -484,9 +483,14 @@ class AmazonClient:
         except MissingCredentials as exc:
             del exc  # its text names the settings file sp_api looked for, not ours
             return PermanentAmazonError("LWA_CLIENT_ID / LWA_CLIENT_SECRET are not configured.")
-        self.stats.api_calls += 1
         try:
             try:
+                # The access token first (cached per process): a slot taken
+                # before a slow LWA round trip would reach Amazon late, after
+                # our bucket had already counted that time as refill.
+                client.auth  # noqa: B018
+                self._wait_for_slot(bucket)
+                self.stats.api_calls += 1
                 response = fn(client)
             except SellingApiRequestThrottledException as exc:
                 self._throttled(bucket, exc.headers)
