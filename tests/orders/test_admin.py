@@ -1,0 +1,111 @@
+"""The order admin: filters, search, the address only for permitted users."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from fulfillment.admin_actions import pull_orders_now
+from fulfillment.models import Order
+from tests.factories import make_store, make_user
+from tests.orders.factories import make_order
+
+
+@pytest.fixture
+def staff_client(db, client):
+    user = make_user(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["view_order", "change_order"]))
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def _change_page(client, order) -> str:
+    response = client.get(reverse("admin:fulfillment_order_change", args=[order.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_ship_to_address_needs_its_own_permission(staff_client):
+    order = make_order()
+
+    assert "1 Main St" not in _change_page(staff_client, order)
+
+    staff_client.user.user_permissions.add(Permission.objects.get(codename="view_order_address"))
+    assert "1 Main St" in _change_page(staff_client, order)
+
+
+def test_the_order_page_shows_lines_and_hold_reasons(admin_client):
+    order = make_order(hold_reasons=["SKU ABC-1 not mapped", "address missing"])
+
+    page = _change_page(admin_client, order)
+
+    assert "SKU ABC-1 not mapped" in page and "address missing" in page
+    assert "SKU-0" in page and "SKU-1" in page
+
+
+def test_orders_are_found_by_amazon_order_id_and_by_line_sku(admin_client):
+    store = make_store()
+    wanted, other = make_order(store=store), make_order(store=store)
+    url = reverse("admin:fulfillment_order_changelist")
+
+    by_id = admin_client.get(url, {"q": wanted.amazon_order_id}).context["cl"].result_list
+    by_sku = admin_client.get(url, {"q": "SKU-1"}).context["cl"].result_list
+
+    assert list(by_id) == [wanted]
+    assert {o.pk for o in by_sku} == {wanted.pk, other.pk}  # each once, though two lines match
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status__exact": "held"}, {"held"}),
+        ({"hold": "sku"}, {"held"}),
+        ({"hold": "address"}, set()),
+        ({"is_prime__exact": "1"}, {"released"}),
+        ({"ship_by": "overdue"}, {"released"}),
+    ],
+)
+def test_the_changelist_filters(admin_client, params, expected):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    make_order()
+    make_order(
+        status=Order.Status.RELEASED,
+        is_prime=True,
+        hold_reasons=[],
+        ship_by_latest=timezone.now() - dt.timedelta(hours=1),
+    )
+
+    response = admin_client.get(reverse("admin:fulfillment_order_changelist"), params)
+
+    assert {o.status for o in response.context["cl"].result_list} == expected
+
+
+def test_pull_orders_now_queues_one_task_per_connected_store(
+    db, rf, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from connections.models import Store
+
+    queued = []
+    monkeypatch.setattr(
+        "fulfillment.admin_actions.async_task", lambda func, *args: queued.append((func, args))
+    )
+    connected = make_store()
+    make_store(is_active=False)
+    request = rf.post("/")
+    request.user = admin_user
+    messages = []
+
+    class ModelAdmin:
+        def message_user(self, request, message, level):
+            messages.append(message)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pull_orders_now(ModelAdmin(), request, Store.objects.all())
+
+    assert queued == [("fulfillment.tasks.order_pull_task", (connected.pk,))]
+    assert len(messages) == 2

@@ -1,0 +1,158 @@
+"""Release or hold: every line mapped, a shipping method, an address; or reasons to fix."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from fulfillment.models import Order
+from fulfillment.services.orders import orders_pull
+from fulfillment.services.release import orders_release_or_hold
+from mappings.models import ShippingMethodMapping, SkuMapping
+from sandbox.models import SandboxOrder, SandboxOrderItem
+from sandbox.services import sandbox_order_update, sandbox_orders_create
+
+
+@pytest.fixture
+def strict_store(store):
+    """A store that holds unmapped SKUs instead of shipping them as warehouse SKUs."""
+    store.unmapped_sku_is_warehouse_sku = False
+    store.save()
+    return store
+
+
+@pytest.fixture
+def one_order(seller):
+    """One NEXT_DAY Prime order of a single item, SKU ABC-1, quantity 2."""
+    (order,) = sandbox_orders_create(seller=seller, count=1, seed=1, status="UNSHIPPED")
+    SandboxOrderItem.objects.filter(order=order).delete()
+    SandboxOrderItem.objects.create(
+        order=order, order_item_id="11111111111111", sku="ABC-1", asin="B000000001", title="Widget",
+        quantity_ordered=2, unit_price="9.99",
+    )  # fmt: skip
+    return sandbox_order_update(
+        order=order, when=order.last_updated_time, service_level="NEXT_DAY", programs=["PRIME"]
+    )
+
+
+def test_it_holds_an_order_with_each_reason(strict_store, one_order):
+    # given: no mapping at all, and no address
+    sandbox_order_update(order=one_order, when=one_order.last_updated_time, delivery_address={})
+
+    # when
+    run = orders_pull(store=strict_store)
+
+    # then
+    order = Order.objects.get()
+    assert run.counts["held"] == 1 and run.counts["released"] == 0
+    assert order.status == Order.Status.HELD
+    assert order.hold_reasons == [
+        "SKU ABC-1 not mapped",
+        "no shipping method for NEXT_DAY + Prime",
+        "address missing",
+    ]
+    assert order.carrier == "" and order.released_at is None
+
+
+def test_a_prime_order_does_not_use_a_non_prime_shipping_method(strict_store, one_order):
+    SkuMapping.objects.create(store=strict_store, amazon_sku="ABC-1", warehouse_sku="W-ABC", units=1)
+    ShippingMethodMapping.objects.create(
+        store=strict_store, service_level="NEXT_DAY", prime=False, carrier="UPS", ship_code="NDA"
+    )
+
+    orders_pull(store=strict_store)
+
+    assert Order.objects.get().hold_reasons == ["no shipping method for NEXT_DAY + Prime"]
+
+
+def test_fixing_the_mappings_and_rechecking_releases_the_order_with_its_kit(strict_store, one_order):
+    # given
+    orders_pull(store=strict_store)
+    order = Order.objects.get()
+    assert order.status == Order.Status.HELD
+
+    # when: a kit of two warehouse SKUs and a Prime next-day method are mapped
+    SkuMapping.objects.create(store=strict_store, amazon_sku="ABC-1", warehouse_sku="W-BASE", units=1)
+    SkuMapping.objects.create(store=strict_store, amazon_sku="ABC-1", warehouse_sku="W-LID", units=2)
+    ShippingMethodMapping.objects.create(
+        store=strict_store,
+        service_level="NEXT_DAY",
+        prime=True,
+        carrier="FedEx",
+        ship_code="PRIORITY_OVERNIGHT",
+    )
+    counts = orders_release_or_hold(store=strict_store, orders=[order])
+    again = orders_release_or_hold(store=strict_store, orders=[order])
+
+    # then
+    order.refresh_from_db()
+    assert (counts.released, counts.held) == (1, 0)
+    assert (again.released, again.held) == (0, 0)  # released orders are not decided again
+    assert order.status == Order.Status.RELEASED and order.hold_reasons == []
+    assert (order.carrier, order.ship_code) == ("FedEx", "PRIORITY_OVERNIGHT")
+    assert order.released_at is not None
+    assert order.lines.get().components == [
+        {"warehouse_sku": "W-BASE", "units": 1},
+        {"warehouse_sku": "W-LID", "units": 2},
+    ]
+
+
+def test_a_store_identifying_products_by_asin_maps_the_asin(strict_store, one_order):
+    strict_store.product_code_field = "ASIN"
+    strict_store.save()
+    SkuMapping.objects.create(
+        store=strict_store, amazon_sku="OTHER-SKU", asin="B000000001", warehouse_sku="W-1", units=1
+    )
+    ShippingMethodMapping.objects.create(
+        store=None, service_level="NEXT_DAY", prime=None, carrier="UPS", ship_code="NDA"
+    )
+
+    orders_pull(store=strict_store)
+
+    order = Order.objects.get()
+    assert order.status == Order.Status.RELEASED, order.hold_reasons
+    line = order.lines.get()
+    assert line.product_code == "B000000001"
+    assert line.components == [{"warehouse_sku": "W-1", "units": 1}]
+
+
+def test_the_recheck_holds_admin_action_releases_fixed_orders(admin_client, strict_store, one_order):
+    # given
+    orders_pull(store=strict_store)
+    SkuMapping.objects.create(store=strict_store, amazon_sku="ABC-1", warehouse_sku="W-1", units=1)
+    ShippingMethodMapping.objects.create(
+        store=strict_store, service_level="NEXT_DAY", prime=None, carrier="UPS", ship_code="NDA"
+    )
+    order = Order.objects.get()
+
+    # when
+    response = admin_client.post(
+        reverse("admin:fulfillment_order_changelist"),
+        {"action": "recheck_holds", "_selected_action": [order.pk]},
+        follow=True,
+    )
+
+    # then
+    assert response.status_code == 200
+    assert "1 order(s) released" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == Order.Status.RELEASED
+
+
+def test_a_held_order_updated_by_amazon_is_decided_again(strict_store, one_order, time_passes):
+    # given: held for its SKU
+    orders_pull(store=strict_store)
+    SkuMapping.objects.create(store=strict_store, amazon_sku="ABC-1", warehouse_sku="W-1", units=1)
+    ShippingMethodMapping.objects.create(
+        store=strict_store, service_level="NEXT_DAY", prime=None, carrier="UPS", ship_code="NDA"
+    )
+    time_passes(10)
+
+    # when: Amazon updates it
+    sandbox_order_update(order=SandboxOrder.objects.get(pk=one_order.pk), buyer={"buyerName": "x"})
+    time_passes(10)
+    run = orders_pull(store=strict_store)
+
+    # then
+    assert run.counts["updated"] == 1 and run.counts["released"] == 1
+    assert Order.objects.get().status == Order.Status.RELEASED

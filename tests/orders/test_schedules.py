@@ -1,0 +1,102 @@
+"""Schedules follow the store; tasks take ids and skip when the store's lease is taken."""
+
+from __future__ import annotations
+
+import ast
+
+from django_q.models import Schedule
+
+from connections.models import Store
+from fulfillment.locks import store_job_lock
+from fulfillment.models import SyncRun
+from fulfillment.schedules import order_pull_schedule_name, order_reconcile_schedule_name
+from fulfillment.tasks import order_pull_task
+from tests.factories import make_store
+
+
+def _schedules(store):
+    return Schedule.objects.filter(
+        name__in=[order_pull_schedule_name(store.pk), order_reconcile_schedule_name(store.pk)]
+    )
+
+
+def test_a_connected_store_gets_a_download_and_a_daily_reconciliation(db):
+    store = make_store(order_pull_minutes=15)
+
+    pull = Schedule.objects.get(name=f"order-pull:store:{store.pk}")
+    reconcile = Schedule.objects.get(name=f"order-reconcile:store:{store.pk}")
+    assert pull.func == "fulfillment.tasks.order_pull_task"
+    assert ast.literal_eval(pull.args) == store.pk  # the id only, never PII
+    assert (pull.schedule_type, pull.minutes, pull.repeats) == (Schedule.MINUTES, 15, -1)
+    assert reconcile.func == "fulfillment.tasks.order_reconcile_task"
+    assert reconcile.schedule_type == Schedule.DAILY
+
+
+def test_saving_a_store_again_changes_nothing_but_its_interval(db):
+    store = make_store(order_pull_minutes=30)
+    store.save()
+    store.order_pull_minutes = 10
+    store.save()
+
+    assert _schedules(store).count() == 2
+    assert Schedule.objects.get(name=order_pull_schedule_name(store.pk)).minutes == 10
+
+
+def test_an_inactive_store_has_no_schedules_until_it_is_active_again(db):
+    store = make_store()
+    store.is_active = False
+    store.save()
+    assert not _schedules(store).exists()
+
+    store.is_active = True
+    store.save()
+    assert _schedules(store).count() == 2
+
+
+def test_a_store_that_needs_reauthorization_has_no_schedules(db):
+    store = make_store()
+    store.authorization_status = Store.Authorization.NEEDS_REAUTHORIZATION
+    store.save()
+
+    assert not _schedules(store).exists()
+
+
+def test_a_store_not_connected_yet_has_no_schedules(db):
+    store = make_store(authorization_status=Store.Authorization.AWAITING_MERCHANT)
+
+    assert not _schedules(store).exists()
+
+
+def test_deleting_a_store_deletes_its_schedules(db):
+    store = make_store()
+    pk = store.pk
+    store.delete()
+
+    assert not Schedule.objects.filter(name__endswith=f":store:{pk}").exists()
+
+
+def test_the_task_records_nothing_while_another_download_runs(store):
+    with store_job_lock(store=store, kind=SyncRun.Kind.ORDER_PULL, lease_seconds=60):
+        result = order_pull_task(store.pk)
+
+    assert result == {"skipped": "already running"}
+    assert not SyncRun.objects.exists()
+
+
+def test_the_task_skips_a_store_that_is_gone_or_disconnected(store):
+    Store.objects.filter(pk=store.pk).update(is_active=False)
+
+    assert order_pull_task(store.pk)["skipped"]
+    assert order_pull_task(10**9)["skipped"]
+    assert not SyncRun.objects.exists()
+
+
+def test_the_task_downloads_orders(store, seller, shipping_for_every_level):
+    from sandbox.services import sandbox_orders_create
+
+    sandbox_orders_create(seller=seller, count=3, seed=1, status="UNSHIPPED")
+
+    result = order_pull_task(store.pk)
+
+    assert result["ok"] and result["new"] == 3
+    assert SyncRun.objects.get().pk == result["sync_run"]
