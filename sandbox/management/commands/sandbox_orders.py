@@ -1,0 +1,38 @@
+"""manage.py sandbox_orders --seller S --count N [--seed X]: new orders in the sandbox."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sandbox.services import sandbox_orders_create, sandbox_seller_ensure
+
+
+class Command(BaseCommand):
+    help = "Create N realistic orders for a sandbox seller (created if new)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seller", required=True, help="Selling partner id, e.g. A1ACMESELLER.")
+        parser.add_argument("--count", required=True, type=int)
+        parser.add_argument("--seed", type=int, default=None, help="Same seed, same orders.")
+        parser.add_argument("--marketplace", default="US", help="Marketplace code (default US).")
+
+    def handle(self, *args, seller: str, count: int, seed: int | None, marketplace: str, **options):
+        if count < 1:
+            raise CommandError("--count must be at least 1.")
+        sandbox_seller = sandbox_seller_ensure(selling_partner_id=seller, marketplace_codes=(marketplace,))
+        started = time.monotonic()
+        orders = sandbox_orders_create(
+            seller=sandbox_seller, count=count, seed=seed, marketplace_code=marketplace
+        )
+        elapsed = time.monotonic() - started
+        statuses = Counter(o.status for o in orders)
+        prime = sum(1 for o in orders if "PRIME" in o.programs)
+        business = sum(1 for o in orders if "AMAZON_BUSINESS" in o.programs)
+        self.stdout.write(
+            f"{seller}: {len(orders)} orders created in {elapsed:.1f}s "
+            f"({', '.join(f'{k.lower()} {v}' for k, v in sorted(statuses.items()))}; "
+            f"prime {prime}, business {business})"
+        )
