@@ -25,18 +25,28 @@ def _route_testserver_in_process(monkeypatch):
     wsgi = httpx.WSGITransport(app=WSGIHandler())
 
     def handle_request(self, request):
-        if request.url.host == "testserver":
-            return wsgi.handle_request(request)
-        return _original_handle_request(self, request)
+        if request.url.host != "testserver":
+            return _original_handle_request(self, request)
+        # Django closes the connection at the end of a request; here that is
+        # the test's own connection, inside its transaction. The test client
+        # switches this off for its requests and back on afterwards, so a
+        # view calling the sandbox (a request inside a request) needs the
+        # signals off around each in-process call, restored as they were.
+        had_started = request_started.disconnect(close_old_connections)
+        had_finished = request_finished.disconnect(close_old_connections)
+        try:
+            response = wsgi.handle_request(request)
+            # Reading closes the WSGI response, which sends request_finished:
+            # do it while the signal is off.
+            content = response.read()
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
+        finally:
+            if had_started:
+                request_started.connect(close_old_connections)
+            if had_finished:
+                request_finished.connect(close_old_connections)
 
-    # Django would close the test's connection at the end of each in-process
-    # request (inside the test transaction); the test client avoids the same.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
