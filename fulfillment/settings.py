@@ -59,7 +59,9 @@ INSTALLED_APPS = [
     "import_export",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI/Redoc served locally, no CDN
     "fulfillment.apps.FulfillmentConfig",
+    "fulfillment.wms",
     "connections",
     "mappings",
     "sandbox",
@@ -208,7 +210,17 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Fulfillment bridge WMS API",
     "DESCRIPTION": "Released orders, cancellations, shipments and inventory for a warehouse.",
     "VERSION": "1",
+    # The API docs page must work without internet: assets from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- WMS side (fulfillment.wms) ------------------------------------------------------
+# Attempts of a webhook POST before its delivery is marked failed (backoff 1, 2, 4 ... min).
+WMS_WEBHOOK_MAX_ATTEMPTS = env.int("WMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 
 # --- django-import-export -------------------------------------------------------
 # The default temp storage writes to the local /tmp, which breaks the confirm

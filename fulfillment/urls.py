@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("connections/", include("connections.urls")),
+    path("api/v1/", include("fulfillment.wms.api.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -1,0 +1,227 @@
+"""WMS API views: authenticate, scope to the key's warehouse, call services."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fulfillment.models import Order, OrderLine
+from fulfillment.wms.models import Shipment, ShipmentLine
+from fulfillment.wms.selectors import wms_cancellations, wms_orders
+from fulfillment.wms.services import (
+    InventoryRejected,
+    OrderConflict,
+    ShipmentRejected,
+    cancellation_acknowledge,
+    inventory_update,
+    order_acknowledge,
+    shipment_record,
+)
+
+from .authentication import HasWmsKey, WmsKeyAuthentication
+from .serializers import (
+    CancellationSerializer,
+    ErrorSerializer,
+    InventoryInSerializer,
+    InventoryOutSerializer,
+    OrderSerializer,
+    ShipmentInSerializer,
+    ShipmentOutSerializer,
+)
+
+_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description="No key, an unknown key or a revoked key."),
+}
+_FIELD_ERRORS = OpenApiResponse(
+    inline_serializer(
+        "FieldErrors",
+        {"field": serializers.ListField(child=serializers.CharField())},
+    ),
+    description="Field errors (field name → messages; `lines.<i>`/`items.<i>` for the i-th entry). "
+    "Nothing was written.",
+)
+
+
+class WmsView:
+    authentication_classes = (WmsKeyAuthentication,)
+    permission_classes = (HasWmsKey,)
+
+    @property
+    def warehouse(self):
+        return self.request.auth.warehouse
+
+
+def _with_lines(queryset):
+    # A fixed number of queries whatever the page size: store joined, lines in one query.
+    return queryset.select_related("store").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("order_item_id"))
+    )
+
+
+@extend_schema(tags=["orders"])
+class OrderListView(WmsView, generics.ListAPIView):
+    serializer_class = OrderSerializer
+
+    @extend_schema(
+        summary="Orders of this warehouse (released and after)",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=[s for s in Order.Status.values if s != Order.Status.HELD],
+                description="Only orders in this status, e.g. released: the new work.",
+            )
+        ],
+        responses={200: OrderSerializer(many=True), 400: _FIELD_ERRORS, **_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        orders = wms_orders(warehouse=self.warehouse)
+        wanted = self.request.query_params.get("status")
+        if wanted is not None:
+            if wanted not in Order.Status.values or wanted == Order.Status.HELD:
+                raise ValidationError({"status": [f"unknown status {wanted!r}"]})
+            orders = orders.filter(status=wanted)
+        return _with_lines(orders).order_by("ship_by_latest", "pk")
+
+
+@extend_schema(tags=["orders"])
+class OrderDetailView(WmsView, generics.RetrieveAPIView):
+    serializer_class = OrderSerializer
+
+    @extend_schema(summary="One order", responses={200: OrderSerializer, 404: ErrorSerializer, **_ERRORS})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return _with_lines(wms_orders(warehouse=self.warehouse))
+
+
+def _acknowledge(request, func, pk: int, serializer_class):
+    try:
+        order = func(warehouse=request.auth.warehouse, order_id=pk)
+    except Order.DoesNotExist as e:
+        raise Http404 from e
+    except OrderConflict as e:
+        return Response({"detail": str(e)}, status=status.HTTP_409_CONFLICT)
+    order = _with_lines(Order.objects.filter(pk=order.pk)).get()
+    return Response(serializer_class(order).data)
+
+
+@extend_schema(tags=["orders"])
+class OrderAcknowledgeView(WmsView, APIView):
+    @extend_schema(
+        summary="The WMS has taken the order (released → acknowledged; idempotent)",
+        request=None,
+        responses={
+            200: OrderSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="The order is cancelled."),
+            **_ERRORS,
+        },
+    )
+    def post(self, request, pk: int):
+        return _acknowledge(request, order_acknowledge, pk, OrderSerializer)
+
+
+@extend_schema(tags=["cancellations"])
+class CancellationListView(WmsView, generics.ListAPIView):
+    serializer_class = CancellationSerializer
+
+    @extend_schema(
+        summary="Released orders the WMS must stop and has not acknowledged stopping",
+        responses={200: CancellationSerializer(many=True), **_ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return (
+            wms_cancellations(warehouse=self.warehouse)
+            .select_related("store")
+            .order_by("wms_stop_requested_at", "pk")
+        )
+
+
+@extend_schema(tags=["cancellations"])
+class CancellationAcknowledgeView(WmsView, APIView):
+    @extend_schema(
+        summary="The WMS has stopped the order (idempotent)",
+        request=None,
+        responses={
+            200: CancellationSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="Nothing to acknowledge on this order."),
+            **_ERRORS,
+        },
+    )
+    def post(self, request, pk: int):
+        try:
+            order = cancellation_acknowledge(warehouse=request.auth.warehouse, order_id=pk)
+        except Order.DoesNotExist as e:
+            raise Http404 from e
+        except OrderConflict as e:
+            return Response({"detail": str(e)}, status=status.HTTP_409_CONFLICT)
+        order = Order.objects.select_related("store").get(pk=order.pk)
+        return Response(CancellationSerializer(order).data)
+
+
+@extend_schema(tags=["shipments"])
+class ShipmentCreateView(WmsView, APIView):
+    @extend_schema(
+        summary="Record one package (idempotent by order and package_id)",
+        request=ShipmentInSerializer,
+        responses={
+            201: OpenApiResponse(ShipmentOutSerializer, description="Recorded."),
+            200: OpenApiResponse(ShipmentOutSerializer, description="This package was recorded before."),
+            400: _FIELD_ERRORS,
+            **_ERRORS,
+        },
+    )
+    def post(self, request):
+        incoming = ShipmentInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            shipment, created = shipment_record(
+                warehouse=self.warehouse, data=incoming.to_input(), source=Shipment.Source.API
+            )
+        except ShipmentRejected as e:
+            return Response(e.errors, status=status.HTTP_400_BAD_REQUEST)
+        shipment = (
+            Shipment.objects.select_related("order")
+            .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
+            .get(pk=shipment.pk)
+        )
+        return Response(
+            ShipmentOutSerializer(shipment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+@extend_schema(tags=["inventory"])
+class InventoryView(WmsView, APIView):
+    @extend_schema(
+        summary="Available quantity per warehouse SKU (complete: true zeroes every SKU not listed)",
+        request=InventoryInSerializer,
+        responses={200: InventoryOutSerializer, 400: _FIELD_ERRORS, **_ERRORS},
+    )
+    def put(self, request):
+        incoming = InventoryInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            result = inventory_update(
+                warehouse=self.warehouse,
+                items=[(item["sku"], item["available"]) for item in data["items"]],
+                complete=data["complete"],
+            )
+        except InventoryRejected as e:
+            return Response(e.errors, status=status.HTTP_400_BAD_REQUEST)
+        return Response(InventoryOutSerializer(result).data)
