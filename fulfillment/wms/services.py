@@ -311,6 +311,10 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
         ShipmentLine.objects.bulk_create(
             ShipmentLine(shipment=shipment, order_line_id=pk, quantity=qty) for pk, qty in units.items()
         )
+        # Queued in this transaction; its send task goes once the shipment commits.
+        from fulfillment.confirmations.services import confirmation_enqueue
+
+        confirmation_enqueue(shipment=shipment)
         for pk, qty in units.items():
             OrderLine.objects.filter(pk=pk).update(quantity_shipped=F("quantity_shipped") + qty)
         shipped_in_full = all(_left(ol) - units.get(ol.pk, 0) == 0 for ol in order_lines)

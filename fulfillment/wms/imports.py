@@ -1,0 +1,239 @@
+"""CSV import of shipments and inventory for warehouses without an API integration.
+
+The same rules as the mappings import (mappings/imports.py): every bad row is
+reported with its file line (the header is line 1) and nothing is written
+unless the whole file is good. Rows go through the same services as the API
+(shipment_record, inventory_update); a preview runs them in a transaction
+that is rolled back, so it checks exactly what the import would do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.dateparse import parse_date, parse_datetime
+
+from fulfillment.models import Warehouse
+from mappings.imports import RowError
+
+from .models import Shipment
+from .services import (
+    InventoryRejected,
+    ShipmentInput,
+    ShipmentLineInput,
+    ShipmentRejected,
+    inventory_update,
+    shipment_record,
+)
+
+SHIPMENT_COLUMNS = (
+    "amazon_order_id",
+    "package_id",
+    "carrier",
+    "service",
+    "tracking_number",
+    "ship_date",
+    "warehouse_sku",
+    "order_item_id",
+    "quantity",
+)
+SHIPMENT_REQUIRED = ("amazon_order_id", "package_id", "carrier", "tracking_number", "ship_date", "quantity")
+INVENTORY_COLUMNS = ("sku", "available")
+_INT_RE = re.compile(r"^\+?\d+$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PACKAGE_FIELDS = ("carrier", "service", "tracking_number", "ship_date")
+
+
+@dataclass
+class CsvImportReport:
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.errors:
+            return f"{len(self.errors)} error(s) in {self.rows} rows: nothing written"
+        return ", ".join(f"{v} {k}" for k, v in self.counts.items())
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # Excel on Windows
+
+
+def _read(data: bytes | str, *, columns: tuple[str, ...], required: tuple[str, ...], report: CsvImportReport):
+    """(line, {column: value}) for each non-blank row, or None when the header is wrong."""
+    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    try:
+        headers = [h.strip().lower() for h in next(reader, [])]
+        unknown = [h for h in headers if h not in columns]
+        missing = [c for c in required if c not in headers]
+        if unknown or missing or not headers:
+            problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
+            problems += [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+            report.errors.append(
+                RowError(1, f"{'; '.join(problems) or 'no header'}; the columns are: {', '.join(columns)}")
+            )
+            return None
+        rows = []
+        start = reader.line_num + 1
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > len(headers):
+                report.errors.append(RowError(line, f"{len(cells)} cells but the header has {len(headers)}"))
+                continue
+            rows.append((line, {h: c.strip() for h, c in zip(headers, cells, strict=False)}))
+        report.rows = len(rows) + len(report.errors)
+        return rows
+    except csv.Error as e:
+        report.errors.append(RowError(reader.line_num, f"not valid CSV: {e}"))
+        return None
+
+
+def _ship_date(value: str):
+    try:
+        return parse_date(value) if _DATE_ONLY.match(value) else parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def shipments_csv_import(*, warehouse: Warehouse, data: bytes | str, dry_run: bool) -> CsvImportReport:
+    """Rows with the same (amazon_order_id, package_id) are one package."""
+    report = CsvImportReport()
+    rows = _read(data, columns=SHIPMENT_COLUMNS, required=SHIPMENT_REQUIRED, report=report)
+    if rows is None:
+        return report
+
+    packages: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = {}
+    for line, values in rows:
+        problems = [f"{c} is required" for c in SHIPMENT_REQUIRED if not values.get(c)]
+        if bool(values.get("warehouse_sku")) == bool(values.get("order_item_id")):
+            problems.append("give exactly one of warehouse_sku or order_item_id")
+        quantity = values.get("quantity", "")
+        if quantity and (not _INT_RE.match(quantity) or int(quantity) < 1):
+            problems.append(f"quantity must be a whole number of 1 or more, not {quantity!r}")
+        if values.get("ship_date") and _ship_date(values["ship_date"]) is None:
+            bad = values["ship_date"]
+            problems.append(f"ship_date must be ISO 8601 (2026-05-04 or 2026-05-04T15:30:00Z), not {bad!r}")
+        group = packages.setdefault((values.get("amazon_order_id", ""), values.get("package_id", "")), [])
+        if group and not problems:
+            first_line, first = group[0]
+            for name in _PACKAGE_FIELDS:
+                if values.get(name, "") != first.get(name, ""):
+                    problems.append(f"{name} differs from line {first_line} of the same package")
+        report.errors.extend(RowError(line, p) for p in problems)
+        group.append((line, values))
+    if report.errors:
+        report.errors.sort(key=lambda e: e.line)
+        return report
+
+    counts = {"packages recorded": 0, "packages already recorded": 0}
+    try:
+        with transaction.atomic():
+            for (order_ref, package_id), group in packages.items():
+                first_line, first = group[0]
+                data_in = ShipmentInput(
+                    order=order_ref,
+                    package_id=package_id,
+                    carrier=first["carrier"],
+                    service=first.get("service", ""),
+                    tracking_number=first["tracking_number"],
+                    ship_date=_ship_date(first["ship_date"]),
+                    lines=[
+                        ShipmentLineInput(
+                            quantity=int(v["quantity"]),
+                            order_item_id=v.get("order_item_id", ""),
+                            warehouse_sku=v.get("warehouse_sku", ""),
+                        )
+                        for _, v in group
+                    ],
+                )
+                try:
+                    _, created = shipment_record(
+                        warehouse=warehouse, data=data_in, source=Shipment.Source.CSV
+                    )
+                except ShipmentRejected as e:
+                    for key, messages in e.errors.items():
+                        if key.startswith("lines."):
+                            line = group[int(key.split(".")[1])][0]
+                            report.errors.extend(RowError(line, m) for m in messages)
+                        else:
+                            report.errors.extend(RowError(first_line, f"{key}: {m}") for m in messages)
+                    continue
+                counts["packages recorded" if created else "packages already recorded"] += 1
+            if report.errors or dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    report.errors.sort(key=lambda e: e.line)
+    report.counts = counts
+    report.written = not report.errors and not dry_run
+    return report
+
+
+def inventory_csv_import(
+    *, warehouse: Warehouse, data: bytes | str, complete: bool, dry_run: bool
+) -> CsvImportReport:
+    report = CsvImportReport()
+    rows = _read(data, columns=INVENTORY_COLUMNS, required=INVENTORY_COLUMNS, report=report)
+    if rows is None:
+        return report
+    items: list[tuple[str, int]] = []
+    lines: list[int] = []
+    first_line: dict[str, int] = {}
+    for line, values in rows:
+        sku, available = values.get("sku", ""), values.get("available", "")
+        if sku in first_line:
+            report.errors.append(
+                RowError(line, f"sku {sku} is listed twice (first on line {first_line[sku]})")
+            )
+            continue
+        first_line[sku] = line
+        if not _INT_RE.match(available):
+            report.errors.append(
+                RowError(line, f"available must be a whole number of 0 or more, not {available!r}")
+            )
+            continue
+        items.append((sku, int(available)))
+        lines.append(line)
+    if report.errors:
+        return report
+    try:
+        with transaction.atomic():
+            result = inventory_update(warehouse=warehouse, items=items, complete=complete)
+            report.counts = {
+                "changed": result.changed,
+                "unchanged": result.unchanged,
+                "zeroed": result.zeroed,
+            }
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except InventoryRejected as e:
+        for key, messages in e.errors.items():
+            line = lines[int(key.split(".")[1])] if key.startswith("items.") else 1
+            report.errors.extend(RowError(line, m) for m in messages)
+        report.errors.sort(key=lambda e: e.line)
+        return report
+    report.written = not dry_run
+    return report
