@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI/Redoc served locally, no CDN
     "fulfillment.apps.FulfillmentConfig",
     "fulfillment.wms",
+    "fulfillment.confirmations",
     "connections",
     "mappings",
     "sandbox",
@@ -221,6 +222,15 @@ SPECTACULAR_SETTINGS = {
 # --- WMS side (fulfillment.wms) ------------------------------------------------------
 # Attempts of a webhook POST before its delivery is marked failed (backoff 1, 2, 4 ... min).
 WMS_WEBHOOK_MAX_ATTEMPTS = env.int("WMS_WEBHOOK_MAX_ATTEMPTS", default=8)
+
+# --- Shipment confirmations (fulfillment.confirmations) ---------------------------
+# Attempts of one package (transient errors back off 1, 2, 4 ... min, at most an
+# hour) before it is rejected and operations are emailed.
+CONFIRMATION_MAX_ATTEMPTS = env.int("CONFIRMATION_MAX_ATTEMPTS", default=8)
+# The per-store sweep that sends what the on-commit task did not (minutes).
+CONFIRMATION_SWEEP_MINUTES = env.int("CONFIRMATION_SWEEP_MINUTES", default=5)
+# A package claimed longer ago than this is taken to belong to a crashed worker.
+CONFIRMATION_CLAIM_LEASE_SECONDS = env.int("CONFIRMATION_CLAIM_LEASE_SECONDS", default=600)
 
 # --- django-import-export -------------------------------------------------------
 # The default temp storage writes to the local /tmp, which breaks the confirm
