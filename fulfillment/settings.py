@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI/Redoc served locally, no CDN
     "fulfillment.apps.FulfillmentConfig",
     "fulfillment.wms",
+    "fulfillment.inventory.apps.InventoryConfig",
     "fulfillment.confirmations",
     "connections",
     "mappings",
@@ -231,6 +232,20 @@ CONFIRMATION_MAX_ATTEMPTS = env.int("CONFIRMATION_MAX_ATTEMPTS", default=8)
 CONFIRMATION_SWEEP_MINUTES = env.int("CONFIRMATION_SWEEP_MINUTES", default=5)
 # A package claimed longer ago than this is taken to belong to a crashed worker.
 CONFIRMATION_CLAIM_LEASE_SECONDS = env.int("CONFIRMATION_CLAIM_LEASE_SECONDS", default=600)
+
+# --- Inventory push (fulfillment.inventory) ------------------------------------------
+# At most this many changed SKUs go by patchListingsItem, one call each; more go by feed.
+INVENTORY_PATCH_MAX_SKUS = env.int("INVENTORY_PATCH_MAX_SKUS", default=10)
+# The zero-stock guard holds a push only when at least this many SKUs would go to 0
+# (and more than the store's share): a small store selling out one SKU is normal.
+INVENTORY_ZERO_GUARD_MIN_SKUS = env.int("INVENTORY_ZERO_GUARD_MIN_SKUS", default=10)
+# Seconds between getFeed polls, and the most one run waits for Amazon to process a
+# feed (the next run polls an unfinished feed again; it is never created twice).
+INVENTORY_FEED_POLL_SECONDS = env.float("INVENTORY_FEED_POLL_SECONDS", default=30.0)
+INVENTORY_FEED_MAX_WAIT_SECONDS = env.float("INVENTORY_FEED_MAX_WAIT_SECONDS", default=900.0)
+# Stores without Remote Fulfillment with FBA: getListingsItem calls per run to learn
+# whether a never-pushed SKU is Amazon-fulfilled (5 calls/s: 2,000 is about 7 minutes).
+INVENTORY_CHANNEL_CHECKS_PER_RUN = env.int("INVENTORY_CHANNEL_CHECKS_PER_RUN", default=2000)
 
 # --- django-import-export -------------------------------------------------------
 # The default temp storage writes to the local /tmp, which breaks the confirm

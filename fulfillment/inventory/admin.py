@@ -1,0 +1,206 @@
+"""Inventory push in the admin: pushes (confirm or cancel a held one), feeds, per-SKU state."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django_q.tasks import async_task
+
+from .models import InventoryFeed, InventoryPush, ListingState, StoreInventorySettings
+from .schedules import INVENTORY_PUSH_TASK
+from .services import inventory_push_cancel, inventory_push_confirm
+
+
+@admin.register(StoreInventorySettings)
+class StoreInventorySettingsAdmin(admin.ModelAdmin):
+    list_display = ("store", "share_percent", "zero_guard_percent")
+    list_select_related = ("store",)
+    search_fields = ("store__name",)
+    autocomplete_fields = ("store",)
+
+
+class RejectedFilter(admin.SimpleListFilter):
+    title = "Amazon's answer"
+    parameter_name = "answer"
+
+    def lookups(self, request, model_admin):
+        return (("rejected", "Last push rejected"), ("accepted", "Accepted"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "rejected":
+            return queryset.exclude(last_error="")
+        if self.value() == "accepted":
+            return queryset.filter(last_error="")
+        return queryset
+
+
+@admin.register(ListingState)
+class ListingStateAdmin(admin.ModelAdmin):
+    list_display = (
+        "sku",
+        "store",
+        "quantity",
+        "lead_time",
+        "channel_code",
+        "accepted_at",
+        "is_amazon_fulfilled",
+        "last_error",
+    )
+    list_filter = (RejectedFilter, "is_amazon_fulfilled", "store")
+    list_select_related = ("store",)
+    search_fields = ("sku",)
+    show_full_result_count = False
+    readonly_fields = (
+        "store",
+        "sku",
+        "quantity",
+        "lead_time",
+        "channel_code",
+        "accepted_at",
+        "last_feed",
+        "last_error",
+        "last_error_at",
+        "is_amazon_fulfilled",
+        "channel_checked_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class InventoryFeedInline(admin.TabularInline):
+    model = InventoryFeed
+    fields = (
+        "sequence",
+        "state",
+        "message_count",
+        "feed_id",
+        "accepted",
+        "rejected",
+        "processed_at",
+        "error",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        # The plan (up to 25,000 items a feed) is not needed to list feeds.
+        return super().get_queryset(request).defer("items")
+
+
+def _queue_push(store_id: int) -> None:
+    transaction.on_commit(lambda: async_task(INVENTORY_PUSH_TASK, store_id))
+
+
+@admin.register(InventoryPush)
+class InventoryPushAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "store",
+        "state",
+        "method",
+        "full",
+        "messages",
+        "feeds",
+        "accepted",
+        "rejected",
+        "zeroing",
+        "confirmed_by",
+    )
+    list_filter = ("state", "full", "store")
+    list_select_related = ("store", "confirmed_by")
+    show_full_result_count = False
+    actions = ["confirm_and_push", "cancel_push"]
+    inlines = [InventoryFeedInline]
+    readonly_fields = (
+        "store",
+        "state",
+        "method",
+        "full",
+        "messages",
+        "feeds",
+        "accepted",
+        "rejected",
+        "zeroing",
+        "zeroing_share",
+        "created_at",
+        "finished_at",
+        "confirmed_by",
+        "confirmed_at",
+        "error",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Confirm and push (zero-stock guard)")
+    def confirm_and_push(self, request, queryset) -> None:
+        confirmed = 0
+        for push in queryset.filter(state=InventoryPush.State.AWAITING_CONFIRMATION):
+            if inventory_push_confirm(push=push, user=request.user):
+                _queue_push(push.store_id)
+                confirmed += 1
+        if confirmed:
+            self.message_user(request, f"{confirmed} push(es) confirmed and queued.", messages.SUCCESS)
+        else:
+            self.message_user(request, "No selected push was awaiting confirmation.", messages.WARNING)
+
+    @admin.action(description="Cancel")
+    def cancel_push(self, request, queryset) -> None:
+        cancelled = sum(
+            inventory_push_cancel(push=push)
+            for push in queryset.filter(state=InventoryPush.State.AWAITING_CONFIRMATION)
+        )
+        self.message_user(request, f"{cancelled} push(es) cancelled.", messages.SUCCESS)
+
+
+@admin.register(InventoryFeed)
+class InventoryFeedAdmin(admin.ModelAdmin):
+    list_display = (
+        "push",
+        "sequence",
+        "state",
+        "message_count",
+        "feed_id",
+        "accepted",
+        "rejected",
+        "processed_at",
+    )
+    list_filter = ("state",)
+    list_select_related = ("push",)
+    search_fields = ("feed_id",)
+    show_full_result_count = False
+    readonly_fields = (
+        "push",
+        "sequence",
+        "state",
+        "message_count",
+        "feed_document_id",
+        "feed_id",
+        "report_document_id",
+        "accepted",
+        "rejected",
+        "error",
+        "submitted_at",
+        "processed_at",
+    )
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("items")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

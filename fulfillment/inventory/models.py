@@ -1,0 +1,167 @@
+"""Inventory push: what Amazon last accepted per SKU, and each push with its feeds.
+
+`ListingState` is the delta's memory: a SKU is sent again only when the
+quantity, handling time or channel code we compute differs from what Amazon
+last ACCEPTED (not from what we last sent, so a rejected SKU is retried).
+`InventoryPush` and `InventoryFeed` are the outbound queue: a push's plan is
+stored per feed before anything is uploaded, so a crash mid-push resumes
+(an unfinished feed is polled, never created twice).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class StoreInventorySettings(models.Model):
+    """Per-store inventory push settings, created on demand with the defaults."""
+
+    store = models.OneToOneField(
+        "connections.Store", on_delete=models.CASCADE, related_name="inventory_settings"
+    )
+    share_percent = models.PositiveSmallIntegerField(
+        "share of warehouse stock (%)",
+        default=100,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="When several stores sell one warehouse's stock: the part this store offers.",
+    )
+    zero_guard_percent = models.PositiveSmallIntegerField(
+        "zero-stock guard (%)",
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="A push that would set more than this share of the store's SKUs to 0 "
+        "waits for a person to confirm it.",
+    )
+
+    class Meta:
+        verbose_name = "store inventory settings"
+        verbose_name_plural = "store inventory settings"
+
+    def __str__(self) -> str:
+        return f"inventory settings of store {self.store_id}"
+
+
+class ListingState(models.Model):
+    """What Amazon last accepted for one SKU of one store (and why it last refused, if it did)."""
+
+    store = models.ForeignKey("connections.Store", on_delete=models.CASCADE, related_name="listing_states")
+    sku = models.CharField("Amazon SKU", max_length=100)
+    # Empty until Amazon accepts a quantity for the SKU.
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    lead_time = models.PositiveSmallIntegerField("handling time (days)", null=True, blank=True)
+    channel_code = models.CharField("fulfillment channel code", max_length=40, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    last_feed = models.ForeignKey(
+        "InventoryFeed", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_error = models.TextField(blank=True, help_text="Amazon's message when it last refused the SKU.")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    is_amazon_fulfilled = models.BooleanField(
+        "Amazon-fulfilled",
+        default=False,
+        help_text="Amazon reports the offer as fulfilled by Amazon (FBA).",
+    )
+    # When getListingsItem was last asked about the channel (stores without
+    # Remote Fulfillment with FBA only).
+    channel_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["store", "sku"]
+        constraints = [models.UniqueConstraint(fields=["store", "sku"], name="listing_state_unique_sku")]
+        indexes = [
+            # The admin's "rejected" filter.
+            models.Index(fields=["store"], name="listing_state_error_idx", condition=~Q(last_error="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku}: {self.quantity}"
+
+
+class InventoryPush(models.Model):
+    class State(models.TextChoices):
+        BUILDING = "building", "Building"
+        AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting confirmation (zero-stock guard)"
+        SUBMITTED = "submitted", "Submitted to Amazon"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Method(models.TextChoices):
+        FEED = "feed", "JSON_LISTINGS_FEED"
+        PATCH = "patch", "patchListingsItem"
+
+    UNFINISHED_STATES = (State.BUILDING, State.SUBMITTED)
+
+    store = models.ForeignKey("connections.Store", on_delete=models.CASCADE, related_name="inventory_pushes")
+    state = models.CharField(max_length=24, choices=State.choices, default=State.BUILDING)
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.FEED)
+    full = models.BooleanField(default=False, help_text="Every SKU, not only the changed ones.")
+    messages = models.PositiveIntegerField(default=0, help_text="SKUs sent.")
+    feeds = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    zeroing = models.PositiveIntegerField(default=0, help_text="SKUs this push sets to 0.")
+    zeroing_share = models.FloatField(default=0.0, help_text="Zeroed SKUs / the store's activated SKUs.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # inventory_push_run(): the store's unfinished or held push, resumed first.
+            models.Index(
+                fields=["store"],
+                name="inventory_push_open_idx",
+                condition=Q(state__in=["building", "submitted", "awaiting_confirmation"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"push {self.pk} of store {self.store_id} ({self.state})"
+
+
+class InventoryFeed(models.Model):
+    """One feed document of a push (at most 25,000 messages).
+
+    `items` is the plan, stored before upload: [[sku, quantity, lead_time,
+    channel_code], ...] in messageId order (messageId = index + 1), so the
+    processing report maps back to SKUs and to exactly what was sent.
+    """
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        SUBMITTED = "submitted", "Submitted"
+        DONE = "done", "Done"
+        FATAL = "fatal", "Fatal"
+        CANCELLED = "cancelled", "Cancelled"
+
+    push = models.ForeignKey(InventoryPush, on_delete=models.CASCADE, related_name="feed_rows")
+    sequence = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PLANNED)
+    message_count = models.PositiveIntegerField()
+    items = models.JSONField(default=list, editable=False)
+    feed_document_id = models.CharField(max_length=200, blank=True)
+    feed_id = models.CharField(max_length=40, blank=True)
+    report_document_id = models.CharField(max_length=200, blank=True)
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["push", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["push", "sequence"], name="inventory_feed_unique_sequence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"feed {self.feed_id or '(not yet created)'} of push {self.push_id}"
