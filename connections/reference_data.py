@@ -79,3 +79,29 @@ MARKETPLACE_CARRIERS = {
 
 def carriers_for(code: str) -> list[str]:
     return MARKETPLACE_CARRIERS.get(code, STANDARD_CARRIERS)
+
+
+def reference_data_load(marketplace_model, carrier_model) -> None:
+    """Create or refresh the marketplaces and their accepted carriers.
+
+    Takes the model classes so the data migration can pass its historical
+    models; the test suite calls it after a transactional test flushed them.
+    """
+    for code, country, mp_id, (region, aws_region, endpoint), sc_url, currency, lang in MARKETPLACES:
+        marketplace, _ = marketplace_model.objects.update_or_create(
+            code=code,
+            defaults={
+                "country": country,
+                "marketplace_id": mp_id,
+                "region": region,
+                "aws_region": aws_region,
+                "sp_api_endpoint": endpoint,
+                "seller_central_url": sc_url,
+                "currency": currency,
+                "default_language": lang,
+            },
+        )
+        carrier_model.objects.bulk_create(
+            [carrier_model(marketplace=marketplace, code=c) for c in carriers_for(code)],
+            ignore_conflicts=True,
+        )

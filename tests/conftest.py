@@ -50,6 +50,22 @@ def _route_testserver_in_process(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    """A transactional test ends with a flush that also empties the reference
+    data the migrations loaded (marketplaces, carriers); the next one reloads it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if not transactional and not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from connections.models import AcceptedCarrier
+    from connections.reference_data import reference_data_load
+
+    if not Marketplace.objects.exists():
+        reference_data_load(Marketplace, AcceptedCarrier)
+
+
+@pytest.fixture(autouse=True)
 def _clear_lwa_token_cache():
     # sp_api caches access tokens per process by refresh token.
     from sp_api.auth import access_token_client
