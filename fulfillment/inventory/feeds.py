@@ -57,16 +57,21 @@ def _messages_validator():
     return jsonschema_rs.Draft7Validator({"type": "array", "items": schema})
 
 
+def _short(text: str) -> str:
+    # jsonschema-rs quotes the whole failing instance: keep messages readable in the admin.
+    return text if len(text) <= 300 else text[:150] + " … " + text[-120:]
+
+
 def feed_document_errors(document) -> list[str]:
     """Each way `document` breaks the feed or message schema (empty: valid)."""
     errors = [
-        f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message}"
+        f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {_short(e.message)}"
         for e in _validator(FEED_SCHEMA).iter_errors(document)
     ]
     messages = document.get("messages") if isinstance(document, dict) else None
     if isinstance(messages, list):
         errors += [
-            f"messages/{'/'.join(map(str, e.instance_path))}: {e.message}"
+            f"messages/{'/'.join(map(str, e.instance_path))}: {_short(e.message)}"
             for e in _messages_validator().iter_errors(messages)
         ]
     return errors
