@@ -129,7 +129,9 @@ def confirmation_check(
 
 def amazon_package_find(*, amazon_order: dict, package_reference: int) -> dict | None:
     """The package with our reference in a getOrder(includedData=PACKAGES) answer, or None."""
-    for package in amazon_order.get("packages") or []:
+    # Orders 2026-01-01 getOrder answers {"order": {...}}; accept the bare order too.
+    order = amazon_order.get("order") if isinstance(amazon_order.get("order"), dict) else amazon_order
+    for package in order.get("packages") or []:
         if str(package.get("packageReferenceId", "")).strip() == str(package_reference):
             return package
     return None

@@ -6,11 +6,14 @@ from django.utils import timezone
 
 from fulfillment.confirmations.models import ShipmentConfirmation
 from tests.factories import register_row_maker
-from tests.wms.factories import make_shipment
 
 
 def make_confirmation(*, shipment=None, **kw) -> ShipmentConfirmation:
-    shipment = shipment or make_shipment()
+    if shipment is None:
+        # Imported here: tests.factories imports this module while it loads.
+        from tests.wms.factories import make_shipment
+
+        shipment = make_shipment()
     defaults = dict(
         order=shipment.order,
         store_id=shipment.order.store_id,
