@@ -149,7 +149,7 @@ def test_it_validates_and_splits_at_the_real_25000_limit():
     assert [len(c) for c in chunks] == [25_000, 25_000, 1]
     content = feeds.feed_document_bytes(seller_id="A1", items=chunks[0])  # validates 25,000 messages
     assert json.loads(content)["messages"][-1]["messageId"] == 25_000
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at most 25000"):
         feeds.feed_document_build(seller_id="A1", items=items[:25_001])
 
 

@@ -1,0 +1,218 @@
+"""Inventory push benchmark: 100,000 activated SKUs on PostgreSQL, against the sandbox.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fulfillment_inventory_bench \
+        .venv/bin/python bench/push_inventory.py [--skus 100000] [--changed 0.01]
+
+Creates a scratch database (test_<name>, dropped at the end), a connected
+store with N activated SKU mappings (one in ten a 2-component kit), the
+warehouse's levels and the sandbox's listings, then measures:
+
+(1) the full push's build: quantities, delta, the stored plan and every feed
+    document built, validated against Amazon's schemas and serialized
+    (wall time; peak Python memory in a second pass under tracemalloc);
+(2) the full push sent through the sandbox (in-process, rate limits off):
+    feeds and SP-API calls (document up/downloads included);
+(3) a delta after 1% of the warehouse SKUs changed: messages, feeds, calls.
+
+The store has Remote Fulfillment with FBA on, so no per-SKU getListingsItem
+channel check runs (with it off, never-pushed SKUs are checked at most
+INVENTORY_CHANNEL_CHECKS_PER_RUN per run; that is Amazon's rate, not ours).
+
+The last line is machine-readable:
+skus=… feeds=… build_s=… peak_mb=… api_calls=… delta_messages=…
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.core.signals import request_finished, request_started  # noqa: E402
+from django.db import close_old_connections, connection  # noqa: E402
+from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+
+def _serve_sandbox_in_process() -> None:
+    wsgi = httpx.WSGITransport(app=WSGIHandler())
+    original = httpx.HTTPTransport.handle_request
+
+    def handle_request(transport, request):
+        if request.url.host != "testserver":
+            return original(transport, request)
+        return wsgi.handle_request(request)
+
+    # The in-process "server" shares this thread's connection: do not close it per request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    httpx.HTTPTransport.handle_request = handle_request
+
+
+def _setup(n_skus: int):
+    from connections.models import Marketplace, Store
+    from fulfillment.models import Warehouse
+    from fulfillment.wms.models import InventoryLevel
+    from mappings.models import SkuMapping
+    from sandbox.models import SandboxListing
+    from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
+
+    rng = random.Random(42)
+    sandbox_application_ensure()
+    seller = sandbox_seller_ensure(
+        selling_partner_id="A1BENCHSELLER",
+        name="Bench",
+        marketplace_codes=("US",),
+        refresh_token="Atzr|bench-refresh-token",
+    )
+    us = Marketplace.objects.get(code="US")
+    warehouse = Warehouse.objects.create(code="BENCH", name="Bench DC", time_zone="America/New_York")
+    store = Store.objects.create(
+        name="Bench US",
+        marketplace=us,
+        warehouse=warehouse,
+        selling_partner_id="A1BENCHSELLER",
+        authorization_status=Store.Authorization.CONNECTED,
+        refresh_token="Atzr|bench-refresh-token",
+        fulfillment_latency=2,
+        remote_fulfillment_with_fba=True,
+    )
+    started = time.perf_counter()
+    mappings, levels, listings = [], [], []
+    for n in range(n_skus):
+        sku = f"AMZ-{n:06d}"
+        parts = [f"WH-{n:06d}"] + ([f"WH-{n:06d}-B"] if n % 10 == 0 else [])
+        for part in parts:
+            mappings.append(
+                SkuMapping(
+                    store=store,
+                    amazon_sku=sku,
+                    warehouse_sku=part,
+                    units=1 + (n % 3 == 0),
+                    buffer=n % 2,
+                    sync_inventory=True,
+                )
+            )
+            levels.append(
+                InventoryLevel(
+                    warehouse=warehouse, sku=part, available=rng.randint(1, 200), updated_at=timezone.now()
+                )
+            )
+        listings.append(SandboxListing(seller=seller, marketplace=us, sku=sku))
+    SkuMapping.objects.bulk_create(mappings, batch_size=5000)
+    InventoryLevel.objects.bulk_create(levels, batch_size=5000)
+    SandboxListing.objects.bulk_create(listings, batch_size=5000)
+    print(
+        f"setup: {n_skus} SKUs ({len(mappings)} mapping rows) in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    return store
+
+
+def _build(store, *, full: bool):
+    """Plan the push and build (validate, serialize) every document, as sending would."""
+    from fulfillment.inventory import feeds
+    from fulfillment.inventory.services import inventory_push_plan
+
+    push = inventory_push_plan(store=store, full=full)
+    size = 0
+    for row in push.feed_rows.order_by("sequence"):
+        size += len(feeds.feed_document_bytes(seller_id=store.selling_partner_id, items=row.items))
+    return push, size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skus", type=int, default=100_000)
+    parser.add_argument(
+        "--changed", type=float, default=0.01, help="share of warehouse SKUs changed for the delta"
+    )
+    args = parser.parse_args()
+
+    if connection.vendor != "postgresql":
+        print("Set DATABASE_URL to a PostgreSQL database (a scratch test_ copy is created).")
+        return 2
+
+    from fulfillment.inventory.models import InventoryPush
+    from fulfillment.inventory.services import inventory_push_run
+    from fulfillment.wms.models import InventoryLevel
+
+    old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
+    _serve_sandbox_in_process()
+    settings.SANDBOX_RATE_LIMITS = False
+    settings.SP_API_RATE_TIME_SCALE = 1e9
+    settings.SANDBOX_FEED_PROCESSING_SECONDS = 0.0
+    settings.INVENTORY_FEED_POLL_SECONDS = 0.0
+    try:
+        store = _setup(args.skus)
+
+        # (1) build time, then peak memory in a second pass (tracemalloc slows Python down).
+        started = time.perf_counter()
+        push, size = _build(store, full=True)
+        build_s = time.perf_counter() - started
+        push.delete()
+        tracemalloc.start()
+        push, _ = _build(store, full=True)
+        peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        print(
+            f"(1) build: {push.messages} messages in {push.feeds} feeds ({size / 2**20:.1f} MiB of JSON) "
+            f"in {build_s:.2f} s; peak Python memory {peak_mb:.1f} MiB"
+        )
+
+        # (2) send the planned push through the sandbox.
+        started = time.perf_counter()
+        run = inventory_push_run(store=store)
+        assert run.ok, run.error
+        print(
+            f"(2) full push: {run.counts['sent']} sent, {run.counts['accepted']} accepted, "
+            f"{run.counts['rejected']} rejected, {run.counts['feeds']} feeds, {run.api_calls} API calls, "
+            f"{time.perf_counter() - started:.1f} s including the sandbox applying them"
+        )
+
+        # (3) 1% of the warehouse SKUs change.
+        rng = random.Random(7)
+        changed = rng.sample(range(args.skus), int(args.skus * args.changed))
+        for n in changed:
+            InventoryLevel.objects.filter(warehouse=store.warehouse, sku=f"WH-{n:06d}").update(
+                available=1000 + n % 7
+            )
+        started = time.perf_counter()
+        delta_push, _ = _build(store, full=False)
+        delta_build_s = time.perf_counter() - started
+        delta_push.delete()
+        started = time.perf_counter()
+        delta = inventory_push_run(store=store)
+        assert delta.ok, delta.error
+        print(
+            f"(3) delta after {len(changed)} warehouse SKUs changed: build {delta_build_s:.2f} s; "
+            f"{delta.counts['sent']} messages in {delta.counts['feeds']} feed(s), "
+            f"{delta.api_calls} API calls, {time.perf_counter() - started:.1f} s"
+        )
+        assert not InventoryPush.objects.filter(state__in=["building", "submitted"]).exists()
+        print(
+            f"skus={args.skus} feeds={run.counts['feeds']} build_s={build_s:.2f} peak_mb={peak_mb:.1f} "
+            f"api_calls={run.api_calls} delta_messages={delta.counts['sent']}"
+        )
+    finally:
+        teardown_databases(old_config, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
