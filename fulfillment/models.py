@@ -233,6 +233,10 @@ class StoreSyncState(models.Model):
 
     store = models.OneToOneField("connections.Store", on_delete=models.CASCADE, related_name="sync_state")
     order_watermark = models.DateTimeField(null=True, blank=True)
+    # A first download (orders created since "import since") that has not
+    # completed yet: the latest createdTime it committed, and its window end.
+    initial_import_cursor = models.DateTimeField(null=True, blank=True)
+    initial_import_until = models.DateTimeField(null=True, blank=True)
     last_reconciled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

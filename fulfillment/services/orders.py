@@ -246,12 +246,28 @@ def _base_params(store: Store) -> dict:
     }
 
 
-def order_search_params(*, store: Store, watermark: dt.datetime | None, now: dt.datetime) -> dict:
-    """searchOrders query parameters for the next download of `store`."""
+def order_search_params(
+    *,
+    store: Store,
+    watermark: dt.datetime | None,
+    now: dt.datetime,
+    initial_cursor: dt.datetime | None = None,
+    initial_until: dt.datetime | None = None,
+) -> dict:
+    """searchOrders query parameters for the next download of `store`.
+
+    A first download that did not finish resumes from `initial_cursor` (the
+    latest createdTime it committed) and keeps its first window end
+    (`initial_until`), so attempts add up instead of starting over.
+    """
     before = now - SETTLE_DELAY
     params = _base_params(store)
     if watermark is None:
-        after = min(store.import_since or now - DEFAULT_LOOKBACK, before)
+        before = initial_until or before
+        start = store.import_since or now - DEFAULT_LOOKBACK
+        if initial_cursor is not None:
+            start = max(start, initial_cursor - WATERMARK_OVERLAP)
+        after = min(start, before)
         params.update(
             createdAfter=amazon_time(after),
             createdBefore=amazon_time(before),
@@ -416,8 +432,8 @@ def _frozen_update(order: Order, a: AmazonOrder, now: dt.datetime) -> bool:
 
 def orders_ingest_page(
     *, ctx: _RunContext, raw_orders: list[dict], now: dt.datetime, counts: PullCounts
-) -> dt.datetime | None:
-    """Write one page of Amazon orders; returns its latest lastUpdatedTime.
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Write one page of Amazon orders; returns its latest (lastUpdatedTime, createdTime).
 
     Call inside a transaction. Every order is parsed before anything is
     written, so an answer that does not parse changes nothing.
@@ -431,7 +447,7 @@ def orders_ingest_page(
             parsed[a.amazon_order_id] = a
     if not parsed:
         return None
-    high = max(a.updated_at for a in parsed.values())
+    high = (max(a.updated_at for a in parsed.values()), max(a.purchased_at for a in parsed.values()))
 
     # Locked so "Re-check holds" or the WMS acknowledging an order cannot
     # interleave with this page's decision about the same order.
@@ -531,7 +547,13 @@ def _watermark_advance(*, store: Store, to: dt.datetime) -> None:
     # Forward only: a slow, older run can never move it back.
     StoreSyncState.objects.filter(store=store).filter(
         Q(order_watermark__isnull=True) | Q(order_watermark__lt=to)
-    ).update(order_watermark=to)
+    ).update(order_watermark=to, initial_import_cursor=None, initial_import_until=None)
+
+
+def _initial_cursor_advance(*, store: Store, to: dt.datetime) -> None:
+    StoreSyncState.objects.filter(store=store, order_watermark__isnull=True).filter(
+        Q(initial_import_cursor__isnull=True) | Q(initial_import_cursor__lt=to)
+    ).update(initial_import_cursor=to)
 
 
 def _after_page_committed(*, store: Store, page: int) -> None:
@@ -558,24 +580,38 @@ def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> S
     ok, error = False, ""
     try:
         state, _ = StoreSyncState.objects.get_or_create(store=store)
-        params = order_search_params(store=store, watermark=state.order_watermark, now=now)
-        # Pages of an incremental search come oldest update first, so the
-        # latest update of committed pages is a safe restart point. A first
-        # (created-since) run is ordered by creation: it only sets the
-        # watermark when it completes.
-        incremental = "lastUpdatedAfter" in params
+        incremental = state.order_watermark is not None
+        window_end = now - SETTLE_DELAY
+        if not incremental:
+            # A first download keeps the window end of its first attempt: when
+            # it completes, updates since then are what the next run reads.
+            window_end = state.initial_import_until or window_end
+            if state.initial_import_until is None:
+                StoreSyncState.objects.filter(pk=state.pk).update(initial_import_until=window_end)
+        params = order_search_params(
+            store=store,
+            watermark=state.order_watermark,
+            now=now,
+            initial_cursor=state.initial_import_cursor,
+            initial_until=None if incremental else window_end,
+        )
         ctx = _RunContext(store)
         client = amazon_client(store, stats=stats)
         for raw_orders in _search_pages(client, params):
+            # Pages come oldest first (by update, or by creation on a first
+            # download), so the latest time of committed pages is a safe restart
+            # point; it commits with the page.
             with transaction.atomic():
                 high = orders_ingest_page(ctx=ctx, raw_orders=raw_orders, now=now, counts=counts)
-                if incremental and high is not None:
-                    _watermark_advance(store=store, to=high)
+                if high is not None and incremental:
+                    _watermark_advance(store=store, to=high[0])
+                elif high is not None:
+                    _initial_cursor_advance(store=store, to=high[1])
             counts.pages += 1
             lease.renew()
             _after_page_committed(store=store, page=counts.pages)
         # The whole window has been read: nothing updated before its end is missing.
-        _watermark_advance(store=store, to=now - SETTLE_DELAY)
+        _watermark_advance(store=store, to=window_end)
         ok = True
     except Exception as exc:
         logger.warning("order download of store %s failed: %s", store.pk, exc, exc_info=True)

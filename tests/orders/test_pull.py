@@ -102,16 +102,19 @@ def test_the_first_download_resumes_after_a_crash_without_duplicates(store, sell
 
     # when
     crashed = orders_pull(store=store)
+    first_window_end = StoreSyncState.objects.get(store=store).initial_import_until
     monkeypatch.setattr(orders_service, "_after_page_committed", _NO_HOOK)
     rerun = orders_pull(store=store)
 
     # then
     assert not crashed.ok and "worker killed" in crashed.error
     assert crashed.counts["new"] == 100 and Order.objects.count() - 130 == 100
-    # a created-since run is ordered by creation, so it sets no watermark until it completes
-    assert rerun.ok and rerun.counts["new"] == 130
+    # the rerun resumes after page 1 (pages of a first download come by creation time)
+    assert rerun.ok and rerun.counts["new"] == 130 and rerun.api_calls == 2
     assert Order.objects.count() == 230
-    assert StoreSyncState.objects.get(store=store).order_watermark is not None
+    state = StoreSyncState.objects.get(store=store)
+    # updates made since the first attempt began are read by the next download
+    assert state.order_watermark == first_window_end and state.initial_import_cursor is None
 
 
 def test_an_incremental_download_resumes_after_a_crash_mid_window(store, seller, monkeypatch, time_passes):
