@@ -6,6 +6,9 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from fulfillment.admin_actions import pull_orders_now
+from fulfillment.inventory.admin_actions import push_inventory_full_now, push_inventory_now
+
 from . import services
 from .forms import StoreForm
 from .models import AcceptedCarrier, Marketplace, Store
@@ -40,7 +43,14 @@ class AcceptedCarrierAdmin(admin.ModelAdmin):
 class StoreAdmin(admin.ModelAdmin):
     form = StoreForm
     change_form_template = "connections/store_change_form.html"
-    actions = ["test_connection", "finalize_authorization"]
+    # The job actions queue a task per store; nothing in the request waits on Amazon.
+    actions = [
+        "test_connection",
+        "finalize_authorization",
+        pull_orders_now,
+        push_inventory_now,
+        push_inventory_full_now,
+    ]
     TEST_CONNECTION_BATCH = 10
     list_display = (
         "name",

@@ -1,34 +1,26 @@
-"""Admin action other apps' admins use: StoreAdmin.actions = [push_inventory_now]."""
+"""Inventory push actions for StoreAdmin: queue a task per store."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.db import transaction
-from django_q.tasks import async_task
+from django.contrib import admin
+
+from fulfillment.admin_actions import queue_per_store
 
 from .schedules import INVENTORY_PUSH_TASK
 
 
 def _queue(modeladmin, request, queryset, *, full: bool) -> None:
-    queued = skipped = 0
-    for store in queryset.only("pk", "is_active", "authorization_status", "inventory_sync_enabled"):
-        if not (store.is_active and store.is_connected and store.inventory_sync_enabled):
-            skipped += 1
-            continue
-        # Queued once the request's transaction commits, with the id only.
-        transaction.on_commit(lambda pk=store.pk: async_task(INVENTORY_PUSH_TASK, pk, full))
-        queued += 1
-    if queued:
-        what = "Full inventory push" if full else "Inventory push"
-        modeladmin.message_user(
-            request, f"{what} queued for {queued} store(s); see Inventory pushes.", messages.SUCCESS
-        )
-    if skipped:
-        modeladmin.message_user(
-            request,
-            f"{skipped} store(s) skipped: inactive, not connected or inventory sync off.",
-            messages.WARNING,
-        )
+    queue_per_store(
+        modeladmin,
+        request,
+        queryset,
+        task=INVENTORY_PUSH_TASK,
+        args=(full,),
+        eligible=lambda s: s.is_active and s.is_connected and s.inventory_sync_enabled,
+        queued_message=("Full inventory push" if full else "Inventory push")
+        + " queued for {count} store(s); see Inventory pushes.",
+        skipped_message="{count} store(s) skipped: inactive, not connected or inventory sync off.",
+    )
 
 
 @admin.action(description="Push inventory now (changed SKUs)")
