@@ -66,3 +66,45 @@ def store_schedules_delete(*, store_id: int) -> None:
     Schedule.objects.filter(
         name__in=[order_pull_schedule_name(store_id), order_reconcile_schedule_name(store_id)]
     ).delete()
+
+
+STORE_SCHEDULES_SYNC_NAME = "store-schedules-sync"
+STORE_SCHEDULES_SYNC_TASK = "fulfillment.tasks.store_schedules_sync_task"
+_PULL_PREFIX = "order-pull:store:"
+_RECONCILE_PREFIX = "order-reconcile:store:"
+
+
+def stores_schedules_sync_all() -> int:
+    """Bring every store's schedules in step; returns how many stores changed.
+
+    The post_save signal covers saves; this covers changes made with
+    QuerySet.update(), which sends no signal (e.g. a store connected or marked
+    for re-authorization by connections' services), and stores deleted in bulk.
+    Scheduled every few minutes by migration 0004; reads everything in three
+    queries and writes only what differs.
+    """
+    from connections.models import Store
+
+    existing: dict[str, int | None] = dict(
+        Schedule.objects.filter(name__startswith="order-").values_list("name", "minutes")
+    )
+    changed = 0
+    seen: set[str] = set()
+    for store in Store.objects.only("pk", "is_active", "authorization_status", "order_pull_minutes"):
+        pull, reconcile = order_pull_schedule_name(store.pk), order_reconcile_schedule_name(store.pk)
+        seen.update((pull, reconcile))
+        wanted = store.is_active and store.is_connected
+        in_step = (
+            existing.get(pull) == store.order_pull_minutes and reconcile in existing
+            if wanted
+            else pull not in existing and reconcile not in existing
+        )
+        if not in_step:
+            store_schedules_sync(store=store)
+            changed += 1
+    orphans = [
+        name for name in existing if name.startswith((_PULL_PREFIX, _RECONCILE_PREFIX)) and name not in seen
+    ]
+    if orphans:
+        Schedule.objects.filter(name__in=orphans).delete()
+    return changed

@@ -45,3 +45,9 @@ def order_reconcile_task(store_id: int) -> dict:
     except JobLockBusy:
         return {"skipped": "already running"}
     return {"sync_run": run.pk, "ok": run.ok, **run.counts}
+
+
+def store_schedules_sync_task() -> dict:
+    from fulfillment.schedules import stores_schedules_sync_all
+
+    return {"stores_changed": stores_schedules_sync_all()}

@@ -100,3 +100,30 @@ def test_the_task_downloads_orders(store, seller, shipping_for_every_level):
 
     assert result["ok"] and result["new"] == 3
     assert SyncRun.objects.get().pk == result["sync_run"]
+
+
+def test_a_store_connected_without_a_save_gets_its_schedules_on_the_next_sweep(db):
+    # given: connections' services change stores with QuerySet.update(), which sends no signal
+    from fulfillment.schedules import stores_schedules_sync_all
+
+    store = make_store(authorization_status=Store.Authorization.AUTHORIZED_BY_MERCHANT)
+    Store.objects.filter(pk=store.pk).update(authorization_status=Store.Authorization.CONNECTED)
+    # and a schedule left behind by a store deleted behind Django's back
+    Schedule.objects.create(name="order-pull:store:999999", func="fulfillment.tasks.order_pull_task")
+    assert not _schedules(store).exists()
+
+    # when
+    changed = stores_schedules_sync_all()
+    again = stores_schedules_sync_all()
+
+    # then
+    assert changed == 1 and again == 0
+    assert _schedules(store).count() == 2
+    assert not Schedule.objects.filter(name="order-pull:store:999999").exists()
+
+
+def test_the_sweep_is_itself_scheduled(db):
+    sweep = Schedule.objects.get(name="store-schedules-sync")
+
+    assert sweep.func == "fulfillment.tasks.store_schedules_sync_task"
+    assert (sweep.schedule_type, sweep.minutes) == (Schedule.MINUTES, 5)
