@@ -68,3 +68,51 @@ def test_renewing_extends_the_lease(store):
     lease.renew()
 
     assert JobLock.objects.get().locked_until > timezone.now() + dt.timedelta(seconds=500)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_one_of_many_concurrent_workers_gets_the_lease():
+    # given: eight workers, each with its own database connection, racing for a fresh lease
+    import threading
+
+    from django.db import connection
+
+    from connections.models import Marketplace
+    from tests.factories import make_store
+
+    # an earlier transactional test may have flushed the reference data
+    Marketplace.objects.get_or_create(
+        code="US",
+        defaults=dict(
+            country="United States",
+            marketplace_id="ATVPDKIKX0DER",
+            region="NA",
+            aws_region="us-east-1",
+            sp_api_endpoint="https://sellingpartnerapi-na.amazon.com",
+            seller_central_url="https://sellercentral.amazon.com",
+            currency="USD",
+            default_language="en_US",
+        ),
+    )
+    store = make_store()
+    barrier = threading.Barrier(8)
+    winners = []
+
+    def worker():
+        try:
+            barrier.wait()
+            if job_lock_acquire(store_id=store.pk, kind="order_pull", lease_seconds=60) is not None:
+                winners.append(threading.get_ident())
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then
+    assert len(winners) == 1
+    assert JobLock.objects.count() == 1
