@@ -403,6 +403,9 @@ def _lines_from_amazon(ctx: _RunContext, order: Order, a: AmazonOrder) -> list[O
 
 def _frozen_update(order: Order, a: AmazonOrder, now: dt.datetime) -> bool:
     """Apply what may change on an order the warehouse owns. True if it was cancelled now."""
+    # Shipment confirmations set amazon_status to what Amazon will report once
+    # they succeed: SHIPPED seen again is our own doing, not a shipment elsewhere.
+    confirmed_shipped = order.amazon_status == OrderStatus.SHIPPED
     order.amazon_status = a.status
     order.amazon_updated_at = a.updated_at
     order.updated_at = now
@@ -413,8 +416,8 @@ def _frozen_update(order: Order, a: AmazonOrder, now: dt.datetime) -> bool:
         order.status = Order.Status.CANCELLED
         order.cancelled_at = now
         stop = cancelled = True
-    elif a.status == OrderStatus.SHIPPED:
-        # Our own confirmations mark the order shipped first; Amazon saying so
+    elif a.status == OrderStatus.SHIPPED and not confirmed_shipped:
+        # Our own shipments mark the order shipped first; Amazon saying so
         # while we have not means someone shipped it elsewhere.
         order.status = Order.Status.SHIPPED
         order.shipped_outside_at = now

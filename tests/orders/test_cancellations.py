@@ -151,3 +151,19 @@ def test_a_released_order_is_frozen_except_for_cancellation(store, imported, tim
     assert order.status == Order.Status.RELEASED
     assert order.service_level == "STANDARD" and order.ship_code == "GND"
     assert order.recipient_data["addressLine1"] != "99 Elsewhere Rd"
+
+
+def test_an_order_our_confirmations_shipped_is_not_shipped_elsewhere(store, imported, time_passes):
+    # given: shipment confirmations told Amazon and recorded what Amazon will say
+    released, _ = imported
+    Order.objects.filter(amazon_order_id=released.order_id).update(
+        status=Order.Status.PARTIALLY_SHIPPED, amazon_status="SHIPPED"
+    )
+    sandbox_order_update(order=SandboxOrder.objects.get(pk=released.pk), status="SHIPPED")
+
+    # when
+    _pull_later(store, time_passes)
+
+    # then
+    order = Order.objects.get(amazon_order_id=released.order_id)
+    assert order.shipped_outside_at is None and order.wms_stop_requested_at is None
