@@ -45,20 +45,29 @@ def _new_owner() -> str:
 
 
 class JobLease:
-    def __init__(self, *, store_id: int, kind: str, owner: str, lease_seconds: int):
+    def __init__(self, *, store_id: int, kind: str, owner: str, lease_seconds: int, until: dt.datetime):
         self.store_id = store_id
         self.kind = kind
         self.owner = owner
         self.lease_seconds = lease_seconds
+        self.until = until
 
     def _mine(self):
         return JobLock.objects.filter(store_id=self.store_id, kind=self.kind, owner=self.owner)
 
-    def renew(self) -> None:
-        """Extend the lease; raise JobLockLost if another worker took it meanwhile."""
-        until = timezone.now() + dt.timedelta(seconds=self.lease_seconds)
+    def renew(self, *, force: bool = False) -> None:
+        """Extend the lease; raise JobLockLost if another worker took it meanwhile.
+
+        Cheap to call per page: while more than half the lease is left nobody
+        else can have taken it, so no query is made.
+        """
+        now = timezone.now()
+        if not force and self.until - now > dt.timedelta(seconds=self.lease_seconds / 2):
+            return
+        until = now + dt.timedelta(seconds=self.lease_seconds)
         if self._mine().update(locked_until=until) != 1:
             raise JobLockLost(f"{self.kind} lease of store {self.store_id} was lost")
+        self.until = until
 
     def release(self) -> None:
         # Only our own lease: if it expired and someone else holds it, leave theirs.
@@ -73,12 +82,13 @@ def job_lock_acquire(*, store_id: int, kind: str, lease_seconds: int) -> JobLeas
         [JobLock(store_id=store_id, kind=kind, owner="", locked_until=_EPOCH)], ignore_conflicts=True
     )
     owner = _new_owner()
+    until = now + dt.timedelta(seconds=lease_seconds)
     taken = JobLock.objects.filter(store_id=store_id, kind=kind, locked_until__lt=now).update(
-        owner=owner, locked_until=now + dt.timedelta(seconds=lease_seconds)
+        owner=owner, locked_until=until
     )
     if taken != 1:
         return None
-    return JobLease(store_id=store_id, kind=kind, owner=owner, lease_seconds=lease_seconds)
+    return JobLease(store_id=store_id, kind=kind, owner=owner, lease_seconds=lease_seconds, until=until)
 
 
 @contextmanager

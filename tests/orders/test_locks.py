@@ -55,7 +55,7 @@ def test_renewing_a_lease_taken_over_by_another_worker_fails(store):
 
     # when / then
     with pytest.raises(JobLockLost):
-        lease.renew()
+        lease.renew(force=True)
     lease.release()  # releases nothing of the other worker's
     assert JobLock.objects.get().owner == other.owner
     other.renew()
@@ -65,9 +65,16 @@ def test_renewing_extends_the_lease(store):
     lease = job_lock_acquire(store_id=store.pk, kind="order_pull", lease_seconds=5)
     lease.lease_seconds = 600
 
-    lease.renew()
+    lease.renew()  # less than half of the new length is left
 
     assert JobLock.objects.get().locked_until > timezone.now() + dt.timedelta(seconds=500)
+
+
+def test_renewing_a_fresh_lease_costs_no_query(store, django_assert_num_queries):
+    lease = job_lock_acquire(store_id=store.pk, kind="order_pull", lease_seconds=600)
+
+    with django_assert_num_queries(0):
+        lease.renew()
 
 
 @pytest.mark.django_db(transaction=True)
