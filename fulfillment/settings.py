@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "fulfillment.wms",
     "fulfillment.inventory.apps.InventoryConfig",
     "fulfillment.confirmations",
+    "fulfillment.privacy",
     "connections",
     "mappings",
     "sandbox",

@@ -1,0 +1,1 @@
+"""tests/reliability registers no admin row makers: fulfillment.privacy has no models."""
