@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +45,24 @@ class AuthorizationRefused(Exception):
 # --- Re-authorization and connection tests ----------------------------------------
 
 
+def _store_changed(store: Store, update_fields: list[str]) -> None:
+    """Tell the jobs' schedules a store changed state.
+
+    These changes are compare-and-set UPDATEs (safe against a person editing
+    the store at the same time), which send no post_save; the order, shipment
+    and inventory schedules follow the store through post_save receivers, so
+    send it as a save of those fields would have.
+    """
+    post_save.send(
+        sender=Store,
+        instance=store,
+        created=False,
+        update_fields=frozenset(update_fields),
+        raw=False,
+        using="default",
+    )
+
+
 def store_mark_needs_reauthorization(*, store: Store, reason: str) -> None:
     """Amazon refused the refresh token: jobs skip the store (it is no longer
     `connected()`) until someone authorizes it again."""
@@ -54,6 +73,7 @@ def store_mark_needs_reauthorization(*, store: Store, reason: str) -> None:
     )
     store.authorization_status = Store.Authorization.NEEDS_REAUTHORIZATION
     store.authorization_error = reason
+    _store_changed(store, ["authorization_status", "authorization_error", "updated_at"])
     logger.warning("Store %s needs re-authorization: %s", store.pk, reason)
 
 
@@ -295,6 +315,7 @@ def store_finalize_authorization(*, store: Store) -> bool:
     if changed:
         store.authorization_status = Store.Authorization.CONNECTED
         store.authorized_at = now
+        _store_changed(store, ["authorization_status", "authorized_at", "updated_at"])
     return bool(changed)
 
 

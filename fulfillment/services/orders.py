@@ -27,8 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from connections import amazon
-from connections.amazon import AmazonClient, CallStats, amazon_client
+from connections.amazon import CallStats, amazon_client
 from connections.models import OrderStatus, Store
 from fulfillment.locks import JobLease, store_job_lock
 from fulfillment.models import Order, OrderLine, StoreSyncState, SyncRun
@@ -283,25 +282,6 @@ def order_search_params(
     return params
 
 
-def _search_orders_body(client: AmazonClient, query: dict) -> dict:
-    """searchOrders' whole body, `pagination` included.
-
-    Workaround: AmazonClient.search_orders returns sp_api's `payload`, from
-    which sp_api's ApiResponse has taken `pagination` out (into its own
-    attribute), so the nextToken is lost and only page 1 would ever be read.
-    Until connections returns the whole body, ask for the response itself.
-    """
-    cls = getattr(amazon, "_OrdersV20260101", None)
-    if cls is None or not hasattr(client, "_call"):
-        return client.search_orders(**query)
-    query = {"marketplaceIds": [client.store.marketplace.marketplace_id], **query}
-    response = client._call("searchOrders", cls, lambda c: c.search_orders(**query))
-    body = dict(response.payload or {})
-    if "pagination" not in body and response.next_token:
-        body["pagination"] = {"nextToken": response.next_token}
-    return body
-
-
 def _search_pages(client, params: dict) -> Iterator[list[dict]]:
     token = None
     while True:
@@ -309,7 +289,7 @@ def _search_pages(client, params: dict) -> Iterator[list[dict]]:
         if token:
             # Amazon wants every other parameter repeated unchanged with the token.
             query["paginationToken"] = token
-        body = _search_orders_body(client, query)
+        body = client.search_orders(**query)
         orders = body.get("orders") if isinstance(body, dict) else None
         if not isinstance(orders, list):
             raise AmazonOrderParseError("searchOrders answered without an orders list")

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from connections.amazon import AmazonClient
 from connections.models import Marketplace, Store
 from fulfillment.models import Order, StoreSyncState
-from fulfillment.services import orders as orders_service
 from fulfillment.services.orders import order_search_params, orders_pull
 from sandbox.services import sandbox_order_update, sandbox_orders_create
 
@@ -166,11 +166,11 @@ def test_it_imports_only_orders_shipping_to_the_stores_countries(store, seller):
 
 def test_it_asks_amazon_with_the_stores_filters(store, seller, monkeypatch):
     asked = []
-    real = orders_service._search_orders_body
+    real = AmazonClient.search_orders
     monkeypatch.setattr(
-        orders_service,
-        "_search_orders_body",
-        lambda client, query: asked.append(query) or real(client, query),
+        AmazonClient,
+        "search_orders",
+        lambda client, **query: asked.append(query) or real(client, **query),
     )
 
     orders_pull(store=store)

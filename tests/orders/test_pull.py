@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from connections.amazon import AmazonClient
 from fulfillment.models import Order, OrderLine, StoreSyncState, SyncRun
 from fulfillment.services import orders as orders_service
 from fulfillment.services.orders import orders_pull
@@ -196,11 +197,11 @@ def test_it_finds_an_order_the_sandbox_moves_between_pages(store, seller, sandbo
 def test_it_keeps_the_two_minute_rule(store, seller, monkeypatch, time_passes):
     # given: an order updated a minute ago
     asked = []
-    real = orders_service._search_orders_body
+    real = AmazonClient.search_orders
     monkeypatch.setattr(
-        orders_service,
-        "_search_orders_body",
-        lambda client, query: asked.append(query) or real(client, query),
+        AmazonClient,
+        "search_orders",
+        lambda client, **query: asked.append(query) or real(client, **query),
     )
     orders_pull(store=store)
     time_passes(30)
@@ -230,7 +231,7 @@ def test_it_writes_a_page_of_100_orders_in_a_fixed_handful_of_queries(
 
     sandbox_orders_create(seller=seller, count=100, seed=2, status="UNSHIPPED")
     query = order_search_params(store=store, watermark=None, now=timezone.now())
-    raw = orders_service._search_orders_body(amazon_client(store), query)["orders"]
+    raw = amazon_client(store).search_orders(**query)["orders"]
     assert len(raw) == 100
     ctx = _RunContext(store)
     ctx.shipping_table  # noqa: B018 - read once per run, not per page

@@ -1,0 +1,32 @@
+"""State changes made by compare-and-set UPDATEs still move the job schedules."""
+
+import pytest
+from django_q.models import Schedule
+
+from connections.models import Store
+from connections.services import store_finalize_authorization, store_mark_needs_reauthorization
+from fulfillment.schedules import order_pull_schedule_name
+from tests.factories import make_store
+
+
+@pytest.mark.django_db
+def test_finalizing_a_merchant_authorization_schedules_the_order_pull():
+    # given: a store the merchant authorized, waiting for the warehouse
+    store = make_store(authorization_status=Store.Authorization.AUTHORIZED_BY_MERCHANT)
+    assert not Schedule.objects.filter(name=order_pull_schedule_name(store.pk)).exists()
+
+    # when
+    assert store_finalize_authorization(store=store) is True
+
+    # then
+    assert Schedule.objects.filter(name=order_pull_schedule_name(store.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_a_store_needing_reauthorization_loses_its_schedules():
+    store = make_store()
+    assert Schedule.objects.filter(name=order_pull_schedule_name(store.pk)).exists()
+
+    store_mark_needs_reauthorization(store=store, reason="invalid_grant")
+
+    assert not Schedule.objects.filter(name=order_pull_schedule_name(store.pk)).exists()
