@@ -237,7 +237,8 @@ _CITIES = [
     ("Portland", "OR", "97201"),
     ("Boston", "MA", "02108"),
 ]
-_PRODUCTS = [
+# The products sandbox orders are made of (demo data maps and stocks them).
+SANDBOX_CATALOG = [
     ("ACME-MUG-11OZ", "B07MUG0011", "Acme ceramic mug, 11 oz", "12.99"),
     ("ACME-MUG-15OZ", "B07MUG0015", "Acme ceramic mug, 15 oz", "14.99"),
     ("ACME-TEE-M-BLK", "B08TEE00MB", "Acme T-shirt, M, black", "19.50"),
@@ -362,7 +363,7 @@ def sandbox_orders_create(
             orders.append(order)
             gift = rng.random() < 0.1
             order_items = []
-            for sku, asin, title, price in rng.sample(_PRODUCTS, rng.choice((1, 1, 1, 2, 2, 3, 4))):
+            for sku, asin, title, price in rng.sample(SANDBOX_CATALOG, rng.choice((1, 1, 1, 2, 2, 3, 4))):
                 order_items.append(
                     SandboxOrderItem(
                         order=order,

@@ -1,59 +1,33 @@
-"""Idempotent demo data for `make demo`: an admin user, a warehouse, a store."""
+"""Idempotent demo data for `make demo` (see fulfillment/services/demo.py)."""
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from connections.models import Marketplace, Store
-from fulfillment.models import Warehouse
-
-DEMO_USERNAME = "admin"
-DEMO_PASSWORD = "demo-admin-password"  # noqa: S105 - printed for the demo only
+from fulfillment.services.demo import demo_data_ensure
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo admin user, warehouse and store. Safe to run again."
+    help = "Create (or refresh) the demo admin, warehouse, stores, mappings and sandbox orders."
 
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
-    @transaction.atomic
     def handle(self, *args, base_url: str, **options):
-        from django.conf import settings
-
-        if not settings.DEBUG:
-            raise CommandError("demo_setup creates a known password: run it with DEBUG=1 only.")
-        user, _ = get_user_model().objects.get_or_create(
-            username=DEMO_USERNAME, defaults={"email": "admin@example.com"}
-        )
-        user.is_staff = user.is_superuser = True
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-
-        warehouse, _ = Warehouse.objects.update_or_create(
-            code="DEMO",
-            defaults=dict(
-                name="Demo Warehouse",
-                time_zone="America/New_York",
-                operations_email="ops@example.com",
-                address_name="Demo Warehouse",
-                address_line1="1 Fulfillment Way",
-                city="Edison",
-                state_or_region="NJ",
-                postal_code="08817",
-                country_code="US",
-            ),
-        )
-        store, _ = Store.objects.get_or_create(
-            name="Demo Store US",
-            defaults=dict(
-                marketplace=Marketplace.objects.get(code="US"),
-                warehouse=warehouse,
-                merchant_email="merchant@example.com",
-            ),
-        )
+        if not settings.DEBUG or not settings.SANDBOX_ENABLED:
+            raise CommandError(
+                "demo_setup creates a known password: run it with DEBUG=1 SANDBOX_ENABLED=1 only."
+            )
+        demo = demo_data_ensure()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  Admin:    {base_url}/admin/")
-        self.stdout.write(f"  User:     {DEMO_USERNAME}")
-        self.stdout.write(f"  Password: {DEMO_PASSWORD}")
-        self.stdout.write(f"  Store:    {store.name} ({store.get_authorization_status_display()})")
+        self.stdout.write(
+            f"  Admin:      {base_url}/admin/  (user {demo.username}, password {demo.password})"
+        )
+        self.stdout.write(
+            f"  Stores:   {demo.connected_store.name} (connected to the sandbox seller; orders download "
+            f"every {demo.connected_store.order_pull_minutes} min, or press 'Pull orders now'), "
+            f"{demo.unconnected_store.name} (press 'Authorize' to try Amazon's consent page)"
+        )
+        self.stdout.write(
+            f"  Sandbox:    {demo.sandbox_orders} orders waiting at {base_url}/sandbox/ (Amazon stand-in)"
+        )
+        self.stdout.write(f"  WMS API:  {base_url}/api/v1/docs/  key (shown once): {demo.wms_key}")

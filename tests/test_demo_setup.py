@@ -1,0 +1,32 @@
+import pytest
+from django.core.management import call_command
+
+from connections.models import Store
+from fulfillment.models import Order
+from fulfillment.services.demo import demo_data_ensure
+from fulfillment.services.orders import orders_pull
+from fulfillment.wms.models import WmsApiKey
+
+
+@pytest.mark.django_db
+def test_demo_data_is_idempotent_and_usable(settings):
+    # when: run twice, as `make demo` does on every start
+    first = demo_data_ensure()
+    second = demo_data_ensure()
+
+    # then: one of everything, the store connected, and its orders download and release
+    assert Store.objects.count() == 2
+    assert first.connected_store.pk == second.connected_store.pk
+    assert second.connected_store.is_connected
+    assert WmsApiKey.objects.filter(revoked_at=None).count() == 2
+    run = orders_pull(store=second.connected_store)
+    assert run.ok, run.error
+    assert Order.objects.count() > 0
+    assert Order.objects.filter(status=Order.Status.RELEASED).exists()
+
+
+@pytest.mark.django_db
+def test_demo_setup_refuses_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(Exception, match="DEBUG=1"):
+        call_command("demo_setup")
