@@ -18,16 +18,16 @@ class Command(BaseCommand):
                 "demo_setup creates a known password: run it with DEBUG=1 SANDBOX_ENABLED=1 only."
             )
         demo = demo_data_ensure()
+        store, other = demo.connected_store, demo.unconnected_store
+        lines = [
+            f"Admin:    {base_url}/admin/",
+            f"Login:    {demo.username} / {demo.password}",
+            f"Stores:   {store.name}, connected to the sandbox seller: orders download every "
+            f"{store.order_pull_minutes} min (or 'Pull orders now');",
+            f"          {other.name}, not connected: press 'Authorize' to try Amazon's consent page.",
+            f"Sandbox:  {demo.sandbox_orders} orders at {base_url}/sandbox/ (Amazon's stand-in)",
+            f"WMS API:  {base_url}/api/v1/docs/  key (shown once): {demo.wms_key}",
+        ]
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(
-            f"  Admin:      {base_url}/admin/  (user {demo.username}, password {demo.password})"
-        )
-        self.stdout.write(
-            f"  Stores:   {demo.connected_store.name} (connected to the sandbox seller; orders download "
-            f"every {demo.connected_store.order_pull_minutes} min, or press 'Pull orders now'), "
-            f"{demo.unconnected_store.name} (press 'Authorize' to try Amazon's consent page)"
-        )
-        self.stdout.write(
-            f"  Sandbox:    {demo.sandbox_orders} orders waiting at {base_url}/sandbox/ (Amazon stand-in)"
-        )
-        self.stdout.write(f"  WMS API:  {base_url}/api/v1/docs/  key (shown once): {demo.wms_key}")
+        for line in lines:
+            self.stdout.write(f"  {line}")
