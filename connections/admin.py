@@ -8,6 +8,7 @@ from django.urls import path, reverse
 
 from fulfillment.admin_actions import pull_orders_now
 from fulfillment.inventory.admin_actions import push_inventory_full_now, push_inventory_now
+from fulfillment.ops.roles import StoreScopedAdminMixin
 
 from . import services
 from .forms import StoreForm
@@ -40,7 +41,10 @@ class AcceptedCarrierAdmin(admin.ModelAdmin):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    # Merchant users see their merchant's stores only, and cannot move a store elsewhere.
+    store_path = ""
+    scoped_readonly_fields = ("merchant", "warehouse")
     form = StoreForm
     change_form_template = "connections/store_change_form.html"
     # The job actions queue a task per store; nothing in the request waits on Amazon.
@@ -76,7 +80,20 @@ class StoreAdmin(admin.ModelAdmin):
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("name", "marketplace", "warehouse", "platform", "merchant_email", "is_active")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "marketplace",
+                    "warehouse",
+                    "merchant",
+                    "platform",
+                    "merchant_email",
+                    "is_active",
+                )
+            },
+        ),
         (
             "Amazon authorization",
             {

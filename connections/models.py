@@ -111,6 +111,20 @@ def validate_push_times(value: str) -> None:
         )
 
 
+class Merchant(models.Model):
+    """A warehouse's client: owns one or more stores. Merchant users see only its rows."""
+
+    name = models.CharField(max_length=200, unique=True)
+    email = models.EmailField(blank=True, help_text="Where re-authorization links are sent by default.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class StoreQuerySet(models.QuerySet):
     def connected(self):
         return self.filter(is_active=True, authorization_status=Store.Authorization.CONNECTED)
@@ -144,6 +158,10 @@ class Store(models.Model):
     warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.PROTECT, related_name="stores")
     platform = models.CharField(max_length=32, choices=Platform.choices, default=Platform.SELLER_CENTRAL)
     merchant_email = models.EmailField(blank=True)
+    # Role scoping (fulfillment/ops/roles.py): a merchant user sees only its merchant's stores.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, null=True, blank=True, related_name="stores"
+    )
 
     # Authorization
     selling_partner_id = models.CharField(max_length=32, blank=True)

@@ -6,7 +6,10 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from .confirmations.admin import ShipmentConfirmationInline
 from .models import Order, OrderLine, SyncRun, Warehouse
+from .ops.roles import StoreScopedAdminMixin
+from .ops.selectors import order_timeline
 from .services.release import ADDRESS_MISSING_REASON, BUYER_CANCELLATION_REASON, orders_release_or_hold
 
 
@@ -112,7 +115,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "amazon_order_id",
         "store",
@@ -132,7 +135,9 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = None
     show_full_result_count = False  # the order table grows large; one COUNT less per page
     actions = ("recheck_holds",)
-    inlines = (OrderLineInline,)
+    inlines = (OrderLineInline, ShipmentConfirmationInline)
+    # Adds "Record shipment" and the timeline (fulfillment/ops).
+    change_form_template = "ops/order_change_form.html"
     _FIELDSETS = (
         (None, {"fields": ("store", "amazon_order_id", "status", "amazon_status", "hold_list")}),
         (
@@ -158,6 +163,7 @@ class OrderAdmin(admin.ModelAdmin):
                 "fields": (
                     "amazon_updated_at",
                     "released_at",
+                    "acknowledged_at",
                     "buyer_cancellation_requested",
                     "cancelled_at",
                     "shipped_outside_at",
@@ -183,6 +189,14 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["timeline"] = order_timeline(order=obj)
+            context["can_record_shipment"] = obj.status in Order.FROZEN_STATUSES and request.user.has_perm(
+                "wms.add_shipment"
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="hold reasons")
     def hold_summary(self, order: Order) -> str:
@@ -230,7 +244,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ("started_at", "store", "kind", "ok", "summary", "api_calls", "throttled", "short_error")
     list_filter = ("kind", "ok", "store")
     list_select_related = ("store",)

@@ -116,6 +116,8 @@ class Order(models.Model):
     hold_reasons = models.JSONField(default=list, blank=True)
     buyer_cancellation_requested = models.BooleanField(default=False)
     released_at = models.DateTimeField(null=True, blank=True)
+    # When the WMS took the order (POST .../acknowledge): the order timeline shows it.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     shipped_outside_at = models.DateTimeField(
         null=True, blank=True, help_text="Amazon reported it shipped without a shipment from the warehouse."

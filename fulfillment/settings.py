@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "fulfillment.wms",
     "fulfillment.inventory.apps.InventoryConfig",
     "fulfillment.confirmations",
+    "fulfillment.ops.apps.OpsConfig",
     "fulfillment.privacy",
     "connections",
     "mappings",
@@ -247,6 +248,13 @@ INVENTORY_FEED_MAX_WAIT_SECONDS = env.float("INVENTORY_FEED_MAX_WAIT_SECONDS", d
 # Stores without Remote Fulfillment with FBA: getListingsItem calls per run to learn
 # whether a never-pushed SKU is Amazon-fulfilled (5 calls/s: 2,000 is about 7 minutes).
 INVENTORY_CHANNEL_CHECKS_PER_RUN = env.int("INVENTORY_CHANNEL_CHECKS_PER_RUN", default=2000)
+
+# --- Operations: dashboard, alerts, roles (fulfillment.ops) -----------------------------
+# A job (order download, confirmation sweep, inventory push) failing this many runs in a
+# row emails operations once.
+OPS_ALERT_JOB_FAILURES = env.int("OPS_ALERT_JOB_FAILURES", default=3)
+# Open orders whose ship-by falls within this many hours and that have no package yet.
+OPS_ALERT_SHIP_BY_HOURS = env.int("OPS_ALERT_SHIP_BY_HOURS", default=6)
 
 # --- django-import-export -------------------------------------------------------
 # The default temp storage writes to the local /tmp, which breaks the confirm

@@ -7,6 +7,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
+from fulfillment.ops.roles import (
+    OwnedByUserAdminMixin,
+    StoreScopedAdminMixin,
+    csv_stores_outside_scope,
+    user_is_scoped,
+)
+
 from .imports import mapping_columns
 from .models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from .resources import CarrierMappingResource, ShippingMethodMappingResource, SkuMappingResource
@@ -17,7 +24,7 @@ class CsvUploadForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="UTF-8, comma-separated, header row first.")
 
 
-class _MappingAdmin(ExportMixin, admin.ModelAdmin):
+class _MappingAdmin(StoreScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     """Export through django-import-export; import through our own preview and
     confirm pages on top of `mappings.services` (the same path as the
     background job and `manage.py import`)."""
@@ -46,7 +53,11 @@ class _MappingAdmin(ExportMixin, admin.ModelAdmin):
         form = CsvUploadForm()
         job = None
         if request.method == "POST" and "confirm" in request.POST:
-            job = get_object_or_404(ImportJob, pk=request.POST["confirm"], kind=self.import_kind)
+            # A merchant user confirms only its own previews, never another's file.
+            jobs = ImportJob.objects.all()
+            if user_is_scoped(request.user):
+                jobs = jobs.filter(created_by=request.user)
+            job = get_object_or_404(jobs, pk=request.POST["confirm"], kind=self.import_kind)
             job = import_job_confirm(job=job)
             if job.status == ImportJob.Status.DONE:
                 messages.success(
@@ -62,6 +73,13 @@ class _MappingAdmin(ExportMixin, admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:mappings_importjob_change", args=[job.pk]))
         elif request.method == "POST":
             form = CsvUploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                # A merchant user writes only its own stores' rows (never the defaults).
+                upload = form.cleaned_data["file"]
+                outside = csv_stores_outside_scope(user=request.user, data=upload.read())
+                upload.seek(0)
+                if outside:
+                    form.add_error("file", f"You may not import rows for: {', '.join(outside)}.")
             if form.is_valid():
                 job = import_job_create(
                     kind=self.import_kind, upload=form.cleaned_data["file"], user=request.user
@@ -121,7 +139,7 @@ class CarrierMappingAdmin(_MappingAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(OwnedByUserAdminMixin, admin.ModelAdmin):
     """Read-only: jobs are made by the mapping admins' "Import CSV" pages."""
 
     list_display = (

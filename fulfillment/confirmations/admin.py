@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from fulfillment.ops.roles import StoreScopedAdminMixin
+
 from .models import ShipmentConfirmation
 from .services import confirmations_resolve, confirmations_retry
 
 
 @admin.register(ShipmentConfirmation)
-class ShipmentConfirmationAdmin(admin.ModelAdmin):
+class ShipmentConfirmationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "order",
         "package_reference",

@@ -6,13 +6,15 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django_q.tasks import async_task
 
+from fulfillment.ops.roles import StoreScopedAdminMixin
+
 from .models import InventoryFeed, InventoryPush, ListingState, StoreInventorySettings
 from .schedules import INVENTORY_PUSH_TASK
 from .services import inventory_push_cancel, inventory_push_confirm
 
 
 @admin.register(StoreInventorySettings)
-class StoreInventorySettingsAdmin(admin.ModelAdmin):
+class StoreInventorySettingsAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = ("store", "share_percent", "zero_guard_percent")
     list_select_related = ("store",)
     search_fields = ("store__name",)
@@ -35,7 +37,7 @@ class RejectedFilter(admin.SimpleListFilter):
 
 
 @admin.register(ListingState)
-class ListingStateAdmin(admin.ModelAdmin):
+class ListingStateAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "sku",
         "store",
@@ -102,7 +104,7 @@ def _queue_push(store_id: int) -> None:
 
 
 @admin.register(InventoryPush)
-class InventoryPushAdmin(admin.ModelAdmin):
+class InventoryPushAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "store",
@@ -165,7 +167,8 @@ class InventoryPushAdmin(admin.ModelAdmin):
 
 
 @admin.register(InventoryFeed)
-class InventoryFeedAdmin(admin.ModelAdmin):
+class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_path = "push__store"
     list_display = (
         "push",
         "sequence",

@@ -8,6 +8,7 @@ import zoneinfo
 from django import forms
 from django.contrib import admin, messages
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -15,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from fulfillment.models import Order, Warehouse
+from fulfillment.ops.roles import StoreScopedAdminMixin, scope_queryset, user_is_scoped
 
 from .imports import INVENTORY_COLUMNS, SHIPMENT_COLUMNS, inventory_csv_import, shipments_csv_import
 from .models import (
@@ -118,7 +120,8 @@ class WarehouseWebhookAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    store_path = "order__store"
     list_display = ("order", "webhook", "status", "attempts", "not_before", "sent_at", "short_error")
     list_filter = ("status", "webhook")
     list_select_related = ("order", "webhook__warehouse")
@@ -174,6 +177,9 @@ class _CsvImportMixin:
     def csv_import_view(self, request: HttpRequest):
         if not self.has_add_permission(request) and not self.has_change_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
+        # A file names orders of the whole warehouse: not for users scoped to one merchant.
+        if user_is_scoped(request.user):
+            raise PermissionDenied
         form, report, payload = self.import_form(), None, None
         if request.method == "POST" and "payload" in request.POST:
             try:
@@ -258,7 +264,8 @@ class RecordShipmentForm(forms.Form):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(_CsvImportMixin, admin.ModelAdmin):
+class ShipmentAdmin(StoreScopedAdminMixin, _CsvImportMixin, admin.ModelAdmin):
+    store_path = "order__store"
     list_display = (
         "package_id",
         "order",
@@ -316,7 +323,8 @@ class ShipmentAdmin(_CsvImportMixin, admin.ModelAdmin):
     def record_view(self, request: HttpRequest, order_id: int):
         if not request.user.has_perm("wms.add_shipment"):
             return HttpResponseRedirect(reverse("admin:index"))
-        order = get_object_or_404(Order.objects.select_related("store__warehouse"), pk=order_id)
+        orders = scope_queryset(Order.objects.all(), user=request.user, store_path="store")
+        order = get_object_or_404(orders.select_related("store__warehouse"), pk=order_id)
         warehouse = order.store.warehouse
         today = timezone.localdate(timezone=zoneinfo.ZoneInfo(warehouse.time_zone))
         initial = {"carrier": order.carrier, "service": order.ship_code, "ship_date": today}

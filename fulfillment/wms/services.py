@@ -101,7 +101,8 @@ def order_acknowledge(*, warehouse: Warehouse, order_id: int) -> Order:
             raise OrderConflict("The order is cancelled: do not ship it.")
         if order.status == Order.Status.RELEASED:
             order.status = Order.Status.ACKNOWLEDGED
-            order.save(update_fields=["status", "updated_at"])
+            order.acknowledged_at = timezone.now()
+            order.save(update_fields=["status", "acknowledged_at", "updated_at"])
     return order
 
 

@@ -1,0 +1,55 @@
+"""Operations tables: who belongs to which merchant, and which alerts went out."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class MerchantMembership(models.Model):
+    """A user who works for a merchant: in the "Merchant user" group they see only its rows."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_memberships"
+    )
+    merchant = models.ForeignKey("connections.Merchant", on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["merchant", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="merchant_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant}"
+
+
+class AlertSent(models.Model):
+    """One alert that went out. The unique (kind, key) row is claimed before the
+    email is sent, so a check that runs every few minutes alerts once, even when
+    two workers run it at the same time."""
+
+    class Kind(models.TextChoices):
+        REAUTHORIZATION = "reauthorization", "Store needs re-authorization"
+        JOB_FAILING = "job_failing", "Job failing repeatedly"
+        CONFIRMATION_REJECTED = "confirmation_rejected", "Shipment confirmation rejected"
+        SHIP_BY_NEAR = "ship_by_near", "Orders near ship-by, nothing shipped"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    key = models.CharField(max_length=200, help_text="What the alert is about, e.g. store:3:run:120.")
+    store = models.ForeignKey(
+        "connections.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    recipients = models.CharField(max_length=500, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = "alert sent"
+        verbose_name_plural = "alerts sent"
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="alert_sent_unique_kind_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.key}"

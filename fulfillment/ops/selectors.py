@@ -1,0 +1,344 @@
+"""Reads for operations: the admin dashboard and an order's timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone
+
+from connections.models import Store
+from fulfillment.confirmations.models import ShipmentConfirmation
+from fulfillment.inventory.models import InventoryPush
+from fulfillment.models import Order, SyncRun
+from fulfillment.wms.models import Shipment
+
+from .charts import DailySeries, daily_bars_svg
+from .roles import stores_visible
+
+CHART_DAYS = 14
+# A run with no result after this long is a crashed worker's, not a running one.
+RUNNING_WINDOW = dt.timedelta(hours=2)
+
+
+def _changelist(name: str, **params) -> str:
+    url = reverse(f"admin:{name}_changelist")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+@dataclass
+class Figure:
+    value: int | str
+    url: str
+    alert: bool = False
+
+
+@dataclass
+class StoreHealth:
+    store: Store
+    connection: Figure
+    last_pull_at: dt.datetime | None
+    last_pull_age: dt.timedelta | None
+    pull_stale: bool
+    last_pull: Figure
+    held: Figure
+    released: Figure
+    acknowledged: Figure
+    overdue: Figure
+    rejected: Figure
+    retrying: Figure
+    last_push: InventoryPush | None
+    last_push_figure: Figure
+    running: list[SyncRun] = field(default_factory=list)
+
+
+@dataclass
+class Dashboard:
+    now: dt.datetime
+    stores: list[StoreHealth]
+    chart_svg: str
+    chart_days: list[dt.date]
+    orders_per_day: list[int]
+    confirmed_per_day: list[int]
+    running: list[SyncRun]
+
+
+def _push_result(push: InventoryPush | None) -> str:
+    if push is None:
+        return "never"
+    result = push.get_state_display()
+    if push.state == InventoryPush.State.DONE:
+        result += f": {push.accepted} accepted"
+        if push.rejected:
+            result += f", {push.rejected} rejected"
+    elif push.error:
+        result += f": {push.error[:80]}"
+    return result
+
+
+def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
+    """Per visible store: health, queues and last runs; plus a 14-day chart.
+
+    Seven queries whatever the number of stores (asserted in tests/ops): one
+    per table, grouped by store in the database, none per store.
+    """
+    visible = stores_visible(user=user)
+    visible_ids = visible.values("pk")
+    last_pull = SyncRun.objects.filter(store=OuterRef("pk"), kind=SyncRun.Kind.ORDER_PULL, ok=True).order_by(
+        "-started_at"
+    )
+    last_push = InventoryPush.objects.filter(store=OuterRef("pk")).order_by("-created_at")
+    stores = list(
+        visible.select_related("marketplace", "warehouse").annotate(
+            last_pull_at=Subquery(last_pull.values("finished_at")[:1]),
+            last_push_id=Subquery(last_push.values("pk")[:1]),
+        )
+    )
+
+    open_orders = ~Q(status__in=Order.CLOSED_STATUSES)
+    order_counts = {
+        row["store_id"]: row
+        for row in Order.objects.filter(store__in=visible_ids)
+        .values("store_id")
+        .annotate(
+            held=Count("pk", filter=Q(status=Order.Status.HELD)),
+            released=Count("pk", filter=Q(status=Order.Status.RELEASED)),
+            acknowledged=Count("pk", filter=Q(status=Order.Status.ACKNOWLEDGED)),
+            overdue=Count("pk", filter=open_orders & Q(ship_by_latest__lt=now)),
+        )
+        .order_by()
+    }
+    State = ShipmentConfirmation.State
+    confirmation_counts = {
+        row["store_id"]: row
+        for row in ShipmentConfirmation.objects.filter(
+            store__in=visible_ids, state__in=[State.REJECTED, State.RETRYING]
+        )
+        .values("store_id")
+        .annotate(
+            rejected=Count("pk", filter=Q(state=State.REJECTED)),
+            retrying=Count("pk", filter=Q(state=State.RETRYING)),
+        )
+        .order_by()
+    }
+    push_ids = [s.last_push_id for s in stores if s.last_push_id]
+    pushes = {p.pk: p for p in InventoryPush.objects.filter(pk__in=push_ids)} if push_ids else {}
+    running = list(
+        SyncRun.objects.filter(store__in=visible_ids, ok__isnull=True, started_at__gte=now - RUNNING_WINDOW)
+        .select_related("store")
+        .order_by("started_at")
+    )
+    running_by_store: dict[int, list[SyncRun]] = {}
+    for run in running:
+        running_by_store.setdefault(run.store_id, []).append(run)
+
+    health = []
+    for store in stores:
+        orders = order_counts.get(store.pk, {})
+        confirmations = confirmation_counts.get(store.pk, {})
+        age = now - store.last_pull_at if store.last_pull_at else None
+        # Flagged when two scheduled downloads in a row have not succeeded.
+        stale_after = dt.timedelta(minutes=2 * store.order_pull_minutes)
+        stale = store.is_active and store.is_connected and (age is None or age > stale_after)
+        push = pushes.get(store.last_push_id)
+        by_store = {"store__id__exact": store.pk}
+        health.append(
+            StoreHealth(
+                store=store,
+                connection=Figure(
+                    store.get_authorization_status_display(),
+                    reverse("admin:connections_store_change", args=[store.pk]),
+                    alert=not store.is_connected,
+                ),
+                last_pull_at=store.last_pull_at,
+                last_pull_age=age,
+                pull_stale=stale,
+                last_pull=Figure(
+                    "never" if age is None else _age(age),
+                    _changelist("fulfillment_syncrun", kind__exact=SyncRun.Kind.ORDER_PULL, **by_store),
+                    alert=stale,
+                ),
+                held=Figure(
+                    orders.get("held", 0),
+                    _changelist("fulfillment_order", status__exact=Order.Status.HELD, **by_store),
+                    alert=bool(orders.get("held")),
+                ),
+                released=Figure(
+                    orders.get("released", 0),
+                    _changelist("fulfillment_order", status__exact=Order.Status.RELEASED, **by_store),
+                ),
+                acknowledged=Figure(
+                    orders.get("acknowledged", 0),
+                    _changelist("fulfillment_order", status__exact=Order.Status.ACKNOWLEDGED, **by_store),
+                ),
+                overdue=Figure(
+                    orders.get("overdue", 0),
+                    _changelist("fulfillment_order", ship_by="overdue", **by_store),
+                    alert=bool(orders.get("overdue")),
+                ),
+                rejected=Figure(
+                    confirmations.get("rejected", 0),
+                    _changelist(
+                        "confirmations_shipmentconfirmation", state__exact=State.REJECTED, **by_store
+                    ),
+                    alert=bool(confirmations.get("rejected")),
+                ),
+                retrying=Figure(
+                    confirmations.get("retrying", 0),
+                    _changelist(
+                        "confirmations_shipmentconfirmation", state__exact=State.RETRYING, **by_store
+                    ),
+                ),
+                last_push=push,
+                last_push_figure=Figure(
+                    _push_result(push),
+                    _changelist("inventory_inventorypush", **by_store),
+                    alert=bool(push and (push.state == InventoryPush.State.FAILED or push.rejected)),
+                ),
+                running=running_by_store.get(store.pk, []),
+            )
+        )
+
+    days, orders_per_day, confirmed_per_day = _daily_counts(visible_ids=visible_ids, now=now)
+    chart = daily_bars_svg(
+        days=days,
+        series=[
+            DailySeries("Orders in", "#417690", orders_per_day),
+            DailySeries("Packages confirmed", "#e49b0f", confirmed_per_day),
+        ],
+    )
+    return Dashboard(
+        now=now,
+        stores=health,
+        chart_svg=chart,
+        chart_days=days,
+        orders_per_day=orders_per_day,
+        confirmed_per_day=confirmed_per_day,
+        running=running,
+    )
+
+
+def _daily_counts(*, visible_ids, now: dt.datetime) -> tuple[list[dt.date], list[int], list[int]]:
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime(now, tz).date()
+    days = [today - dt.timedelta(days=CHART_DAYS - 1 - i) for i in range(CHART_DAYS)]
+    start = dt.datetime.combine(days[0], dt.time.min, tzinfo=tz)
+    orders = dict(
+        Order.objects.filter(store__in=visible_ids, created_at__gte=start)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("day", "n")
+    )
+    confirmed = dict(
+        ShipmentConfirmation.objects.filter(store__in=visible_ids, accepted_at__gte=start)
+        .annotate(day=TruncDate("accepted_at", tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("day", "n")
+    )
+    return days, [orders.get(d, 0) for d in days], [confirmed.get(d, 0) for d in days]
+
+
+def _age(age: dt.timedelta) -> str:
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+# --- Order timeline --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: dt.datetime
+    kind: str
+    title: str
+    detail: str = ""
+
+
+def order_timeline(*, order: Order) -> list[TimelineEvent]:
+    """What happened to one order, oldest first, from the rows that record it (one query)."""
+    events = [
+        TimelineEvent(order.purchased_at, "purchased", "Ordered on Amazon"),
+        TimelineEvent(order.created_at, "downloaded", "Downloaded from Amazon", order.amazon_status),
+    ]
+    if order.status == Order.Status.HELD or (order.hold_reasons and order.released_at is None):
+        events.append(
+            TimelineEvent(
+                order.created_at, "held", "Held", "; ".join(order.hold_reasons) or "no reason recorded"
+            )
+        )
+    if order.released_at:
+        detail = " ".join(p for p in (order.carrier, order.ship_code) if p)
+        events.append(TimelineEvent(order.released_at, "released", "Released to the warehouse", detail))
+    if order.acknowledged_at:
+        events.append(TimelineEvent(order.acknowledged_at, "acknowledged", "Acknowledged by the warehouse"))
+    shipments = (
+        Shipment.objects.filter(order=order).select_related("confirmation").order_by("created_at", "pk")
+    )
+    for shipment in shipments:
+        events.append(
+            TimelineEvent(
+                shipment.created_at,
+                "shipped",
+                f"Package {shipment.package_id} shipped",
+                f"{shipment.carrier} {shipment.tracking_number}, ship date "
+                f"{timezone.localtime(shipment.ship_date):%Y-%m-%d}",
+            )
+        )
+        confirmation = getattr(shipment, "confirmation", None)
+        if confirmation is not None:
+            events.extend(_confirmation_events(shipment, confirmation))
+    if order.cancelled_at:
+        events.append(TimelineEvent(order.cancelled_at, "cancelled", "Cancelled on Amazon"))
+    if order.shipped_outside_at:
+        events.append(
+            TimelineEvent(order.shipped_outside_at, "shipped_outside", "Amazon reports it shipped elsewhere")
+        )
+    if order.wms_stop_requested_at:
+        events.append(
+            TimelineEvent(order.wms_stop_requested_at, "stop_requested", "Warehouse asked to stop it")
+        )
+    if order.cancellation_acknowledged_at:
+        events.append(
+            TimelineEvent(
+                order.cancellation_acknowledged_at, "stop_acknowledged", "Warehouse confirmed the stop"
+            )
+        )
+    # Stable: events at the same instant keep the order they happen in.
+    return sorted(events, key=lambda e: e.at)
+
+
+def _confirmation_events(shipment: Shipment, c: ShipmentConfirmation) -> list[TimelineEvent]:
+    State = ShipmentConfirmation.State
+    name = f"Package {shipment.package_id}"
+    if c.state == State.ACCEPTED and c.accepted_at:
+        return [TimelineEvent(c.accepted_at, "confirmed", f"{name} confirmed to Amazon", c.amazon_message)]
+    if c.state == State.REJECTED:
+        at = c.sent_at or c.updated_at
+        return [
+            TimelineEvent(at, "rejected", f"{name} confirmation rejected", c.amazon_message or c.last_error)
+        ]
+    if c.state == State.RESOLVED:
+        return [TimelineEvent(c.updated_at, "resolved", f"{name} marked resolved", c.resolved_by)]
+    if c.state == State.RETRYING:
+        at = c.sent_at or c.updated_at
+        return [
+            TimelineEvent(
+                at,
+                "retrying",
+                f"{name} confirmation retrying",
+                f"attempt {c.attempts}: {c.last_error}".strip(),
+            )
+        ]
+    return [TimelineEvent(c.created_at, "pending", f"{name} confirmation queued")]

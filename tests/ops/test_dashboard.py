@@ -1,0 +1,129 @@
+"""The admin home: per-store health in a fixed number of queries, figures that
+link to the list they count, and a server-drawn chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
+
+from fulfillment.confirmations.models import ShipmentConfirmation
+from fulfillment.inventory.models import InventoryPush
+from fulfillment.models import Order, SyncRun
+from fulfillment.ops.selectors import dashboard_for
+from tests.confirmations.factories import make_confirmation
+from tests.factories import make_store
+from tests.orders.factories import make_order, make_sync_run
+from tests.wms.factories import make_released_order, make_shipment
+
+# stores (with last pull and last push subqueries), order counts, confirmation
+# counts, the last pushes, running runs, orders per day, confirmations per day.
+DASHBOARD_QUERIES = 7
+
+
+def _busy_store(now: dt.datetime, **kw):
+    store = make_store(**kw)
+    make_order(store=store)  # held
+    make_released_order(store=store)
+    make_released_order(
+        store=store, status=Order.Status.ACKNOWLEDGED, ship_by_latest=now - dt.timedelta(hours=1)
+    )
+    make_confirmation(shipment=make_shipment(order=make_released_order(store=store)))
+    make_confirmation(
+        shipment=make_shipment(order=make_released_order(store=store)),
+        state=ShipmentConfirmation.State.ACCEPTED,
+        accepted_at=now,
+    )
+    make_sync_run(store=store, finished_at=now - dt.timedelta(minutes=10))
+    make_sync_run(store=store, ok=None, finished_at=None, kind=SyncRun.Kind.INVENTORY_PUSH)
+    InventoryPush.objects.create(
+        store=store, state=InventoryPush.State.DONE, accepted=12, rejected=1, finished_at=now
+    )
+    return store
+
+
+def test_it_builds_the_dashboard_in_a_fixed_number_of_queries(db, django_assert_num_queries):
+    # given
+    now = timezone.now()
+    admin_user = User.objects.create_superuser("boss", "boss@example.com", "pw")
+    for _ in range(3):
+        _busy_store(now)
+
+    # when / then
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        few = dashboard_for(user=admin_user, now=now)
+    for _ in range(3):
+        _busy_store(now)
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        many = dashboard_for(user=admin_user, now=now)
+    assert (len(few.stores), len(many.stores)) == (3, 6)
+
+
+def test_it_counts_each_stores_queues(db):
+    # given
+    now = timezone.now()
+    admin_user = User.objects.create_superuser("boss", "boss@example.com", "pw")
+    store = _busy_store(now)
+    quiet = make_store(order_pull_minutes=30)
+    make_sync_run(
+        store=quiet, finished_at=now - dt.timedelta(minutes=61), started_at=now - dt.timedelta(minutes=62)
+    )
+
+    # when
+    dashboard = dashboard_for(user=admin_user, now=now)
+
+    # then
+    busy, idle = dashboard.stores
+    assert busy.store == store
+    assert (busy.held.value, busy.released.value, busy.acknowledged.value, busy.overdue.value) == (1, 3, 1, 1)
+    assert (busy.rejected.value, busy.retrying.value) == (1, 0)
+    assert not busy.pull_stale and busy.last_pull.value == "10 min ago"
+    assert busy.last_push_figure.value == "Done: 12 accepted, 1 rejected"
+    assert [r.kind for r in busy.running] == [SyncRun.Kind.INVENTORY_PUSH]
+    # 61 minutes without a successful download on a 30-minute interval: flagged.
+    assert idle.pull_stale and idle.last_pull.alert
+    assert dashboard.orders_per_day[-1] == 5
+    assert dashboard.confirmed_per_day[-1] == 1
+    assert dashboard.chart_svg.startswith("<svg") and "Orders in" in dashboard.chart_svg
+
+
+def test_it_flags_a_connected_store_that_never_downloaded(db):
+    admin_user = User.objects.create_superuser("boss", "boss@example.com", "pw")
+    make_store()
+    (health,) = dashboard_for(user=admin_user, now=timezone.now()).stores
+    assert health.pull_stale and health.last_pull.value == "never"
+
+
+def test_its_links_filter_the_changelists(admin_client):
+    # given
+    now = timezone.now()
+    store, other = _busy_store(now), _busy_store(now)
+    response = admin_client.get(reverse("admin:index"))
+    health = next(h for h in response.context["dashboard"].stores if h.store == store)
+
+    # when
+    held = admin_client.get(health.held.url)
+    overdue = admin_client.get(health.overdue.url)
+    rejected = admin_client.get(health.rejected.url)
+    pulls = admin_client.get(health.last_pull.url)
+
+    # then
+    assert response.status_code == 200
+    assert health.held.url.replace("&", "&amp;") in response.content.decode()
+    assert [o.status for o in held.context["cl"].result_list] == [Order.Status.HELD]
+    assert {o.store_id for o in held.context["cl"].result_list} == {store.pk}
+    assert [o.ship_by_latest < now for o in overdue.context["cl"].result_list] == [True]
+    assert {c.store_id for c in rejected.context["cl"].result_list} == {store.pk}
+    assert {r.kind for r in pulls.context["cl"].result_list} == {SyncRun.Kind.ORDER_PULL}
+    assert {r.store_id for r in pulls.context["cl"].result_list} == {store.pk}
+    assert other.pk not in {o.store_id for o in held.context["cl"].result_list}
+
+
+def test_it_draws_the_chart_inline_without_external_assets(admin_client):
+    _busy_store(timezone.now())
+    body = admin_client.get(reverse("admin:index")).content.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="ops-chart"' in body
+    assert "cdn" not in body.lower()
+    assert body.count("<rect ") >= 14 * 2
