@@ -19,7 +19,7 @@ DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
 	LWA_CLIENT_SECRET=sandbox-client-secret \
 	SP_API_APP_ID=amzn1.sp.solution.sandbox
 
-.PHONY: install demo test test-slow lint check clean
+.PHONY: install demo test test-slow screenshots lint check clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: install
 
 test-slow: install
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+# The browser flow again, saving docs/dashboard.png and docs/order-timeline.png.
+screenshots: install
+	E2E_SCREENSHOTS=1 $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check .

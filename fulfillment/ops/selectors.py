@@ -258,6 +258,9 @@ def _age(age: dt.timedelta) -> str:
 # --- Order timeline --------------------------------------------------------------------------
 
 
+_LIFECYCLE = {"purchased": 0, "downloaded": 1, "held": 2, "released": 3, "acknowledged": 4}
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
     at: dt.datetime
@@ -270,7 +273,7 @@ def order_timeline(*, order: Order) -> list[TimelineEvent]:
     """What happened to one order, oldest first, from the rows that record it (one query)."""
     events = [
         TimelineEvent(order.purchased_at, "purchased", "Ordered on Amazon"),
-        TimelineEvent(order.created_at, "downloaded", "Downloaded from Amazon", order.amazon_status),
+        TimelineEvent(order.created_at, "downloaded", "Downloaded from Amazon"),
     ]
     if order.status == Order.Status.HELD or (order.hold_reasons and order.released_at is None):
         events.append(
@@ -315,8 +318,9 @@ def order_timeline(*, order: Order) -> list[TimelineEvent]:
                 order.cancellation_acknowledged_at, "stop_acknowledged", "Warehouse confirmed the stop"
             )
         )
-    # Stable: events at the same instant keep the order they happen in.
-    return sorted(events, key=lambda e: e.at)
+    # Within the same second (a download releases an order in the same run) the
+    # lifecycle decides; sorted() is stable, so packages keep their order.
+    return sorted(events, key=lambda e: (e.at.replace(microsecond=0), _LIFECYCLE.get(e.kind, 5)))
 
 
 def _confirmation_events(shipment: Shipment, c: ShipmentConfirmation) -> list[TimelineEvent]:

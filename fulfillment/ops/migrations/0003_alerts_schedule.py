@@ -2,23 +2,17 @@
 
 from django.db import migrations
 
-NAME = "ops-alerts-check"
-
 
 def create(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.update_or_create(
-        name=NAME,
-        defaults=dict(
-            func="fulfillment.ops.tasks.alerts_check_task",
-            schedule_type="I",  # Schedule.MINUTES
-            minutes=5,
-            repeats=-1,
-        ),
-    )
+    from fulfillment.ops.schedules import alerts_schedule_ensure
+
+    alerts_schedule_ensure(apps=apps)
 
 
 def delete(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=NAME).delete()
+    from fulfillment.ops.schedules import ALERTS_SCHEDULE_NAME
+
+    apps.get_model("django_q", "Schedule").objects.filter(name=ALERTS_SCHEDULE_NAME).delete()
 
 
 class Migration(migrations.Migration):
