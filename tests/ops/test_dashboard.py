@@ -127,3 +127,21 @@ def test_it_draws_the_chart_inline_without_external_assets(admin_client):
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="ops-chart"' in body
     assert "cdn" not in body.lower()
     assert body.count("<rect ") >= 14 * 2
+
+
+def test_a_merchant_users_dashboard_costs_one_query_more_and_shows_its_stores(
+    merchant_user, store_a, store_b, django_assert_num_queries
+):
+    # given
+    now = timezone.now()
+    for store in (store_a, store_b):
+        make_order(store=store)
+        InventoryPush.objects.create(store=store, state=InventoryPush.State.DONE)
+
+    # when: one more query, for the user's groups
+    with django_assert_num_queries(DASHBOARD_QUERIES + 1):
+        dashboard = dashboard_for(user=merchant_user, now=now)
+
+    # then
+    assert [h.store for h in dashboard.stores] == [store_a]
+    assert dashboard.orders_per_day[-1] == 1
