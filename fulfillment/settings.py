@@ -266,6 +266,12 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
+# --- Reliability and security (issue 11) -------------------------------------------
+# Largest CSV file (bytes) the mapping and WMS imports accept; checked before the
+# file is decoded or parsed (DATA_UPLOAD_MAX_MEMORY_SIZE does not cover files).
+# 20 MB is about 300,000 SKU mapping rows.
+CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+
 # --- Logging --------------------------------------------------------------------
 # sp_api logs tokens and whole responses at DEBUG: keep it at WARNING always.
 LOGGING = {

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -402,21 +403,62 @@ def mapping_rows_import(
     return report
 
 
-def _decode(data: bytes | str) -> str:
+class CsvUnreadable(ValueError):
+    """The file is not CSV text we can read: refused before any row is parsed."""
+
+
+def csv_size_problem(data: bytes | str) -> str | None:
+    """Why a file is too large to import, checked before it is decoded or parsed."""
+    limit = settings.CSV_IMPORT_MAX_BYTES
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    if size > limit:
+        return (
+            f"The file is {size:,} bytes; at most {limit:,} are accepted "
+            "(CSV_IMPORT_MAX_BYTES). Split it into smaller files."
+        )
+    return None
+
+
+def csv_text(data: bytes | str) -> str:
+    """The file's text: UTF-8 (with or without a BOM) or, as Excel on Windows saves
+    it, cp1252. Raises CsvUnreadable rather than guess: a byte that is neither (or a
+    NUL, which no text CSV has and PostgreSQL cannot store) would otherwise be
+    written into SKUs as a replacement character, or fail deep in the database."""
     if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Windows saves CSV in cp1252.
-        return data.decode("cp1252", errors="replace")
+        text = data.removeprefix("\ufeff")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise CsvUnreadable(
+                    f"The file is not UTF-8 or Windows-1252 text (byte 0x{data[exc.start]:02x} at "
+                    f'position {exc.start}): save it as "CSV UTF-8".'
+                ) from exc
+    if "\x00" in text:
+        raise CsvUnreadable('The file contains NUL bytes: it is not a text CSV (save it as "CSV UTF-8").')
+    if "\ufffd" in text:
+        raise CsvUnreadable(
+            "The file contains characters that could not be decoded (shown as \ufffd): "
+            'save it as "CSV UTF-8".'
+        )
+    return text
 
 
 def mapping_csv_import(
     *, kind: str, data: bytes | str, dry_run: bool = False, progress: Progress | None = None
 ) -> ImportReport:
     """Import a CSV file's content; see `mapping_rows_import`."""
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    too_large = csv_size_problem(data)
+    if too_large:
+        return ImportReport(errors=[RowError(1, too_large)])
+    try:
+        text = csv_text(data)
+    except CsvUnreadable as e:
+        return ImportReport(errors=[RowError(1, str(e))])
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         headers = next(reader, [])
     except csv.Error as e:
@@ -439,6 +481,6 @@ def mapping_csv_import(
 
 def csv_row_count(*, data: bytes | str) -> int:
     """Data rows in a CSV file (not counting the header or blank lines)."""
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    reader = csv.reader(io.StringIO(csv_text(data), newline=""))
     next(reader, None)
     return sum(1 for cells in reader if any(c.strip() for c in cells))

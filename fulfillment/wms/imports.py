@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
 from fulfillment.models import Warehouse
-from mappings.imports import RowError
+from mappings.imports import CsvUnreadable, RowError, csv_size_problem, csv_text
 
 from .models import Shipment
 from .services import (
@@ -69,18 +69,19 @@ class _Rollback(Exception):
     pass
 
 
-def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data.removeprefix("\ufeff")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # Excel on Windows
-
-
 def _read(data: bytes | str, *, columns: tuple[str, ...], required: tuple[str, ...], report: CsvImportReport):
-    """(line, {column: value}) for each non-blank row, or None when the header is wrong."""
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    """(line, {column: value}) for each non-blank row, or None when the header is wrong
+    (or the file is too large or not readable text: refused before parsing)."""
+    too_large = csv_size_problem(data)
+    if too_large:
+        report.errors.append(RowError(1, too_large))
+        return None
+    try:
+        text = csv_text(data)
+    except CsvUnreadable as e:
+        report.errors.append(RowError(1, str(e)))
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         headers = [h.strip().lower() for h in next(reader, [])]
         unknown = [h for h in headers if h not in columns]
