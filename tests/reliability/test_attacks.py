@@ -1,0 +1,282 @@
+"""Attacks: what each one tries, and that nothing is let in or written.
+
+OAuth `state` tampering, replay, expiry and another browser are tested in
+tests/connections/test_authorization.py; here is the cross-store case. WMS
+keys of one warehouse against another's data, CSV formula cells on export,
+broken encodings and oversized files on import. (Admin URLs of another
+merchant depend on the roles of issue 10: tests/ops/.)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from connections.models import Store
+from fulfillment.models import Order
+from fulfillment.wms.imports import inventory_csv_import, shipments_csv_import
+from fulfillment.wms.models import InventoryLevel, Shipment
+from fulfillment.wms.services import wms_key_create
+from mappings.imports import mapping_csv_import
+from mappings.models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
+from mappings.resources import CarrierMappingResource, ShippingMethodMappingResource, SkuMappingResource
+from tests.factories import make_store, make_warehouse
+from tests.wms.factories import make_released_order
+
+pytestmark = pytest.mark.django_db
+
+SKU_HEADER = b"store,amazon_sku,asin,warehouse_sku,units,sync_inventory,buffer\n"
+
+
+# --- OAuth: a state issued for one store, completed in a session that moved on ---------
+
+
+def _consent(client, consent_url: str, seller) -> str:
+    form = {k: v[0] for k, v in parse_qs(urlsplit(consent_url).query).items()}
+    form.update({"seller": str(seller.pk), "confirm": "1"})
+    answer = client.post(urlsplit(consent_url).path, form)
+    assert answer.status_code == 302
+    return answer["Location"]
+
+
+def test_a_state_of_one_store_cannot_complete_another_stores_consent(
+    admin_client, warehouse, us_marketplace, sandbox_seller, tally
+):
+    # given: two unconnected stores; the admin starts A, then B in the same browser
+    a, b = (
+        make_store(
+            name=name,
+            warehouse=warehouse,
+            marketplace=us_marketplace,
+            selling_partner_id="",
+            authorization_status=Store.Authorization.NOT_CONNECTED,
+            refresh_token="",
+        )
+        for name in ("Store A", "Store B")
+    )
+    consent_a = admin_client.get(reverse("connections:store_authorize", args=[a.pk]))["Location"]
+    consent_b_first = admin_client.get(reverse("connections:store_authorize", args=[b.pk]))["Location"]
+    callback_a = _consent(admin_client, consent_a, sandbox_seller)
+
+    # when: A's answer arrives in the session now waiting for B
+    refused = admin_client.get(callback_a)
+    # and a fresh answer for B is tampered to carry A's state
+    consent_b = admin_client.get(reverse("connections:store_authorize", args=[b.pk]))["Location"]
+    callback_b = _consent(admin_client, consent_b, sandbox_seller)
+    answer_b = {k: v[0] for k, v in parse_qs(urlsplit(callback_b).query).items()}
+    answer_b["state"] = parse_qs(urlsplit(callback_a).query)["state"][0]
+    swapped = admin_client.get(urlsplit(callback_b).path, answer_b)
+
+    # then: neither store changed
+    assert refused.status_code == 400 and b"state mismatch" in refused.content
+    assert swapped.status_code == 400
+    for s in (a, b):
+        s.refresh_from_db()
+        assert (s.authorization_status, s.refresh_token) == (Store.Authorization.NOT_CONNECTED, "")
+    # and B, started again, completes with its own state
+    consent_b = admin_client.get(reverse("connections:store_authorize", args=[b.pk]))["Location"]
+    assert admin_client.get(_consent(admin_client, consent_b, sandbox_seller)).status_code == 200
+    b.refresh_from_db()
+    assert b.authorization_status == Store.Authorization.CONNECTED
+    assert consent_b_first != consent_b
+    tally("OAuth state: cross-store (A's answer in B's session; swapped state)", 2)
+
+
+# --- WMS: warehouse A's key against warehouse B ---------------------------------------------
+
+
+@pytest.fixture
+def two_warehouses(store):
+    mine = make_released_order(store=store, lines=[("A1", "AMZ-A", 2, [("WH-A", 1)])])
+    other_store = make_store(warehouse=make_warehouse(code="TX1"))
+    theirs = make_released_order(store=other_store, lines=[("B1", "AMZ-B", 2, [("WH-B", 1)])])
+    Order.objects.filter(pk=theirs.pk).update(wms_stop_requested_at=theirs.released_at)
+    InventoryLevel.objects.create(
+        warehouse=other_store.warehouse, sku="WH-B", available=9, updated_at=theirs.released_at
+    )
+    _, key = wms_key_create(warehouse=store.warehouse, name="A")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return api, mine, theirs
+
+
+def test_a_wms_key_of_warehouse_a_cannot_touch_warehouse_b(two_warehouses, tally):
+    api, mine, theirs = two_warehouses
+    package = {
+        "package_id": "P1",
+        "carrier": "UPS",
+        "tracking_number": "1Z999AA10123456784",
+        "ship_date": "2026-01-05T15:00:00Z",
+        "lines": [{"order_item_id": "B1", "quantity": 1}],
+    }
+
+    # when
+    tries = {
+        "list released": api.get("/api/v1/orders", {"status": "released"}),
+        "detail": api.get(f"/api/v1/orders/{theirs.pk}"),
+        "acknowledge": api.post(f"/api/v1/orders/{theirs.pk}/acknowledge"),
+        "ship by id": api.post("/api/v1/shipments", {**package, "order": str(theirs.pk)}, format="json"),
+        "ship by Amazon id": api.post(
+            "/api/v1/shipments", {**package, "order": theirs.amazon_order_id}, format="json"
+        ),
+        "ship by warehouse sku": api.post(
+            "/api/v1/shipments",
+            {**package, "order": theirs.amazon_order_id, "lines": [{"warehouse_sku": "WH-B", "quantity": 1}]},
+            format="json",
+        ),
+        "cancellations": api.get("/api/v1/cancellations"),
+        "acknowledge cancellation": api.post(f"/api/v1/cancellations/{theirs.pk}/acknowledge"),
+        "inventory complete": api.put(
+            "/api/v1/inventory", {"items": [{"sku": "WH-A", "available": 1}], "complete": True}, format="json"
+        ),
+    }
+
+    # then: B's order is invisible and untouched; the snapshot only covers A
+    assert [o["id"] for o in tries["list released"].json()["results"]] == [mine.pk]
+    assert tries["detail"].status_code == 404
+    assert tries["acknowledge"].status_code == 404
+    for name in ("ship by id", "ship by Amazon id", "ship by warehouse sku"):
+        assert tries[name].status_code == 400, (name, tries[name].content)
+    assert tries["cancellations"].json()["results"] == []
+    assert tries["acknowledge cancellation"].status_code == 404
+    assert tries["inventory complete"].status_code == 200
+    theirs.refresh_from_db()
+    assert theirs.status == Order.Status.RELEASED and theirs.cancellation_acknowledged_at is None
+    assert not Shipment.objects.exists()
+    assert InventoryLevel.objects.get(sku="WH-B").available == 9
+    tally("WMS key of warehouse A against B (9 calls)", len(tries))
+
+
+def test_a_csv_import_for_warehouse_a_cannot_ship_warehouse_bs_order(two_warehouses, store, tally):
+    _, _, theirs = two_warehouses
+    data = (
+        "amazon_order_id,package_id,carrier,tracking_number,ship_date,order_item_id,quantity\n"
+        f"{theirs.amazon_order_id},P1,UPS,1Z999AA10123456784,2026-01-05,B1,1\n"
+    )
+
+    report = shipments_csv_import(warehouse=store.warehouse, data=data, dry_run=False)
+
+    assert not report.ok and "line 2" in str(report.errors[0])
+    assert not Shipment.objects.exists()
+    tally("WMS CSV of warehouse A naming B's order", 1)
+
+
+# --- CSV: formula cells on export -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_exports_neutralise_formula_cells(store, start, tally):
+    # given: cells an attacker typed (or imported) to run in a spreadsheet
+    payload = f'{start}HYPERLINK("http://evil.test";"x")'
+    SkuMapping.objects.create(store=store, amazon_sku=payload, warehouse_sku=payload, units=1)
+    ShippingMethodMapping.objects.create(
+        store=store, service_level="STANDARD", prime=None, carrier=payload, ship_code=payload
+    )
+    CarrierMapping.objects.create(
+        store=store, warehouse_carrier=payload, amazon_carrier_code="Other", amazon_carrier_name=payload
+    )
+
+    # when
+    exported = [
+        list(csv.reader(io.StringIO(resource().export().csv)))[1:]
+        for resource in (SkuMappingResource, ShippingMethodMappingResource, CarrierMappingResource)
+    ]
+
+    # then: no cell of any export starts a formula
+    cells = [cell for rows in exported for row in rows for cell in row]
+    assert payload not in cells
+    assert f"'{payload}" in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+    tally("CSV export with a formula cell", 1)
+
+
+# --- CSV: broken encodings and oversized files, refused before anything is written --------
+
+
+BROKEN = {
+    "NUL byte": SKU_HEADER + b"Acme US,AMZ-\x00,,W-1,1,1,0\n",
+    "byte neither UTF-8 nor cp1252": SKU_HEADER + b"Acme US,BAD\x81,,W-1,1,1,0\n",
+    "UTF-16 file": SKU_HEADER.decode().encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("what", list(BROKEN))
+def test_a_mapping_csv_with_a_broken_encoding_is_refused(store, what, tally):
+    # when
+    report = mapping_csv_import(kind=ImportJob.Kind.SKU, data=BROKEN[what] + b"Acme US,OK,,W-2,1,1,0\n")
+
+    # then
+    assert not report.ok
+    assert report.errors[0].line == 1
+    assert not SkuMapping.objects.exists()
+    tally(f"mapping CSV: {what}", 1)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"sku,available\nW\x00X,3\nOK,1\n", b"sku,available\nW\x81X,3\nOK,1\n", "sku,available\nW\ufffdX,3\n"],
+    ids=["NUL byte", "undecodable byte", "text already decoded with replacement characters"],
+)
+def test_a_wms_inventory_csv_with_a_broken_encoding_is_refused(store, data, tally):
+    report = inventory_csv_import(warehouse=store.warehouse, data=data, complete=False, dry_run=False)
+
+    assert not report.ok and report.errors[0].line == 1
+    assert not InventoryLevel.objects.exists()
+    tally("WMS inventory CSV: broken encoding", 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xef\xbb\xbf" + SKU_HEADER + b"Acme US,BOM-1,,W-1,1,1,0\n", "BOM-1"),
+        (SKU_HEADER + b"Acme US,CAF\xc9,,W-1,1,1,0\n", "CAFÉ"),
+    ],
+    ids=["UTF-8 with a BOM", "Windows-1252 (Excel) text"],
+)
+def test_readable_encodings_are_read_right(store, data, expected):
+    report = mapping_csv_import(kind=ImportJob.Kind.SKU, data=data)
+
+    assert report.ok, report.errors
+    assert list(SkuMapping.objects.values_list("amazon_sku", flat=True)) == [expected]
+
+
+def test_oversized_csv_files_are_refused_before_parsing(store, settings, admin_client, tally, monkeypatch):
+    # given: a 1 KB limit, and a parser that must never be reached
+    settings.CSV_IMPORT_MAX_BYTES = 1024
+    big = SKU_HEADER + b"".join(b"Acme US,A%d,,W%d,1,1,0\n" % (n, n) for n in range(100))
+    assert len(big) > 1024
+    import mappings.imports as mapping_imports
+
+    def parser_reached(*args, **kwargs):
+        raise AssertionError("parsed a file over the limit")
+
+    monkeypatch.setattr(mapping_imports, "mapping_rows_import", parser_reached)
+
+    # when
+    mapping = mapping_csv_import(kind=ImportJob.Kind.SKU, data=big)
+    inventory = inventory_csv_import(
+        warehouse=store.warehouse, data=b"sku,available\n" + b"W,1\n" * 400, complete=False, dry_run=False
+    )
+    shipments = shipments_csv_import(warehouse=store.warehouse, data="x" * 2000, dry_run=True)
+    upload = admin_client.post(
+        reverse("admin:mappings_skumapping_import_csv"),
+        {"file": SimpleUploadedFile("big.csv", big, content_type="text/csv")},
+    )
+
+    # then
+    for report in (mapping, inventory, shipments):
+        assert not report.ok
+        assert "at most 1,024 are accepted" in str(report.errors[0])
+    assert upload.status_code in (200, 302)
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    assert "at most 1,024 are accepted" in json.dumps(job.errors)
+    assert not SkuMapping.objects.exists() and not InventoryLevel.objects.exists()
+    tally("oversized CSV (mappings, WMS inventory, WMS shipments, admin upload)", 4)
