@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from fulfillment.ops.roles import stores_visible
+
 from . import services
 from .models import OAuthState, Store
 
@@ -28,7 +30,10 @@ def store_authorize(request: HttpRequest, store_id: int) -> HttpResponse:
     """ "Authorize" for a merchant managing its own account: off to Seller Central."""
     if not request.user.has_perm("connections.change_store"):
         return _refused(request, "You may not authorize stores.")
-    store = get_object_or_404(Store.objects.select_related("marketplace"), pk=store_id)
+    # A merchant's user may authorize only that merchant's stores; another
+    # merchant's store answers 404, as in the admin.
+    visible = stores_visible(user=request.user)
+    store = get_object_or_404(visible.select_related("marketplace"), pk=store_id)
     return _redirect_to_consent(request, store=store, flow=OAuthState.Flow.SELF)
 
 
