@@ -39,6 +39,26 @@ def tally():
 
 
 @pytest.fixture(autouse=True)
+def _count_injected_faults(request, monkeypatch):
+    """Tally every faulty answer the sandbox's switches produced, per test and status."""
+    from sandbox import api
+
+    inner = api._fault_response
+    counts: collections.Counter = collections.Counter()
+
+    def counting(faults):
+        response = inner(faults)
+        if response is not None:
+            counts[response.status_code] += 1
+        return response
+
+    monkeypatch.setattr(api, "_fault_response", counting)
+    yield
+    for status, n in counts.items():
+        TALLY[f"injected: {request.node.name}: HTTP {status}"] += n
+
+
+@pytest.fixture(autouse=True)
 def _fast_clocks(settings):
     # The limiter and the client's backoff run a million times faster (the
     # sandbox's own limits are off), and a feed is polled without waiting.

@@ -121,6 +121,7 @@ def test_throttling_storm(world, sandbox_faults, settings, tally):
     assert throttled > 0
     world.check()
     tally("throttling storm (every call 429)", 2)
+    tally("injected: test_throttling_storm: HTTP 429", throttled)
 
 
 def test_an_order_changing_between_pages(world, sandbox_faults, tally):
