@@ -26,10 +26,11 @@ from sandbox.models import SandboxAccessToken, SandboxOrder
 
 from .world import World
 
-# The loggers of the product, its libraries and the sandbox, each at DEBUG except
-# those settings.LOGGING pins: sp_api logs whole requests (tokens) at DEBUG, which
-# is why the settings keep it (and httpx/httpcore) at WARNING. Those are captured
-# at their configured level: the test checks the configuration as shipped.
+# The loggers of the product, its libraries and the sandbox are captured at DEBUG,
+# except those settings.LOGGING pins at WARNING whatever LOG_LEVEL says: at DEBUG
+# sp_api logs every request's x-amz-access-token and every response body (buyer
+# names included; measured, see docs/reliability.md). Those are captured at their
+# configured level, and the last test here keeps that configuration in place.
 PINNED = {"sp_api", "httpx", "httpcore"}
 
 
@@ -89,10 +90,10 @@ def _cluster_keeps_the_test_connection(monkeypatch):
 def test_a_full_cycle_leaves_ids_only_in_django_q_and_nothing_secret_in_logs(
     store, sandbox_seller, small_pages, caplog, settings, django_capture_on_commit_callbacks
 ):
-    # given: every logger at DEBUG (but the pinned ones at their configured level)
+    # given: every logger at DEBUG, but the pinned ones at their configured level
     settings.PII_RETENTION_DAYS = 0
     caplog.set_level(logging.DEBUG)
-    for name in [*logging.root.manager.loggerDict, "fulfillment", "connections", "sandbox", "django_q"]:
+    for name in [*logging.root.manager.loggerDict, "fulfillment", "connections", "sandbox", "django-q"]:
         if name.split(".")[0] not in PINNED:
             caplog.set_level(logging.DEBUG, logger=name)
     world = World(store=store, seller=sandbox_seller, orders=15).build()
@@ -152,7 +153,7 @@ def test_a_full_cycle_leaves_ids_only_in_django_q_and_nothing_secret_in_logs(
     stored = repr([(t.args, t.kwargs, t.result) for t in tasks]) + repr(queued_args)
     assert not {what for what, value in secrets.items() if value and value in stored}
     # the logs of the whole cycle hold no token and no buyer data
-    assert caplog.records, "nothing was logged: the capture is not working"
+    assert len({r.name for r in caplog.records}) >= 2, "too little was logged: is the capture working?"
     leaked = {what for what, value in secrets.items() if value and value in caplog.text}
     assert not leaked, sorted(leaked)[:5]
 
