@@ -1,0 +1,63 @@
+"""The shape the job commands share (pull_orders, confirm_shipments, push_inventory).
+
+Each runs its service synchronously for one store or every eligible store,
+prints one line per store, and exits 1 when any store failed: scripts and
+cron wrappers rely on that (DESIGN.md, operating interface).
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import QuerySet
+
+from connections.models import Store
+from fulfillment.locks import JobLockBusy
+from fulfillment.models import SyncRun
+
+
+class StoreJobCommand(BaseCommand):
+    #: How the job is named in "skipped, … is already running".
+    job_name = "the job"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--store", help="Only this store (its nickname). Default: every connected store.")
+
+    def eligible_stores(self) -> QuerySet[Store]:
+        return Store.objects.connected()
+
+    def run_for(self, store: Store, **options) -> SyncRun:
+        raise NotImplementedError
+
+    def summary(self, run: SyncRun) -> str:
+        raise NotImplementedError
+
+    def failed(self, run: SyncRun) -> str | None:
+        """Why the run counts as failed, or None."""
+        return None if run.ok else run.error or "failed"
+
+    def handle(self, *args, store: str | None = None, **options):
+        stores = self.eligible_stores()
+        if store:
+            stores = Store.objects.filter(name=store)
+            if not stores.exists():
+                raise CommandError(f"No store named {store!r}.")
+        failures = 0
+        for s in stores.select_related("marketplace", "warehouse"):
+            if not (s.is_active and s.is_connected):
+                failures += 1
+                self.stdout.write(self.style.ERROR(f"{s.name}: FAILED: the store is not connected to Amazon"))
+                continue
+            try:
+                run = self.run_for(s, **options)
+            except JobLockBusy:
+                self.stdout.write(f"{s.name}: skipped, {self.job_name} is already running")
+                continue
+            line = f"{s.name}: {self.summary(run)}"
+            reason = self.failed(run)
+            if reason is None:
+                self.stdout.write(line)
+            else:
+                failures += 1
+                self.stdout.write(self.style.ERROR(f"{line}; FAILED: {reason}"))
+        if failures:
+            raise CommandError(f"{failures} store(s) failed.", returncode=1)
