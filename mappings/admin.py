@@ -14,14 +14,18 @@ from fulfillment.ops.roles import (
     user_is_scoped,
 )
 
-from .imports import mapping_columns
+from .imports import mapping_columns, validate_csv_upload
 from .models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from .resources import CarrierMappingResource, ShippingMethodMappingResource, SkuMappingResource
 from .services import background_rows, import_job_confirm, import_job_create
 
 
 class CsvUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="UTF-8, comma-separated, header row first.")
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, comma-separated, header row first.",
+        validators=[validate_csv_upload],
+    )
 
 
 class _MappingAdmin(StoreScopedAdminMixin, ExportMixin, admin.ModelAdmin):

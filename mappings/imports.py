@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -417,6 +418,18 @@ def csv_size_problem(data: bytes | str) -> str | None:
             "(CSV_IMPORT_MAX_BYTES). Split it into smaller files."
         )
     return None
+
+
+def validate_csv_upload(upload) -> None:
+    """Form validator: refuse an oversized upload from its declared size, before
+    a byte of it is read into memory."""
+    limit = settings.CSV_IMPORT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            "The file is %(size)s bytes; at most %(limit)s are accepted (CSV_IMPORT_MAX_BYTES). "
+            "Split it into smaller files.",
+            params={"size": f"{upload.size:,}", "limit": f"{limit:,}"},
+        )
 
 
 def csv_text(data: bytes | str) -> str:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from fulfillment.models import Order, Warehouse
 from fulfillment.ops.roles import StoreScopedAdminMixin, scope_queryset, user_is_scoped
+from mappings.imports import CsvUnreadable, csv_text, validate_csv_upload
 
 from .imports import INVENTORY_COLUMNS, SHIPMENT_COLUMNS, inventory_csv_import, shipments_csv_import
 from .models import (
@@ -152,7 +153,11 @@ _PREVIEW_MAX_AGE = 60 * 60
 
 class CsvImportForm(forms.Form):
     warehouse = forms.ModelChoiceField(Warehouse.objects.all())
-    file = forms.FileField(label="CSV file", help_text="UTF-8, comma-separated, header row first.")
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, comma-separated, header row first.",
+        validators=[validate_csv_upload],
+    )
 
 
 class InventoryImportForm(CsvImportForm):
@@ -194,9 +199,13 @@ class _CsvImportMixin:
                 return HttpResponseRedirect(reverse(f"admin:wms_{self.opts.model_name}_changelist"))
         elif request.method == "POST":
             form = self.import_form(request.POST, request.FILES)
+            text = None
             if form.is_valid():
-                data = form.cleaned_data["file"].read()
-                text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+                try:
+                    text = csv_text(form.cleaned_data["file"].read())
+                except CsvUnreadable as exc:
+                    form.add_error("file", str(exc))
+            if text is not None:
                 options = {k: v for k, v in form.cleaned_data.items() if k not in ("file", "warehouse")}
                 warehouse = form.cleaned_data["warehouse"]
                 report = self.run_import(warehouse=warehouse, data=text, options=options, dry_run=True)

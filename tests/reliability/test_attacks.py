@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -269,14 +268,22 @@ def test_oversized_csv_files_are_refused_before_parsing(store, settings, admin_c
         reverse("admin:mappings_skumapping_import_csv"),
         {"file": SimpleUploadedFile("big.csv", big, content_type="text/csv")},
     )
+    wms_upload = admin_client.post(
+        reverse("admin:wms_inventorylevel_import_csv"),
+        {
+            "warehouse": store.warehouse.pk,
+            "file": SimpleUploadedFile("big.csv", b"sku,available\n" + b"W,1\n" * 400),
+        },
+    )
 
-    # then
+    # then: the services refuse it, and both admin forms refuse it from the
+    # upload's size, before reading it or creating an import job
     for report in (mapping, inventory, shipments):
         assert not report.ok
         assert "at most 1,024 are accepted" in str(report.errors[0])
-    assert upload.status_code in (200, 302)
-    job = ImportJob.objects.get()
-    assert job.status == ImportJob.Status.FAILED
-    assert "at most 1,024 are accepted" in json.dumps(job.errors)
+    for response in (upload, wms_upload):
+        assert response.status_code == 200
+        assert "at most 1,024 are accepted" in str(response.context["form"].errors["file"])
+    assert not ImportJob.objects.exists()
     assert not SkuMapping.objects.exists() and not InventoryLevel.objects.exists()
-    tally("oversized CSV (mappings, WMS inventory, WMS shipments, admin upload)", 4)
+    tally("oversized CSV (mappings, WMS inventory, WMS shipments, both admin uploads)", 5)
