@@ -36,27 +36,11 @@ import django  # noqa: E402
 
 django.setup()
 
-import httpx  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
-from django.core.signals import request_finished, request_started  # noqa: E402
-from django.db import close_old_connections, connection  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
-
-def _serve_sandbox_in_process() -> None:
-    wsgi = httpx.WSGITransport(app=WSGIHandler())
-    original = httpx.HTTPTransport.handle_request
-
-    def handle_request(transport, request):
-        if request.url.host != "testserver":
-            return original(transport, request)
-        return wsgi.handle_request(request)
-
-    # The in-process "server" shares this thread's connection: do not close it per request.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    httpx.HTTPTransport.handle_request = handle_request
+from sandbox.inprocess import serve_in_process  # noqa: E402
 
 
 def _setup(n_packages: int):
@@ -161,7 +145,7 @@ def main() -> int:
 
     logging.getLogger("django-q").setLevel(logging.WARNING)  # one "Enqueued" line per package
     old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
-    _serve_sandbox_in_process()
+    serve_in_process()
     try:
         settings.SANDBOX_RATE_LIMITS = False
         store, packages = _setup(args.packages)

@@ -8,45 +8,17 @@ test's database transaction, with no socket opened.
 
 import httpx
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from connections.models import Marketplace, Store
 from fulfillment.models import Warehouse
+from sandbox.inprocess import in_process_handle_request
 
 pytest_plugins = ["tests.sandbox_fixtures"]
-
-_original_handle_request = httpx.HTTPTransport.handle_request
 
 
 @pytest.fixture(autouse=True)
 def _route_testserver_in_process(monkeypatch):
-    wsgi = httpx.WSGITransport(app=WSGIHandler())
-
-    def handle_request(self, request):
-        if request.url.host != "testserver":
-            return _original_handle_request(self, request)
-        # Django closes the connection at the end of a request; here that is
-        # the test's own connection, inside its transaction. The test client
-        # switches this off for its requests and back on afterwards, so a
-        # view calling the sandbox (a request inside a request) needs the
-        # signals off around each in-process call, restored as they were.
-        had_started = request_started.disconnect(close_old_connections)
-        had_finished = request_finished.disconnect(close_old_connections)
-        try:
-            response = wsgi.handle_request(request)
-            # Reading closes the WSGI response, which sends request_finished:
-            # do it while the signal is off.
-            content = response.read()
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-        finally:
-            if had_started:
-                request_started.connect(close_old_connections)
-            if had_finished:
-                request_finished.connect(close_old_connections)
-
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", in_process_handle_request())
 
 
 @pytest.fixture(autouse=True)
