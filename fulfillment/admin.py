@@ -10,7 +10,7 @@ from .confirmations.admin import ShipmentConfirmationInline
 from .models import Order, OrderLine, SyncRun, Warehouse
 from .ops.roles import StoreScopedAdminMixin
 from .ops.selectors import order_timeline
-from .services.release import ADDRESS_MISSING_REASON, BUYER_CANCELLATION_REASON, orders_release_or_hold
+from .services.release import ADDRESS_MISSING_REASON, BUYER_CANCELLATION_REASON, orders_recheck_holds
 
 
 @admin.register(Warehouse)
@@ -196,6 +196,8 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             context["can_record_shipment"] = obj.status in Order.FROZEN_STATUSES and request.user.has_perm(
                 "wms.add_shipment"
             )
+            # Every field is read-only: no Save buttons that would save nothing.
+            context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="hold reasons")
@@ -227,19 +229,12 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Re-check holds", permissions=["change"])
     def recheck_holds(self, request, queryset):
-        released = held = 0
-        by_store: dict[int, list[Order]] = {}
-        held_orders = queryset.filter(status=Order.Status.HELD).select_related("store")
-        for order in held_orders.only("pk", "store"):
-            by_store.setdefault(order.store_id, []).append(order)
-        for orders in by_store.values():
-            counts = orders_release_or_hold(store=orders[0].store, orders=orders)
-            released += counts.released
-            held += counts.held
+        held = queryset.filter(status=Order.Status.HELD).select_related("store")
+        counts = orders_recheck_holds(orders=held)
         self.message_user(
             request,
-            f"{released} order(s) released, {held} still held.",
-            messages.SUCCESS if released else messages.INFO,
+            f"{counts.released} order(s) released, {counts.held} still held.",
+            messages.SUCCESS if counts.released else messages.INFO,
         )
 
 

@@ -129,3 +129,17 @@ def orders_release_or_hold(*, store, orders: Iterable[Order]) -> ReleaseCounts:
         if all_lines:
             OrderLine.objects.bulk_update(all_lines, ["components"])
     return counts
+
+
+def orders_recheck_holds(*, orders: Iterable[Order]) -> ReleaseCounts:
+    """ "Re-check holds" on any selection of orders: held ones are re-decided per store."""
+    by_store: dict[int, list[Order]] = {}
+    for order in orders:
+        if order.status == Order.Status.HELD:
+            by_store.setdefault(order.store_id, []).append(order)
+    total = ReleaseCounts()
+    for store_orders in by_store.values():
+        counts = orders_release_or_hold(store=store_orders[0].store, orders=store_orders)
+        total.released += counts.released
+        total.held += counts.held
+    return total

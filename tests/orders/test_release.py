@@ -156,3 +156,18 @@ def test_a_held_order_updated_by_amazon_is_decided_again(strict_store, one_order
     # then
     assert run.counts["updated"] == 1 and run.counts["released"] == 1
     assert Order.objects.get().status == Order.Status.RELEASED
+
+
+def test_the_order_page_offers_no_save_buttons(admin_client):
+    # Every field is read-only: a Save button would save nothing.
+    from django.urls import reverse
+
+    from tests.orders.factories import make_order
+
+    order = make_order()
+
+    response = admin_client.get(reverse("admin:fulfillment_order_change", args=[order.pk]))
+
+    assert response.status_code == 200
+    assert 'name="_save"' not in response.content.decode()
+    assert 'name="_continue"' not in response.content.decode()
