@@ -25,7 +25,7 @@ from django.db import transaction
 from .models import RateLimitBucket
 
 # Amazon's usage plans (rate per second, burst), from the models in
-# shared/amazon/ and DESIGN.md. An `x-amzn-RateLimit-Limit` header overrides
+# connections/amazon_models/. An `x-amzn-RateLimit-Limit` header overrides
 # the rate for that seller's bucket; the burst stays.
 USAGE_PLANS: dict[str, tuple[float, float]] = {
     "searchOrders": (0.0056, 20),

@@ -1,7 +1,9 @@
 """Amazon marketplaces and accepted carrier codes, as shipped reference data.
 
 Loaded by a data migration and editable in the admin afterwards. Sources: the
-SP-API marketplace-id table and the carrier lists in shared/amazon/README.md.
+SP-API marketplace-id table, and Amazon's carrier lists (the CarrierCode
+enumeration of its order-fulfillment feed schema, and the Singapore and
+Australia lists Seller Central publishes).
 """
 
 _NA = ("NA", "us-east-1", "https://sellingpartnerapi-na.amazon.com")

@@ -1,24 +1,21 @@
 """The parts of Amazon's official models the sandbox validates requests with at run time.
 
-`sandbox/amazon/` holds copies from Amazon's selling-partner-api-models
-(Apache-2.0): the listings feed schema whole, and for Swagger models only the
-definitions one request body needs (`definitions_closure`), to keep the
-repository small. tests/sandbox/test_amazon_models.py fails if a copy drifts
-from `../shared/amazon/`.
+The models are read from the repository's one vendored copy
+(`connections/amazon_models/`). A Swagger model's request body is validated
+against a schema built in memory from its definitions (`definitions_closure`);
+a JSON schema file is used whole.
 """
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 
 import jsonschema
 
-AMAZON_DIR = Path(__file__).resolve().parent / "amazon"
+from connections.amazon_models import load
 
-# vendored file -> (official model file, root definition or None for a whole JSON schema)
-VENDORED = {
+# schema name -> (model file, root definition or None for a whole JSON schema)
+SCHEMAS = {
     "confirmShipmentRequest.json": ("ordersV0.json", "ConfirmShipmentRequest"),
     "listingsItemPatchRequest.json": ("listingsItems_2021-08-01.json", "ListingsItemPatchRequest"),
     "listings-feed-schema-v2.json": ("listings-feed-schema-v2.json", None),
@@ -55,12 +52,13 @@ def _refs(node) -> list[str]:
 
 @cache
 def schema_validator(name: str) -> jsonschema.protocols.Validator:
-    schema = json.loads((AMAZON_DIR / name).read_text())
+    model_file, root = SCHEMAS[name]
+    schema = definitions_closure(load(model_file), root) if root else load(model_file)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft4Validator)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def schema_errors(instance, *, schema: str) -> list[str]:
-    """Messages for each way `instance` breaks the vendored schema `schema` (empty: valid)."""
+    """Messages for each way `instance` breaks the schema `schema` (a key of SCHEMAS) (empty: valid)."""
     errors = sorted(schema_validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]

@@ -1,7 +1,7 @@
 """Amazon's per-operation usage plans and a token bucket shared through the database.
 
 The rates and bursts are copied from the "Usage Plan" tables in the official
-models (`../shared/amazon/*.json`); tests/sandbox/test_rate_limits.py reads
+models (`connections/amazon_models/*.json`); tests/sandbox/test_amazon_models.py reads
 the models and fails if this table drifts from them.
 """
 

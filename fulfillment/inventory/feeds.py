@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import jsonschema_rs
+
+from connections.amazon_models import load
 
 FEED_TYPE = "JSON_LISTINGS_FEED"
 CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -25,7 +26,6 @@ FEED_MAX_MESSAGES = 25_000
 FULFILLMENT_AVAILABILITY_PATH = "/attributes/fulfillment_availability"
 PRODUCT_TYPE = "PRODUCT"
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "amazon"
 FEED_SCHEMA = "listings-feed-schema-v2.json"
 MESSAGE_SCHEMA = "listings-feed-message-schema-v2.json"
 
@@ -45,15 +45,13 @@ class FeedDocumentInvalid(Exception):
 
 @cache
 def _validator(name: str):
-    schema = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
-    return jsonschema_rs.validator_for(schema)
+    return jsonschema_rs.validator_for(load(name))
 
 
 @cache
 def _messages_validator():
     # The message schema applied to every element of `messages`.
-    schema = json.loads((SCHEMA_DIR / MESSAGE_SCHEMA).read_text(encoding="utf-8"))
-    schema.pop("$schema", None)
+    schema = {key: value for key, value in load(MESSAGE_SCHEMA).items() if key != "$schema"}
     return jsonschema_rs.Draft7Validator({"type": "array", "items": schema})
 
 

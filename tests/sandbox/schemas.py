@@ -1,19 +1,13 @@
-"""Validate sandbox answers against Amazon's official models (../shared/amazon/)."""
+"""Validate sandbox answers against Amazon's official models (connections/amazon_models/)."""
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
 import jsonschema
 
-MODELS_DIR = Path(__file__).resolve().parents[3] / "shared" / "amazon"
+from connections.amazon_models import MODELS_DIR
+from connections.amazon_models import load as model
 
-
-@cache
-def model(name: str) -> dict:
-    return json.loads((MODELS_DIR / name).read_text())
+__all__ = ["MODELS_DIR", "assert_valid", "assert_valid_response", "model"]
 
 
 def assert_valid(body, *, model_file: str, definition: str) -> None:
