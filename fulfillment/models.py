@@ -101,7 +101,8 @@ class Order(models.Model):
     is_prime = models.BooleanField("Prime", default=False, help_text="Seller Fulfilled Prime.")
     is_business = models.BooleanField("business order", default=False)
     is_gift = models.BooleanField(default=False)
-    gift_message = models.TextField(blank=True)
+    # Free text from the buyer (often names): personal data, encrypted like the recipient.
+    gift_message = EncryptedTextField(blank=True)
     purchased_at = models.DateTimeField()
     amazon_updated_at = models.DateTimeField()
     ship_by_earliest = models.DateTimeField(null=True, blank=True)
@@ -174,7 +175,7 @@ class OrderLine(models.Model):
     quantity_ordered = models.PositiveIntegerField()
     quantity_shipped = models.PositiveIntegerField(default=0)
     quantity_cancelled = models.PositiveIntegerField(default=0)
-    gift_message = models.TextField(blank=True)
+    gift_message = EncryptedTextField(blank=True)
     # [{"warehouse_sku": "ABC-1", "units": 2}, ...]: one WMS line per entry,
     # quantity = Amazon units x units. Empty until released.
     components = models.JSONField(default=list, blank=True)
