@@ -178,6 +178,12 @@ MERCHANT_LINK_MAX_AGE_DAYS = env.int("MERCHANT_LINK_MAX_AGE_DAYS", default=7)
 # Days after an order ships or is cancelled before buyer data is blanked
 # (Amazon's Data Protection Policy).
 PII_RETENTION_DAYS = env.int("PII_RETENTION_DAYS", default=30)
+# Days after an order closes before it and the rest of its Amazon data (lines,
+# shipments, confirmations, sync runs, inventory history) are deleted: the
+# policy's 18 months unless a law asks for more.
+ORDER_DATA_RETENTION_DAYS = env.int("ORDER_DATA_RETENTION_DAYS", default=548)
+# Security logs (the access audit of buyer data) are kept this long, then deleted.
+ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=365)
 
 # --- django-q2 ------------------------------------------------------------------
 # Baseline from DESIGN.md's pitfalls: timeout below retry (else a slow task runs

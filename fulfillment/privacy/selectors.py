@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, Greatest
 
 from fulfillment.models import Order, OrderLine
 from fulfillment.wms.models import Shipment
 
 
 def order_closed_at_annotated(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """Annotate `closed_at`: when the order was cancelled or (last) shipped.
+    """Annotate `closed_at`: when the order was cancelled or (probably) delivered.
 
-    Order has no "shipped at" column: the latest package's ship date is when
-    the warehouse shipped it, `shipped_outside_at` when Amazon said it shipped
-    elsewhere; Amazon's last update is the fallback for anything else closed.
+    Amazon's policy counts from delivery, which Amazon does not tell a
+    merchant-fulfilled seller. So a shipped order counts from the later of
+    its last ship date (the latest package's, or `shipped_outside_at` when
+    Amazon said it shipped elsewhere) and its deliver-by date: a package can
+    still be on its way until then. A cancelled order counts from
+    `cancelled_at`. Amazon's last update is the fallback when a date is missing.
     """
     last_ship_date = Subquery(
         Shipment.objects.filter(order=OuterRef("pk")).order_by("-ship_date").values("ship_date")[:1]
     )
+    shipped_at = Coalesce(last_ship_date, "shipped_outside_at", "amazon_updated_at")
+    # Each side of Greatest is non-null: SQLite's MAX() is NULL if any argument is.
+    delivered_at = Greatest(shipped_at, Coalesce("deliver_by_latest", shipped_at))
     return queryset.annotate(
-        closed_at=Coalesce("cancelled_at", "shipped_outside_at", last_ship_date, "amazon_updated_at")
+        closed_at=Case(
+            When(status=Order.Status.CANCELLED, then=Coalesce("cancelled_at", "amazon_updated_at")),
+            default=delivered_at,
+        )
     )
 
 
@@ -40,3 +49,65 @@ def orders_due_for_purge(*, cutoff: dt.datetime) -> QuerySet[Order]:
         .filter(holds_pii, closed_at__lt=cutoff)
         .order_by("pk")
     )
+
+
+# --- Non-personal order data past ORDER_DATA_RETENTION_DAYS ----------------------
+
+
+def orders_expired(*, cutoff: dt.datetime) -> QuerySet[Order]:
+    """Shipped or cancelled orders closed before `cutoff`: deleted with everything hanging off them.
+
+    Open orders are never expired, however old: the warehouse still owes them.
+    """
+    return (
+        order_closed_at_annotated(Order.objects.filter(status__in=Order.CLOSED_STATUSES))
+        .filter(closed_at__lt=cutoff)
+        .order_by("pk")
+    )
+
+
+def order_data_expired_standalone(*, cutoff: dt.datetime) -> list[QuerySet]:
+    """Rows not tied to one order that are older than `cutoff`, oldest kinds of history first."""
+    from fulfillment.inventory.models import InventoryPush
+    from fulfillment.models import SyncRun
+    from fulfillment.ops.models import AlertSent
+    from fulfillment.wms.models import InventoryChange
+
+    return [
+        SyncRun.objects.filter(started_at__lt=cutoff).order_by("pk"),
+        InventoryChange.objects.filter(changed_at__lt=cutoff).order_by("pk"),
+        InventoryPush.objects.filter(created_at__lt=cutoff).order_by("pk"),
+        AlertSent.objects.filter(sent_at__lt=cutoff).order_by("pk"),
+    ]
+
+
+def order_data_expired_counts(*, cutoff: dt.datetime, access_log_cutoff: dt.datetime) -> dict[str, int]:
+    """What a purge would delete now, per model label (the command's --dry-run)."""
+    from fulfillment.confirmations.models import ShipmentConfirmation
+    from fulfillment.inventory.models import InventoryFeed
+    from fulfillment.wms.models import ShipmentLine, WebhookDelivery
+
+    order_ids = orders_expired(cutoff=cutoff).values("pk")
+    counts = {
+        "fulfillment.Order": orders_expired(cutoff=cutoff).count(),
+        "fulfillment.OrderLine": OrderLine.objects.filter(order__in=order_ids).count(),
+        "wms.Shipment": Shipment.objects.filter(order__in=order_ids).count(),
+        "wms.ShipmentLine": ShipmentLine.objects.filter(shipment__order__in=order_ids).count(),
+        "confirmations.ShipmentConfirmation": ShipmentConfirmation.objects.filter(
+            order__in=order_ids
+        ).count(),
+        "wms.WebhookDelivery": WebhookDelivery.objects.filter(order__in=order_ids).count(),
+    }
+    for queryset in order_data_expired_standalone(cutoff=cutoff):
+        counts[queryset.model._meta.label] = queryset.count()
+        if queryset.model._meta.label == "inventory.InventoryPush":
+            feeds = InventoryFeed.objects.filter(push__in=queryset.values("pk"))
+            counts["inventory.InventoryFeed"] = feeds.count()
+    for queryset in access_log_expired(cutoff=access_log_cutoff):
+        counts[queryset.model._meta.label] = queryset.count()
+    return counts
+
+
+def access_log_expired(*, cutoff: dt.datetime) -> list[QuerySet]:
+    """Security logs past ACCESS_LOG_RETENTION_DAYS (none yet: filled by the access audit)."""
+    return []

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 
 from fulfillment.models import Order, OrderLine
 
-from .selectors import orders_due_for_purge
+from .selectors import (
+    access_log_expired,
+    order_data_expired_counts,
+    order_data_expired_standalone,
+    orders_due_for_purge,
+    orders_expired,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +66,105 @@ def personal_data_purge(
     if purged:
         logger.info("personal data purged from %s order(s) closed before %s", purged, cutoff.date())
     return purged
+
+
+# --- Non-personal order data: deleted after ORDER_DATA_RETENTION_DAYS ------------
+
+ORDER_DATA_BATCH = 500
+
+
+def order_data_cutoffs(*, now: dt.datetime, days: int | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """(order data cutoff, access log cutoff) for a run at `now`."""
+    order_days = settings.ORDER_DATA_RETENTION_DAYS if days is None else days
+    return (
+        now - dt.timedelta(days=order_days),
+        now - dt.timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS),
+    )
+
+
+def order_data_purge(
+    *,
+    now: dt.datetime | None = None,
+    days: int | None = None,
+    dry_run: bool = False,
+    batch_size: int = ORDER_DATA_BATCH,
+) -> dict[str, int]:
+    """Delete Amazon order data kept longer than ORDER_DATA_RETENTION_DAYS (18 months).
+
+    Closed orders with their lines, shipments, confirmations and webhook
+    deliveries; sync runs; inventory changes and pushes; alerts sent; and
+    security logs past ACCESS_LOG_RETENTION_DAYS. Returns rows deleted per
+    model label (with `dry_run`, what would be deleted, nothing deleted).
+
+    Each batch deletes at most `batch_size` parent rows in its own short
+    transaction (DELETE ... WHERE id IN (SELECT ... LIMIT n)), so the tables
+    stay writable for the download and the WMS meanwhile, and a crash keeps
+    what was committed. Idempotent: a second run finds nothing old enough.
+    """
+    cutoff, access_log_cutoff = order_data_cutoffs(now=now or timezone.now(), days=days)
+    if dry_run:
+        return order_data_expired_counts(cutoff=cutoff, access_log_cutoff=access_log_cutoff)
+    deleted: Counter[str] = Counter()
+    deleted.update(_orders_delete(cutoff=cutoff, batch_size=batch_size))
+    for queryset in [
+        *order_data_expired_standalone(cutoff=cutoff),
+        *access_log_expired(cutoff=access_log_cutoff),
+    ]:
+        deleted.update(_batches_delete(queryset, batch_size=batch_size))
+    result = {label: count for label, count in deleted.items() if count}
+    if result:
+        logger.info("order data purge deleted %s", ", ".join(f"{k}={v}" for k, v in sorted(result.items())))
+    return result
+
+
+def _batches_delete(queryset: QuerySet, *, batch_size: int) -> Counter[str]:
+    deleted: Counter[str] = Counter()
+    model = queryset.model
+    while True:
+        with transaction.atomic():
+            _, per_model = model.objects.filter(pk__in=queryset.values("pk")[:batch_size]).delete()
+        deleted.update(per_model)
+        if per_model.get(model._meta.label, 0) < batch_size:
+            return deleted
+
+
+def _orders_delete(*, cutoff: dt.datetime, batch_size: int) -> Counter[str]:
+    """Closed orders and what hangs off them, children first (shipments protect their order)."""
+    deleted: Counter[str] = Counter()
+    kept: set[int] = set()  # orders another table still protects: logged, not retried forever
+    while True:
+        candidates = orders_expired(cutoff=cutoff).exclude(pk__in=kept)
+        ids = list(candidates.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        try:
+            deleted.update(_orders_with_children_delete(ids))
+        except ProtectedError:
+            # A row of another kind still points at one of these orders: go one by one.
+            for pk in ids:
+                try:
+                    deleted.update(_orders_with_children_delete([pk]))
+                except ProtectedError:
+                    kept.add(pk)
+                    logger.warning("order data purge kept order id=%s: another record still refers to it", pk)
+        if len(ids) < batch_size:
+            return deleted
+
+
+def _orders_with_children_delete(ids: list[int]) -> Counter[str]:
+    from fulfillment.confirmations.models import ShipmentConfirmation
+    from fulfillment.wms.models import Shipment, ShipmentLine, WebhookDelivery
+
+    deleted: Counter[str] = Counter()
+    with transaction.atomic():
+        for queryset in (
+            ShipmentConfirmation.objects.filter(order_id__in=ids),
+            ShipmentLine.objects.filter(shipment__order_id__in=ids),
+            Shipment.objects.filter(order_id__in=ids),
+            WebhookDelivery.objects.filter(order_id__in=ids),
+            OrderLine.objects.filter(order_id__in=ids),
+            # Re-checked: an order reopened meanwhile is not deleted.
+            Order.objects.filter(pk__in=ids, status__in=Order.CLOSED_STATUSES),
+        ):
+            deleted.update(queryset.delete()[1])
+    return deleted

@@ -1,9 +1,13 @@
-"""django-q2 task: no arguments in, a count out (task results are stored)."""
+"""django-q2 tasks: no arguments in, counts out (task results are stored)."""
 
 from __future__ import annotations
 
-from .services import personal_data_purge
+from .services import order_data_purge, personal_data_purge
 
 
 def personal_data_purge_task() -> dict:
     return {"purged": personal_data_purge()}
+
+
+def order_data_purge_task() -> dict:
+    return {"deleted": order_data_purge()}

@@ -1,0 +1,229 @@
+"""Retention (issue 17): buyer data 30 days after delivery, order data 18 months, in batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_q.models import Schedule
+
+from fulfillment.confirmations.models import ShipmentConfirmation
+from fulfillment.inventory.models import InventoryFeed, InventoryPush
+from fulfillment.models import Order, OrderLine, SyncRun
+from fulfillment.ops.models import AlertSent
+from fulfillment.privacy.schedules import (
+    ORDER_DATA_PURGE_SCHEDULE_NAME,
+    ORDER_DATA_PURGE_TASK,
+    order_data_purge_schedule_ensure,
+)
+from fulfillment.privacy.services import order_data_purge, personal_data_purge
+from fulfillment.privacy.tasks import order_data_purge_task
+from fulfillment.wms.models import InventoryChange, Shipment, ShipmentLine, WebhookDelivery
+from tests.confirmations.factories import make_confirmation
+from tests.inventory.factories import make_feed
+from tests.ops.factories import make_alert
+from tests.orders.factories import make_sync_run
+from tests.wms.factories import (
+    ADDRESS,
+    make_delivery,
+    make_inventory_change,
+    make_released_order,
+    make_shipment,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+
+
+def _ago(days: float) -> dt.datetime:
+    return NOW - dt.timedelta(days=days)
+
+
+def _shipped(store, *, days_ago: float, deliver_by_days_ago: float | None = None) -> Order:
+    order = make_released_order(
+        store=store,
+        status=Order.Status.SHIPPED,
+        gift_message="For you",
+        amazon_updated_at=_ago(days_ago),
+        deliver_by_latest=None if deliver_by_days_ago is None else _ago(deliver_by_days_ago),
+    )
+    shipment = make_shipment(order=order)
+    Shipment.objects.filter(pk=shipment.pk).update(ship_date=_ago(days_ago))
+    return order
+
+
+# --- personal data: from the later of ship date and deliver-by --------------------
+
+
+def test_buyer_data_waits_for_the_deliver_by_date_after_shipping(store, settings):
+    # given: both shipped 40 days ago; one still within 30 days of its deliver-by date
+    settings.PII_RETENTION_DAYS = 30
+    delivered_long_ago = _shipped(store, days_ago=40, deliver_by_days_ago=35)
+    maybe_on_its_way = _shipped(store, days_ago=40, deliver_by_days_ago=20)
+    no_deliver_by = _shipped(store, days_ago=40)
+
+    # when: twice
+    first, second = personal_data_purge(now=NOW), personal_data_purge(now=NOW)
+
+    # then
+    assert (first, second) == (2, 0)
+    assert Order.objects.get(pk=delivered_long_ago.pk).recipient == ""
+    assert Order.objects.get(pk=no_deliver_by.pk).recipient == ""
+    assert Order.objects.get(pk=maybe_on_its_way.pk).recipient_data == ADDRESS
+
+
+def test_a_cancelled_order_counts_from_its_cancellation_not_its_deliver_by(store, settings):
+    # given
+    settings.PII_RETENTION_DAYS = 30
+    order = make_released_order(
+        store=store, status=Order.Status.CANCELLED, cancelled_at=_ago(31), deliver_by_latest=_ago(-5)
+    )
+
+    # when
+    purged = personal_data_purge(now=NOW)
+
+    # then
+    assert purged == 1
+    assert Order.objects.get(pk=order.pk).recipient == ""
+
+
+# --- non-personal order data: ORDER_DATA_RETENTION_DAYS ----------------------------
+
+
+@pytest.fixture
+def aged(store, settings):
+    """Rows on both sides of an 18-month (548-day) cutoff."""
+    settings.ORDER_DATA_RETENTION_DAYS = 548
+    settings.ACCESS_LOG_RETENTION_DAYS = 365
+    old_order = _shipped(store, days_ago=600)
+    make_confirmation(shipment=old_order.shipments.get())
+    make_delivery(order=old_order)
+    old_cancelled = make_released_order(store=store, status=Order.Status.CANCELLED, cancelled_at=_ago(560))
+    young_order = _shipped(store, days_ago=500)
+    make_confirmation(shipment=young_order.shipments.get())
+    # Open, and untouched for two years: the warehouse still owes it.
+    open_order = make_released_order(store=store, amazon_updated_at=_ago(700), purchased_at=_ago(700))
+    old_feed = make_feed(push=InventoryPush.objects.create(store=store, messages=1, feeds=1))
+    InventoryPush.objects.filter(pk=old_feed.push_id).update(created_at=_ago(600))
+    young_feed = make_feed(push=InventoryPush.objects.create(store=store, messages=1, feeds=1))
+    return {
+        "old": [old_order, old_cancelled],
+        "kept": [young_order, open_order],
+        "old_run": make_sync_run(store=store, started_at=_ago(549)),
+        "young_run": make_sync_run(store=store, started_at=_ago(547)),
+        "old_change": make_inventory_change(warehouse=store.warehouse, changed_at=_ago(600)),
+        "young_change": make_inventory_change(warehouse=store.warehouse, changed_at=_ago(100)),
+        "old_push": old_feed.push,
+        "young_push": young_feed.push,
+        "old_alert": make_alert(store=store, sent_at=_ago(600)),
+        "young_alert": make_alert(store=store, sent_at=_ago(10)),
+    }
+
+
+def test_it_deletes_only_what_is_old_enough_and_a_second_run_deletes_nothing(aged):
+    # when
+    first = order_data_purge(now=NOW, batch_size=1)
+    second = order_data_purge(now=NOW, batch_size=1)
+
+    # then
+    assert first == {
+        "fulfillment.Order": 2,
+        "fulfillment.OrderLine": 2,
+        "wms.Shipment": 1,
+        "wms.ShipmentLine": 1,
+        "confirmations.ShipmentConfirmation": 1,
+        "wms.WebhookDelivery": 1,
+        "fulfillment.SyncRun": 1,
+        "wms.InventoryChange": 1,
+        "inventory.InventoryPush": 1,
+        "inventory.InventoryFeed": 1,
+        "ops.AlertSent": 1,
+    }
+    assert second == {}
+    assert set(Order.objects.values_list("pk", flat=True)) == {o.pk for o in aged["kept"]}
+    assert OrderLine.objects.filter(order__in=aged["kept"]).count() == 2
+    assert ShipmentConfirmation.objects.get().order == aged["kept"][0]
+    assert list(SyncRun.objects.all()) == [aged["young_run"]]
+    assert list(InventoryChange.objects.all()) == [aged["young_change"]]
+    assert list(InventoryPush.objects.all()) == [aged["young_push"]]
+    assert InventoryFeed.objects.get().push == aged["young_push"]
+    assert list(AlertSent.objects.all()) == [aged["young_alert"]]
+    assert not WebhookDelivery.objects.exists()
+    assert ShipmentLine.objects.count() == 1
+
+
+def test_the_dry_run_counts_what_the_purge_then_deletes(aged):
+    # when
+    planned = order_data_purge(now=NOW, dry_run=True)
+    untouched = Order.objects.count()
+    done = order_data_purge(now=NOW)
+
+    # then
+    assert untouched == 4
+    assert {k: v for k, v in planned.items() if v} == done
+
+
+def test_it_follows_the_configured_days(store, settings):
+    # given: 18 months by default; an operator whose law asks for two years sets 730
+    settings.ORDER_DATA_RETENTION_DAYS = 730
+    order = _shipped(store, days_ago=600)
+
+    # when
+    deleted = order_data_purge(now=NOW)
+
+    # then
+    assert deleted == {}
+    assert Order.objects.filter(pk=order.pk).exists()
+
+
+def test_the_command_prints_counts_and_deletes_nothing_on_a_dry_run(aged, capsys):
+    # when
+    call_command("purge_order_data", "--dry-run")
+    after_dry_run = Order.objects.count()
+    call_command("purge_order_data")
+    call_command("purge_order_data")
+
+    # then
+    out = capsys.readouterr().out.splitlines()
+    assert after_dry_run == 4
+    assert "fulfillment.Order: would delete 2" in out
+    assert "fulfillment.SyncRun: would delete 1" in out
+    assert "fulfillment.Order: deleted 2" in out
+    assert out[-1] == "deleted 0 row(s) in total"
+    assert Order.objects.count() == 2
+
+
+def test_the_command_refuses_negative_days(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--days"):
+        call_command("purge_order_data", "--days", "-1")
+
+
+def test_the_task_returns_counts_only(aged):
+    # when
+    result = order_data_purge_task()
+
+    # then
+    assert result["deleted"]["fulfillment.Order"] == 2
+    assert json.dumps(result)
+    assert order_data_purge_task() == {"deleted": {}}
+
+
+def test_the_daily_schedule_exists_once_and_holds_no_arguments(db):
+    # given: the migration created it; ensuring it again changes nothing
+    order_data_purge_schedule_ensure()
+    order_data_purge_schedule_ensure()
+
+    # when
+    schedules = list(Schedule.objects.filter(name=ORDER_DATA_PURGE_SCHEDULE_NAME))
+
+    # then
+    assert len(schedules) == 1
+    assert schedules[0].func == ORDER_DATA_PURGE_TASK
+    assert schedules[0].schedule_type == Schedule.DAILY
+    assert not schedules[0].args and not schedules[0].kwargs
