@@ -10,10 +10,12 @@ called with their stored arguments), with every log record captured at DEBUG.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import logging
 import re
 
 import pytest
+from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 from django_q.tasks import _sync, async_task
@@ -131,6 +133,8 @@ def test_a_full_cycle_leaves_ids_only_in_django_q_and_nothing_secret_in_logs(
     # the sweep, the push and the purge, as the cluster runs them
     async_task("fulfillment.confirmations.tasks.confirmations_sweep_task", store.pk, sync=True)
     async_task("fulfillment.inventory.tasks.inventory_push_task", store.pk, sync=True)
+    # (delivered: the purge counts from the later of ship date and deliver-by)
+    Order.objects.update(deliver_by_latest=timezone.now() - dt.timedelta(minutes=1))
     async_task("fulfillment.privacy.tasks.personal_data_purge_task", sync=True)
 
     # then: the cycle happened
