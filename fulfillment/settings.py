@@ -6,6 +6,7 @@ DEBUG is on; in production a missing secret stops the start with a message
 that names it, instead of failing at first use.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -55,6 +56,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "django_q",
     "import_export",
     "rest_framework",
@@ -66,6 +71,7 @@ INSTALLED_APPS = [
     "fulfillment.confirmations",
     "fulfillment.ops.apps.OpsConfig",
     "fulfillment.privacy",
+    "fulfillment.accounts",
     "connections",
     "mappings",
     "sandbox",
@@ -77,8 +83,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # Staff sessions without the second factor reach only the login steps.
+    "fulfillment.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fulfillment.urls"
@@ -108,12 +120,46 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Accounts: passwords, lockout, second factor (Amazon's Data Protection Policy) ---
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # No reuse of the last PASSWORD_HISTORY_COUNT passwords.
+    {"NAME": "fulfillment.accounts.validators.PasswordHistoryValidator"},
 ]
+PASSWORD_HISTORY_COUNT = env.int("PASSWORD_HISTORY_COUNT", default=10)
+
+# Every staff user enrols a TOTP app at first login and enters a code at every
+# login; off only for local development.
+ADMIN_MFA_REQUIRED = env.bool("ADMIN_MFA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Fulfillment Bridge")
+# Codes accepted one step (30 s) either side of now: phones drift.
+OTP_TOTP_TOLERANCE = 1
+
+# django-axes: AXES_FAILURE_LIMIT failed logins lock that user name, and
+# separately that address, for AXES_LOCKOUT_MINUTES (unlock earlier from the admin).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Keep every failure (AccessAttempt rows go when a lock lifts): a security log,
+# deleted after ACCESS_LOG_RETENTION_DAYS with the login log.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "fulfillment.accounts.selectors.client_address"
+# Proxies in front of the app whose X-Forwarded-For entries are trusted (0: the
+# peer address is the client). Behind one load balancer, 1. Used by the lockout
+# and the access audit.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -26,6 +26,10 @@ _TEST_ENV = {
     "PUBLIC_BASE_URL": "http://testserver",
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "Q_BROKER": "orm",
+    # The suite's admin_client / force_login sessions have no second factor;
+    # tests/accounts turn it on (settings fixture) and prove no admin page
+    # opens without it, and the browser test logs in with a real TOTP code.
+    "ADMIN_MFA_REQUIRED": "0",
 }
 for _key, _value in _TEST_ENV.items():
     os.environ.setdefault(_key, _value)

@@ -109,5 +109,10 @@ def order_data_expired_counts(*, cutoff: dt.datetime, access_log_cutoff: dt.date
 
 
 def access_log_expired(*, cutoff: dt.datetime) -> list[QuerySet]:
-    """Security logs past ACCESS_LOG_RETENTION_DAYS (none yet: filled by the access audit)."""
-    return []
+    """Security logs past ACCESS_LOG_RETENTION_DAYS: django-axes' logins, logouts and failures."""
+    from axes.models import AccessFailureLog, AccessLog
+
+    return [
+        AccessLog.objects.filter(attempt_time__lt=cutoff).order_by("pk"),
+        AccessFailureLog.objects.filter(attempt_time__lt=cutoff).order_by("pk"),
+    ]

@@ -24,6 +24,7 @@ from fulfillment.models import Order, Warehouse
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.models import SandboxOrder
 from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
+from tests.e2e.login import enrol, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +52,9 @@ def world(live_server, settings, tmp_path):
     settings.LWA_TOKEN_URL = f"{base}/sandbox/auth/o2/token"
     settings.SELLER_CENTRAL_URL = f"{base}/sandbox"
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    User.objects.create_superuser("ops", "ops@warehouse.example", "correct-horse-battery")
+    # The admin asks for a second factor, as in production; ops has enrolled an app.
+    settings.ADMIN_MFA_REQUIRED = True
+    enrol(User.objects.create_superuser("ops", "ops@warehouse.example", "correct-horse-battery"))
     warehouse = Warehouse.objects.create(
         code="NJ1", name="New Jersey DC", time_zone="UTC", operations_email="ops@warehouse.example"
     )
@@ -108,11 +111,8 @@ def test_the_operations_flow_in_a_browser(browser, world):
 
     base, store = world["base"], world["store"]
 
-    # Log in.
-    browser.get(f"{base}/admin/")
-    browser.find_element(By.NAME, "username").send_keys("ops")
-    browser.find_element(By.NAME, "password").send_keys("correct-horse-battery")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # Log in: password, then the code from the authenticator app.
+    log_in(browser, base, "ops", "correct-horse-battery")
     _wait_for_text(browser, "Operations", element_id="ops-dashboard")
 
     # Connect the store through the sandbox's consent page.

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+from axes.models import AccessLog
 from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import Schedule
@@ -22,6 +23,7 @@ from fulfillment.privacy.schedules import (
 from fulfillment.privacy.services import order_data_purge, personal_data_purge
 from fulfillment.privacy.tasks import order_data_purge_task
 from fulfillment.wms.models import InventoryChange, Shipment, ShipmentLine, WebhookDelivery
+from tests.accounts.factories import make_access_failure, make_access_log
 from tests.confirmations.factories import make_confirmation
 from tests.inventory.factories import make_feed
 from tests.ops.factories import make_alert
@@ -121,6 +123,10 @@ def aged(store, settings):
         "young_push": young_feed.push,
         "old_alert": make_alert(store=store, sent_at=_ago(600)),
         "young_alert": make_alert(store=store, sent_at=_ago(10)),
+        # security logs: 12 months
+        "old_login": make_access_log(attempt_time=_ago(366)),
+        "young_login": make_access_log(attempt_time=_ago(364)),
+        "old_failure": make_access_failure(attempt_time=_ago(400)),
     }
 
 
@@ -142,8 +148,11 @@ def test_it_deletes_only_what_is_old_enough_and_a_second_run_deletes_nothing(age
         "inventory.InventoryPush": 1,
         "inventory.InventoryFeed": 1,
         "ops.AlertSent": 1,
+        "axes.AccessLog": 1,
+        "axes.AccessFailureLog": 1,
     }
     assert second == {}
+    assert list(AccessLog.objects.all()) == [aged["young_login"]]
     assert set(Order.objects.values_list("pk", flat=True)) == {o.pk for o in aged["kept"]}
     assert OrderLine.objects.filter(order__in=aged["kept"]).count() == 2
     assert ShipmentConfirmation.objects.get().order == aged["kept"][0]

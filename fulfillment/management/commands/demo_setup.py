@@ -1,8 +1,12 @@
 """Idempotent demo data for `make demo` (see fulfillment/services/demo.py)."""
 
+from base64 import b32encode
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from fulfillment.accounts.services import mfa_device_ensure
 from fulfillment.services.demo import demo_data_ensure
 
 
@@ -19,9 +23,19 @@ class Command(BaseCommand):
             )
         demo = demo_data_ensure()
         store, other = demo.connected_store, demo.unconnected_store
+        # Enrolled once, same key on every start: with ADMIN_MFA_REQUIRED=1 the
+        # demo asks for its codes (DEBUG alone leaves the second factor off).
+        device = mfa_device_ensure(user=get_user_model().objects.get(username=demo.username))
+        mfa = (
+            "required"
+            if settings.ADMIN_MFA_REQUIRED
+            else "off (DEBUG); ADMIN_MFA_REQUIRED=1 make demo asks for it"
+        )
         lines = [
             f"Admin:    {base_url}/admin/",
             f"Login:    {demo.username} / {demo.password}",
+            f"2FA:      {mfa}; authenticator key {b32encode(device.bin_key).decode()}",
+            f"          ({device.config_url})",
             f"Stores:   {store.name}, connected to the sandbox seller: orders download every "
             f"{store.order_pull_minutes} min (or 'Pull orders now');",
             f"          {other.name}, not connected: press 'Authorize' to try Amazon's consent page.",

@@ -1,0 +1,18 @@
+"""Receivers on the user model."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from .services import password_history_record
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="accounts_first_password")
+def first_password_recorded(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    # createsuperuser and create_user hash the first password without
+    # set_password(), so the validators' password_changed() never sees it.
+    if created and not raw:
+        password_history_record(user=instance, keep=settings.PASSWORD_HISTORY_COUNT)
