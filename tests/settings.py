@@ -41,3 +41,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The suite runs with ADMIN_MFA_REQUIRED off and DEBUG off on purpose (see
+# above); tests/accounts/test_mfa.py checks that this warning fires.
+SILENCED_SYSTEM_CHECKS = ["accounts.W001"]
