@@ -10,6 +10,7 @@ from .confirmations.admin import ShipmentConfirmationInline
 from .models import Order, OrderLine, SyncRun, Warehouse
 from .ops.roles import StoreScopedAdminMixin
 from .ops.selectors import order_timeline
+from .privacy.services import buyer_data_viewed_in_admin
 from .services.release import ADDRESS_MISSING_REASON, BUYER_CANCELLATION_REASON, orders_recheck_holds
 
 
@@ -198,6 +199,8 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             )
             # Every field is read-only: no Save buttons that would save nothing.
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+            # Amazon's DPP: every view of an address or gift message is audited.
+            buyer_data_viewed_in_admin(request=request, order=obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="hold reasons")

@@ -109,10 +109,14 @@ def order_data_expired_counts(*, cutoff: dt.datetime, access_log_cutoff: dt.date
 
 
 def access_log_expired(*, cutoff: dt.datetime) -> list[QuerySet]:
-    """Security logs past ACCESS_LOG_RETENTION_DAYS: django-axes' logins, logouts and failures."""
+    """Security logs past ACCESS_LOG_RETENTION_DAYS: the buyer data access audit and
+    django-axes' logins, logouts and failures."""
     from axes.models import AccessFailureLog, AccessLog
 
+    from .models import BuyerDataAccess
+
     return [
+        BuyerDataAccess.objects.filter(accessed_at__lt=cutoff).order_by("pk"),
         AccessLog.objects.filter(attempt_time__lt=cutoff).order_by("pk"),
         AccessFailureLog.objects.filter(attempt_time__lt=cutoff).order_by("pk"),
     ]

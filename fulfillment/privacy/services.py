@@ -168,3 +168,91 @@ def _orders_with_children_delete(ids: list[int]) -> Counter[str]:
         ):
             deleted.update(queryset.delete()[1])
     return deleted
+
+
+# --- Access audit: who saw buyer data -----------------------------------------------
+
+
+def buyer_data_fields_shown(*, order: Order, lines: list[OrderLine] | None, address_shown: bool) -> list[str]:
+    """The buyer-data fields a screen or answer showing `order` (and its `lines`) actually carries."""
+    fields = []
+    if address_shown and order.recipient:
+        fields.append("ship_to")
+    if order.gift_message or any(line.gift_message for line in lines or ()):
+        fields.append("gift_message")
+    return fields
+
+
+def buyer_data_viewed_in_admin(*, request, order: Order) -> int:
+    """The admin's order page was shown: audit the address (with the permission) and gift messages."""
+    from fulfillment.accounts.selectors import client_address
+
+    address_shown = request.user.has_perm("fulfillment.view_order_address")
+    # Blank stays blank when encrypted: which lines carry a message needs no decryption.
+    gift_lines = list(OrderLine.objects.filter(order=order).exclude(gift_message="").only("pk")[:1])
+    fields = []
+    if address_shown and order.recipient:
+        fields.append("ship_to")
+    if order.gift_message or gift_lines:
+        fields.append("gift_message")
+    return buyer_data_access_record(
+        shown=[(order, fields)],
+        via="admin_order",
+        address=client_address(request),
+        user=request.user,
+    )
+
+
+def buyer_data_sent_to_wms(*, request, orders: list[Order], via: str) -> int:
+    """A WMS API answer carried these orders (their ship_to, lines prefetched): one row per order."""
+    from fulfillment.accounts.selectors import client_address
+
+    shown = [
+        (order, buyer_data_fields_shown(order=order, lines=list(order.lines.all()), address_shown=True))
+        for order in orders
+    ]
+    return buyer_data_access_record(
+        shown=shown, via=via, address=client_address(request), wms_key=request.auth
+    )
+
+
+def buyer_data_access_record(
+    *,
+    shown: list[tuple[Order, list[str]]],
+    via: str,
+    address: str,
+    user=None,
+    wms_key=None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Write one audit row per order whose buyer data was shown (orders with nothing shown: none).
+
+    `shown` pairs each order with buyer_data_fields_shown(); one INSERT for all.
+    """
+    from .models import BuyerDataAccess
+
+    now = now or timezone.now()
+    if wms_key is not None:
+        actor = str(wms_key)
+    elif user is not None:
+        actor = user.get_username()
+    else:
+        actor = ""
+    rows = [
+        BuyerDataAccess(
+            accessed_at=now,
+            user=user if user is not None and user.is_authenticated else None,
+            wms_key=wms_key,
+            actor=actor[:200],
+            order=order,
+            store_id=order.store_id,
+            amazon_order_id=order.amazon_order_id,
+            fields=fields,
+            via=via,
+            address=address or None,
+        )
+        for order, fields in shown
+        if fields
+    ]
+    BuyerDataAccess.objects.bulk_create(rows)
+    return len(rows)

@@ -15,6 +15,7 @@ from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryFeed, InventoryPush
 from fulfillment.models import Order, OrderLine, SyncRun
 from fulfillment.ops.models import AlertSent
+from fulfillment.privacy.models import BuyerDataAccess
 from fulfillment.privacy.schedules import (
     ORDER_DATA_PURGE_SCHEDULE_NAME,
     ORDER_DATA_PURGE_TASK,
@@ -28,6 +29,7 @@ from tests.confirmations.factories import make_confirmation
 from tests.inventory.factories import make_feed
 from tests.ops.factories import make_alert
 from tests.orders.factories import make_sync_run
+from tests.privacy.factories import make_buyer_data_access
 from tests.wms.factories import (
     ADDRESS,
     make_delivery,
@@ -127,6 +129,8 @@ def aged(store, settings):
         "old_login": make_access_log(attempt_time=_ago(366)),
         "young_login": make_access_log(attempt_time=_ago(364)),
         "old_failure": make_access_failure(attempt_time=_ago(400)),
+        "old_view": make_buyer_data_access(order=young_order, accessed_at=_ago(366)),
+        "young_view": make_buyer_data_access(order=young_order, accessed_at=_ago(300)),
     }
 
 
@@ -150,7 +154,9 @@ def test_it_deletes_only_what_is_old_enough_and_a_second_run_deletes_nothing(age
         "ops.AlertSent": 1,
         "axes.AccessLog": 1,
         "axes.AccessFailureLog": 1,
+        "privacy.BuyerDataAccess": 1,
     }
+    assert list(BuyerDataAccess.objects.all()) == [aged["young_view"]]
     assert second == {}
     assert list(AccessLog.objects.all()) == [aged["young_login"]]
     assert set(Order.objects.values_list("pk", flat=True)) == {o.pk for o in aged["kept"]}

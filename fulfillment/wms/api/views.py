@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.models import Order, OrderLine
+from fulfillment.privacy.services import buyer_data_sent_to_wms
 from fulfillment.wms.models import Shipment, ShipmentLine
 from fulfillment.wms.selectors import wms_cancellations, wms_orders
 from fulfillment.wms.services import (
@@ -82,6 +83,13 @@ class OrderListView(WmsView, generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        # Amazon's DPP: each order's ship_to (and gift message) sent is audited.
+        buyer_data_sent_to_wms(request=request, orders=page, via="api_orders")
+        return response
+
     def get_queryset(self):
         orders = wms_orders(warehouse=self.warehouse)
         wanted = self.request.query_params.get("status")
@@ -99,6 +107,12 @@ class OrderDetailView(WmsView, generics.RetrieveAPIView):
     @extend_schema(summary="One order", responses={200: OrderSerializer, 404: ErrorSerializer, **_ERRORS})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        order = self.get_object()
+        response = Response(self.get_serializer(order).data)
+        buyer_data_sent_to_wms(request=request, orders=[order], via="api_order")
+        return response
 
     def get_queryset(self):
         return _with_lines(wms_orders(warehouse=self.warehouse))

@@ -1,0 +1,1 @@
+from tests.ops.conftest import staff_client, staff_user  # noqa: F401  (fixtures)
