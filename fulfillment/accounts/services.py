@@ -118,3 +118,35 @@ def mfa_reset(*, user: AbstractBaseUser) -> int:
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
     removed_static, _ = StaticDevice.objects.filter(user=user).delete()
     return removed + removed_static
+
+
+# --- Leaving: access ends at once ---------------------------------------------------
+
+
+def user_access_end(*, user: AbstractBaseUser, now=None) -> dict[str, int]:
+    """A deactivated (or deleted) user: end their sessions and unlink the WMS keys they created.
+
+    Sessions: Django would refuse an inactive user's session at its next
+    request anyway; deleting them makes "removed" true at once, everywhere.
+
+    WMS keys are the warehouse system's, not the person's: revoking them would
+    stop the warehouse's integration the moment someone leaves. The creator
+    link is removed and `creator_left_at` set, so the keys show under "creator
+    left" in the admin and in `manage.py access_review` until an admin rotates
+    them (new key in the WMS, then revoke the old one).
+    """
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from fulfillment.wms.models import WmsApiKey
+
+    now = now or timezone.now()
+    user_id = str(user.pk)
+    ended = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=now).iterator()
+        if str(session.get_decoded().get("_auth_user_id")) == user_id
+    ]
+    Session.objects.filter(session_key__in=ended).delete()
+    unlinked = WmsApiKey.objects.filter(created_by_id=user.pk).update(created_by=None, creator_left_at=now)
+    return {"sessions": len(ended), "wms_keys": unlinked}

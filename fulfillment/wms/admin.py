@@ -50,13 +50,35 @@ class WmsApiKeyAddForm(forms.ModelForm):
 
 @admin.register(WmsApiKey)
 class WmsApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "warehouse", "key_start", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("warehouse", ("revoked_at", admin.EmptyFieldListFilter))
-    list_select_related = ("warehouse",)
+    list_display = (
+        "name",
+        "warehouse",
+        "key_start",
+        "created_at",
+        "created_by",
+        "creator_left_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = (
+        "warehouse",
+        ("revoked_at", admin.EmptyFieldListFilter),
+        ("creator_left_at", admin.EmptyFieldListFilter),
+    )
+    list_select_related = ("warehouse", "created_by")
     search_fields = ("name", "prefix")
     actions = ("revoke",)
     # Never the hash: it is all an attacker would need to check guesses offline.
-    readonly_fields = ("warehouse", "name", "key_start", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = (
+        "warehouse",
+        "name",
+        "key_start",
+        "created_at",
+        "created_by",
+        "creator_left_at",
+        "last_used_at",
+        "revoked_at",
+    )
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -76,7 +98,7 @@ class WmsApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        key, plain = wms_key_create(warehouse=obj.warehouse, name=obj.name)
+        key, plain = wms_key_create(warehouse=obj.warehouse, name=obj.name, created_by=request.user)
         obj.pk, obj.prefix, obj.created_at = key.pk, key.prefix, key.created_at
         messages.warning(
             request,

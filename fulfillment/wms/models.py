@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -22,6 +23,19 @@ class WmsApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who saw the key when it was shown once. Unlinked when that person's account
+    # is deactivated, with the time, so the access review asks for a rotation.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    creator_left_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="The person who created it left: rotate the key."
+    )
 
     class Meta:
         ordering = ["warehouse", "-created_at"]

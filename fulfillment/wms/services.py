@@ -55,12 +55,12 @@ def wms_key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def wms_key_create(*, warehouse: Warehouse, name: str) -> tuple[WmsApiKey, str]:
+def wms_key_create(*, warehouse: Warehouse, name: str, created_by=None) -> tuple[WmsApiKey, str]:
     """A new key; the plain key is returned here once and never stored."""
     prefix = secrets.token_hex(4)
     plain = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = WmsApiKey.objects.create(
-        warehouse=warehouse, name=name, prefix=prefix, key_hash=wms_key_hash(plain)
+        warehouse=warehouse, name=name, prefix=prefix, key_hash=wms_key_hash(plain), created_by=created_by
     )
     return key, plain
 
