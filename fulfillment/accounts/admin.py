@@ -6,9 +6,11 @@ from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -86,6 +88,19 @@ class AccountUserAdmin(UserAdmin):
         permissions=["change"],
     )
     def reset_mfa(self, request, queryset):
+        if request.POST.get("confirm") != "yes":
+            # Destructive (the user must enrol again): ask first, naming who.
+            return TemplateResponse(
+                request,
+                "accounts/reset_mfa_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Reset two-factor authentication?",
+                    "users": queryset,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         for user in queryset:
             mfa_reset(user=user)
         self.message_user(

@@ -217,12 +217,14 @@ def test_an_admin_resets_a_lost_phone_and_the_user_enrols_again(admin_client, mf
     recovery_codes_replace(user=user)
     mfa_on.ADMIN_MFA_REQUIRED = False  # admin_client has no device: act as the warehouse admin
 
-    # when
-    response = admin_client.post(
-        reverse("admin:auth_user_changelist"), {"action": "reset_mfa", "_selected_action": [user.pk]}
-    )
+    # when: the action asks first, then resets
+    url = reverse("admin:auth_user_changelist")
+    asked = admin_client.post(url, {"action": "reset_mfa", "_selected_action": [user.pk]})
+    kept = TOTPDevice.objects.filter(user=user).exists()
+    response = admin_client.post(url, {"action": "reset_mfa", "_selected_action": [user.pk], "confirm": "yes"})
 
     # then
+    assert asked.status_code == 200 and b"picker" in asked.content and kept
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert not StaticToken.objects.filter(device__user=user).exists()
