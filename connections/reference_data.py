@@ -45,6 +45,11 @@ MARKETPLACES = [
     ("JP", "Japan", "A1VC38T7YXB528", _FE, "https://sellercentral.amazon.co.jp", "JPY", "ja_JP"),
 ]
 
+# Where Amazon's marketplace table spells a country otherwise than ISO 3166
+# (our `code`); people type either, and both must find the marketplace.
+AMAZON_COUNTRY_CODES = {"GB": "UK"}
+ISO_FOR_AMAZON_CODE = {amazon: iso for iso, amazon in AMAZON_COUNTRY_CODES.items()}
+
 # Amazon's long-standing CarrierCode list (order-fulfillment feed schema).
 STANDARD_CARRIERS = [
     "USPS", "UPS", "UPSMI", "FedEx", "DHL", "Fastway", "GLS", "GO!",

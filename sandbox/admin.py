@@ -43,7 +43,7 @@ class SandboxSellerAdmin(admin.ModelAdmin):
     list_display = ("selling_partner_id", "name", "created_at")
     list_select_related = ()
     search_fields = ("selling_partner_id", "name")
-    filter_horizontal = ("marketplaces",)
+    filter_horizontal = ("marketplaces", "not_participating_in", "listings_suspended_in")
 
 
 @admin.register(SandboxRefreshToken)

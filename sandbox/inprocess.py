@@ -16,13 +16,13 @@ from django.db import close_old_connections
 HOST = "testserver"
 
 
-def in_process_handle_request():
-    """A replacement for httpx.HTTPTransport.handle_request."""
+def in_process_handle_request(*, hosts: tuple[str, ...] = (HOST,)):
+    """A replacement for httpx.HTTPTransport.handle_request serving `hosts` in-process."""
     wsgi = httpx.WSGITransport(app=WSGIHandler())
     original = httpx.HTTPTransport.handle_request
 
     def handle_request(self, request):
-        if request.url.host != HOST:
+        if request.url.host not in hosts:
             return original(self, request)
         # Django closes the connection at the end of a request; here that is
         # the caller's own connection (in tests, inside its transaction). The
@@ -46,6 +46,7 @@ def in_process_handle_request():
     return handle_request
 
 
-def serve_in_process() -> None:
-    """Install the route for the rest of this process (benchmark scripts)."""
-    httpx.HTTPTransport.handle_request = in_process_handle_request()
+def serve_in_process(*, hosts: tuple[str, ...] = (HOST,)) -> None:
+    """Install the route for the rest of this process (benchmark scripts; demo_setup,
+    which runs before the demo's web server is up, for the demo's own host)."""
+    httpx.HTTPTransport.handle_request = in_process_handle_request(hosts=hosts)

@@ -35,6 +35,20 @@ class SandboxSeller(models.Model):
     selling_partner_id = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=100)
     marketplaces = models.ManyToManyField("connections.Marketplace", related_name="+")
+    # Participations Amazon reports other than active (getMarketplaceParticipations);
+    # a marketplace here is listed even when not among `marketplaces`.
+    not_participating_in = models.ManyToManyField(
+        "connections.Marketplace",
+        related_name="+",
+        blank=True,
+        help_text="Answered with isParticipating: false (account suspended or closed there).",
+    )
+    listings_suspended_in = models.ManyToManyField(
+        "connections.Marketplace",
+        related_name="+",
+        blank=True,
+        help_text="Answered with hasSuspendedListings: true (listing status Inactive there).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

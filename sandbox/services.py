@@ -69,8 +69,14 @@ def sandbox_seller_ensure(
     name: str = "",
     marketplace_codes: tuple[str, ...] | list[str] = ("US",),
     refresh_token: str | None = None,
+    not_participating_in: tuple[str, ...] | list[str] | None = None,
+    listings_suspended_in: tuple[str, ...] | list[str] | None = None,
 ) -> SandboxSeller:
     """A sandbox seller selling in `marketplace_codes`.
+
+    `not_participating_in` / `listings_suspended_in` (marketplace codes; None
+    leaves them as they are) make getMarketplaceParticipations answer
+    isParticipating false / hasSuspendedListings true there.
 
     With `refresh_token`, exactly that token becomes valid for the sandbox
     application, so a product Store already holding it can call straight away.
@@ -83,6 +89,10 @@ def sandbox_seller_ensure(
         seller.name = name
         seller.save(update_fields=["name"])
     seller.marketplaces.add(*Marketplace.objects.filter(code__in=list(marketplace_codes)))
+    if not_participating_in is not None:
+        seller.not_participating_in.set(Marketplace.objects.filter(code__in=list(not_participating_in)))
+    if listings_suspended_in is not None:
+        seller.listings_suspended_in.set(Marketplace.objects.filter(code__in=list(listings_suspended_in)))
     if refresh_token:
         SandboxRefreshToken.objects.update_or_create(
             token=refresh_token,

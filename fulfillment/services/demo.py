@@ -90,6 +90,16 @@ def demo_data_ensure() -> DemoData:
         marketplace_codes=("US", "CA"),
         refresh_token=DEMO_REFRESH_TOKEN,
     )
+    # Two accounts a store must not be connected to: try them on the consent page of "Acme Canada".
+    sandbox_seller_ensure(
+        selling_partner_id="A2GLOBEXDEONLY", name="Globex (sells in Germany only)", marketplace_codes=("DE",)
+    )
+    sandbox_seller_ensure(
+        selling_partner_id="A3INITECHSUSP",
+        name="Initech (account suspended in Canada)",
+        marketplace_codes=("US",),
+        not_participating_in=("CA",),
+    )
     for sku, asin, title, _price in SANDBOX_CATALOG:
         sandbox_listing_upsert(seller=seller, sku=sku, asin=asin, title=title, quantity=0)
     if not SandboxOrder.objects.filter(seller=seller).exists():

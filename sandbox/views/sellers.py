@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from connections.models import Marketplace
+
 from ..api import sp_api_operation
 from ..models import SandboxAccessToken
 from ..selectors import marketplace_domain
@@ -12,6 +14,9 @@ from ..selectors import marketplace_domain
 @sp_api_operation("getMarketplaceParticipations")
 def marketplace_participations(request: HttpRequest, access: SandboxAccessToken) -> JsonResponse:
     seller = access.seller
+    not_participating = set(seller.not_participating_in.values_list("pk", flat=True))
+    suspended = set(seller.listings_suspended_in.values_list("pk", flat=True))
+    listed = set(seller.marketplaces.values_list("pk", flat=True)) | not_participating | suspended
     payload = [
         {
             "marketplace": {
@@ -22,9 +27,12 @@ def marketplace_participations(request: HttpRequest, access: SandboxAccessToken)
                 "defaultLanguageCode": m.default_language,
                 "domainName": "www." + marketplace_domain(m.code),
             },
-            "participation": {"isParticipating": True, "hasSuspendedListings": False},
+            "participation": {
+                "isParticipating": m.pk not in not_participating,
+                "hasSuspendedListings": m.pk in suspended,
+            },
             "storeName": seller.name,
         }
-        for m in seller.marketplaces.order_by("code")
+        for m in Marketplace.objects.filter(pk__in=listed).order_by("code")
     ]
     return JsonResponse({"payload": payload})

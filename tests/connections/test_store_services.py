@@ -10,6 +10,7 @@ from django.urls import reverse
 from connections.models import Marketplace, Store
 from connections.services import store_test_connection
 from fulfillment.models import Warehouse
+from sandbox.services import sandbox_seller_ensure
 
 
 def test_it_records_a_successful_connection_test(admin_client, store, sandbox_seller):
@@ -62,7 +63,11 @@ def test_it_tests_connections_as_an_admin_action(admin_client, store, sandbox_se
     assert store.last_connection_test_ok is True
 
 
-def test_it_connects_a_store_from_the_command_line_twice(db):
+def test_it_connects_a_store_from_the_command_line_twice(sandbox_app):
+    # given: a seller selling in the US, holding two refresh tokens
+    for token in ("Atzr|cli-token", "Atzr|cli-token-2"):
+        sandbox_seller_ensure(selling_partner_id="A1CLI", marketplace_codes=("US",), refresh_token=token)
+
     # when
     out = io.StringIO()
     call_command(

@@ -3,16 +3,24 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from connections.models import Marketplace
+from connections.errors import AuthorizationRefused
+from connections.selectors import UnknownMarketplace
 from connections.services import store_connect
 
 
 class Command(BaseCommand):
-    help = "Create or update a connected Amazon store (and its warehouse if new) from a refresh token."
+    help = (
+        "Create or update a connected Amazon store (and its warehouse if new) from a refresh token, "
+        "once Amazon confirms the seller sells in the marketplace."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True, help="The store's nickname (unique).")
-        parser.add_argument("--marketplace", required=True, help="Marketplace code, e.g. US.")
+        parser.add_argument(
+            "--marketplace",
+            required=True,
+            help="Country code as ISO or Amazon spell it (US, DE, GB or UK) or a marketplace id.",
+        )
         parser.add_argument("--selling-partner-id", required=True)
         parser.add_argument("--refresh-token", required=True, help="LWA refresh token (stored encrypted).")
         parser.add_argument("--warehouse", help="Warehouse code; created if new.")
@@ -26,8 +34,10 @@ class Command(BaseCommand):
                 refresh_token=options["refresh_token"],
                 warehouse_code=options["warehouse"],
             )
-        except Marketplace.DoesNotExist as exc:
-            raise CommandError(f"Unknown marketplace {options['marketplace']!r}.") from exc
+        except UnknownMarketplace as exc:
+            raise CommandError(str(exc)) from exc
+        except AuthorizationRefused as exc:
+            raise CommandError(f"{exc.message} Nothing was changed.") from exc
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         except ValueError as exc:

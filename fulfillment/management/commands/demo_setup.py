@@ -1,6 +1,7 @@
 """Idempotent demo data for `make demo` (see fulfillment/services/demo.py)."""
 
 from base64 import b32encode
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from fulfillment.accounts.services import mfa_device_ensure
 from fulfillment.services.demo import demo_data_ensure
+from sandbox.inprocess import serve_in_process
 
 
 class Command(BaseCommand):
@@ -21,6 +23,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "demo_setup creates a known password: run it with DEBUG=1 SANDBOX_ENABLED=1 only."
             )
+        # The demo's web server is not up yet, and connecting the demo store asks
+        # "Amazon" (the sandbox on that server) whether the seller sells in the US:
+        # let the sandbox answer this process's calls in-process meanwhile.
+        endpoint_host = urlsplit(settings.SP_API_ENDPOINT).hostname
+        if endpoint_host:
+            serve_in_process(hosts=(endpoint_host,))
         demo = demo_data_ensure()
         store, other = demo.connected_store, demo.unconnected_store
         # Enrolled once, same key on every start: with ADMIN_MFA_REQUIRED=1 the

@@ -29,6 +29,11 @@ class Command(BaseCommand):
                 raise CommandError(f"No store named {store!r}.")
         failed = 0
         for s in stores:
+            if not (s.is_active and s.is_connected):
+                # A store named on the command line is still only reconciled while connected.
+                failed += 1
+                self.stdout.write(self.style.ERROR(f"{s.name}: FAILED: the store is not connected to Amazon"))
+                continue
             try:
                 run = orders_reconcile(store=s, days=days)
             except JobLockBusy:
