@@ -12,7 +12,11 @@ from fulfillment.ops.roles import StoreScopedAdminMixin
 
 from . import services
 from .forms import StoreForm
-from .models import AcceptedCarrier, Marketplace, Store
+from .merchant_links import merchant_links_withdraw
+from .models import AcceptedCarrier, Marketplace, MerchantLink, Store
+from .selectors import marketplaces_named
+
+FINALIZE_PERMISSION = "connections.finalize_store_authorization"
 
 
 class SendLinkForm(forms.Form):
@@ -30,6 +34,13 @@ class MarketplaceAdmin(admin.ModelAdmin):
     list_filter = ("region",)
     search_fields = ("code", "country", "marketplace_id")
     inlines = [AcceptedCarrierInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        # "UK" (Amazon's table) finds GB, as does the marketplace id.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found = found | queryset.filter(pk__in=marketplaces_named(name=search_term).values("pk"))
+        return found, may_have_duplicates
 
 
 @admin.register(AcceptedCarrier)
@@ -69,6 +80,15 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("authorization_status", "is_active", "marketplace", "warehouse", "fulfillment_channel")
     list_select_related = ("marketplace", "warehouse")
     search_fields = ("name", "selling_partner_id", "merchant_email")
+
+    def get_search_results(self, request, queryset, search_term):
+        # A marketplace by any of its names (US, UK or GB, A1F83G8C2ARO7P) finds its stores.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            named = marketplaces_named(name=search_term).values("pk")
+            found = found | queryset.filter(marketplace__in=named)
+        return found, may_have_duplicates
+
     readonly_fields = (
         "authorization_status",
         "authorization_error",
@@ -179,14 +199,22 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "connections/send_link.html", context)
 
+    def has_finalize_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A warehouse admin's step: a merchant's own user may not accept its own consent.
+        return request.user.has_perm(FINALIZE_PERMISSION) and self.in_scope(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_finalize": self.has_finalize_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def finalize_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         store = self._store_for_change(request, store_id)
-        if services.store_finalize_authorization(store=store):
-            self.message_user(request, f"{store} is connected.")
-        else:
-            self.message_user(request, f"{store} has no merchant authorization waiting.", messages.WARNING)
+        if not self.has_finalize_permission(request, store):
+            raise PermissionDenied
+        result = services.store_finalize_authorization(store=store)
+        self.message_user(request, result.message, messages.SUCCESS if result.connected else messages.ERROR)
         return self._back(store)
 
     def test_connection_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
@@ -211,7 +239,47 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                 request, f"{store}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
             )
 
-    @admin.action(description="Finalize merchant authorization", permissions=["change"])
+    @admin.action(description="Finalize merchant authorization", permissions=["finalize"])
     def finalize_authorization(self, request: HttpRequest, queryset) -> None:
-        done = sum(services.store_finalize_authorization(store=store) for store in queryset)
-        self.message_user(request, f"{done} store(s) connected.")
+        # Each store is one live call to Amazon a person waits for: keep the batch small.
+        waiting = queryset.filter(authorization_status=Store.Authorization.AUTHORIZED_BY_MERCHANT)
+        stores = list(waiting[: self.TEST_CONNECTION_BATCH + 1])
+        if len(stores) > self.TEST_CONNECTION_BATCH:
+            self.message_user(
+                request, f"Finalizing the first {self.TEST_CONNECTION_BATCH} stores only.", messages.WARNING
+            )
+        if not stores:
+            self.message_user(
+                request, "None of these stores has a merchant authorization waiting.", messages.WARNING
+            )
+        for store in stores[: self.TEST_CONNECTION_BATCH]:
+            result = services.store_finalize_authorization(store=store)
+            self.message_user(
+                request, result.message, messages.SUCCESS if result.connected else messages.ERROR
+            )
+
+
+@admin.register(MerchantLink)
+class MerchantLinkAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Links emailed to merchants: who got one, whether it is still open. Sent from the store page."""
+
+    list_display = ("store", "email", "created_at", "expires_at", "used_at", "revoked_at")
+    list_filter = (
+        "store",
+        ("used_at", admin.EmptyFieldListFilter),
+        ("revoked_at", admin.EmptyFieldListFilter),
+    )
+    list_select_related = ("store",)
+    search_fields = ("store__name", "email")
+    readonly_fields = ("store", "email", "created_at", "expires_at", "used_at", "revoked_at")
+    exclude = ("token_hash",)
+    actions = ["revoke"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a link is made by "Send to merchant", which emails it
+
+    @admin.action(description="Revoke the selected links", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        count = merchant_links_withdraw(links=queryset)
+        self.message_user(request, f"{count} link(s) revoked; they now answer “no longer valid”.")

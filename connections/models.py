@@ -33,6 +33,13 @@ class Marketplace(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.country})"
 
+    @property
+    def amazon_code(self) -> str:
+        """The code in Amazon's marketplace table (UK where ISO says GB)."""
+        from .reference_data import AMAZON_COUNTRY_CODES
+
+        return AMAZON_COUNTRY_CODES.get(self.code, self.code)
+
 
 class AcceptedCarrier(models.Model):
     """A carrier code Amazon accepts in shipment confirmations for a marketplace.
@@ -242,6 +249,9 @@ class Store(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Finalizing a merchant's authorization is the warehouse admin's step
+        # (fulfillment/ops/roles.py): merchant users cannot finalize their own store.
+        permissions = [("finalize_store_authorization", "Can finalize a merchant's authorization")]
         constraints = [
             models.UniqueConstraint(
                 fields=["selling_partner_id", "marketplace"],
@@ -269,6 +279,30 @@ class Store(models.Model):
         return self.authorization_status == self.Authorization.CONNECTED
 
 
+class MerchantLink(models.Model):
+    """One authorization link emailed to a merchant: random, single-use, expiring.
+
+    Only the token's sha256 is kept (the email holds the token). Sending a new
+    link for a store revokes the store's open ones; a successful consent uses
+    the link and revokes any other. Rows are purged once expired.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="merchant_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="merchant_link_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.store} → {self.email} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
 class OAuthState(models.Model):
     """One authorization attempt: the `state` sent to Amazon's consent page.
 
@@ -284,12 +318,18 @@ class OAuthState(models.Model):
     nonce = models.CharField(max_length=64, unique=True)
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="oauth_states")
     flow = models.CharField(max_length=20, choices=Flow.choices)
+    # The emailed link this consent was started from (merchant flow only): the
+    # callback uses the link, so a link that was replaced meanwhile connects nothing.
+    merchant_link = models.ForeignKey(
+        MerchantLink, on_delete=models.CASCADE, null=True, blank=True, related_name="oauth_states"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     consumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="oauth_state_expires_idx")]
 
     def __str__(self) -> str:
         return f"{self.store} ({self.get_flow_display()}, {self.created_at:%Y-%m-%d %H:%M})"

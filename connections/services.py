@@ -14,32 +14,33 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.models import Warehouse
 
 from .amazon import AmazonClient, AmazonError, authorization_code_exchange
-from .models import Marketplace, OAuthState, Store
+from .errors import AuthorizationRefused
+from .merchant_links import (
+    merchant_link_open,
+    merchant_link_refuse_unless_open,
+    merchant_link_use,
+    merchant_links_revoke,
+    store_send_authorization_link,
+)
+from .models import OAuthState, Store
+from .participation import ParticipationCheck, participation_verdict, seller_participation_check
+from .selectors import marketplace_find
+
+__all__ = ["AuthorizationRefused", "store_send_authorization_link"]  # re-exported for callers
 
 logger = logging.getLogger(__name__)
 
 _STATE_SALT = "connections.oauth-state"
-_MERCHANT_LINK_SALT = "connections.merchant-link"
 # The browser that started a consent must be the one that comes back.
 SESSION_NONCE_KEY = "connections_oauth_nonce"
-
-
-class AuthorizationRefused(Exception):
-    """A callback or link we will not act on; the message is shown to the person."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --- Re-authorization and connection tests ----------------------------------------
@@ -97,20 +98,13 @@ def store_test_connection(*, store: Store) -> ConnectionTestResult:
     except AmazonError as exc:
         result = ConnectionTestResult(ok=False, message=f"Amazon refused the call: {exc}")
     else:
-        marketplace_id = store.marketplace.marketplace_id
-        mine = [p for p in participations if (p.get("marketplace") or {}).get("id") == marketplace_id]
-        if not mine:
-            result = ConnectionTestResult(
-                ok=False,
-                message=f"Connected, but the seller does not sell in {store.marketplace} ({marketplace_id}).",
-            )
-        elif not (mine[0].get("participation") or {}).get("isParticipating", True):
-            result = ConnectionTestResult(
-                ok=False,
-                message=f"The seller's {store.marketplace} account is not participating (suspended?).",
-            )
-        else:
-            result = ConnectionTestResult(ok=True, message=f"Connected to {store.marketplace}.")
+        verdict = participation_verdict(
+            participations=participations,
+            marketplace=store.marketplace,
+            selling_partner_id=store.selling_partner_id,
+        )
+        message = f"Connected to {store.marketplace}." if verdict.ok else verdict.message
+        result = ConnectionTestResult(ok=verdict.ok, message=message)
     now = timezone.now()
     Store.objects.filter(pk=store.pk).update(
         last_connection_test_at=now,
@@ -123,6 +117,68 @@ def store_test_connection(*, store: Store) -> ConnectionTestResult:
     return result
 
 
+# --- The marketplace check every connection passes --------------------------------
+
+
+def store_participation_refused(*, store: Store, check: ParticipationCheck) -> None:
+    """Amazon rules the seller out for the store's marketplace: say why on the
+    store, and take away what would let jobs run for it."""
+    now = timezone.now()
+    store.authorization_error = check.message
+    store.last_connection_test_at = now
+    store.last_connection_test_ok = False
+    store.last_connection_test_message = check.message
+    fields = [
+        "authorization_error",
+        "last_connection_test_at",
+        "last_connection_test_ok",
+        "last_connection_test_message",
+        "updated_at",
+    ]
+    if store.authorization_status in (
+        Store.Authorization.CONNECTED,
+        Store.Authorization.AUTHORIZED_BY_MERCHANT,
+    ):
+        store.authorization_status = Store.Authorization.NOT_CONNECTED
+        store.refresh_token = ""
+        fields += ["authorization_status", "refresh_token"]
+        if store.authorized_at is None:
+            # Never connected: the seller id was only this attempt's; free the store for another.
+            store.selling_partner_id = ""
+            fields.append("selling_partner_id")
+    store.save(update_fields=fields)  # post_save moves the job schedules
+    logger.info("Store %s not connected: %s", store.pk, check.participation)
+
+
+def _connected_fields(store: Store, check: ParticipationCheck, now) -> list[str]:
+    """Set what a successful check leaves on a store about to be saved as connected."""
+    store.authorization_error = ""
+    store.last_connection_test_at = now
+    store.last_connection_test_ok = True
+    store.last_connection_test_message = f"Connected to {store.marketplace}. {check.message}"
+    return ["authorization_error", "last_connection_test_at", "last_connection_test_ok",
+            "last_connection_test_message"]  # fmt: skip
+
+
+def _check_or_refuse(*, store: Store, selling_partner_id: str, refresh_token: str) -> ParticipationCheck:
+    check = seller_participation_check(
+        marketplace=store.marketplace,
+        selling_partner_id=selling_partner_id,
+        refresh_token=refresh_token,
+        store_pk=store.pk,
+    )
+    if check.ok:
+        return check
+    if check.refuses:
+        store_participation_refused(store=store, check=check)
+        raise AuthorizationRefused(
+            f"The store “{store.name}” was not connected. {check.message}", store_changed=True
+        )
+    raise AuthorizationRefused(
+        f"The store “{store.name}” was not connected. {check.message} Please try again in a few minutes."
+    )
+
+
 # --- Authorization (Amazon's website workflow) ------------------------------------
 
 
@@ -130,13 +186,14 @@ def oauth_redirect_uri() -> str:
     return settings.PUBLIC_BASE_URL + reverse("connections:oauth_callback")
 
 
-def oauth_state_issue(*, store: Store, flow: str) -> tuple[str, str]:
+def oauth_state_issue(*, store: Store, flow: str, merchant_link=None) -> tuple[str, str]:
     """A new single-use state for `store`; returns (signed state, nonce)."""
     nonce = secrets.token_urlsafe(32)
     OAuthState.objects.create(
         nonce=nonce,
         store=store,
         flow=flow,
+        merchant_link=merchant_link,
         expires_at=timezone.now() + timedelta(seconds=settings.OAUTH_STATE_MAX_AGE_SECONDS),
     )
     return signing.dumps(nonce, salt=_STATE_SALT), nonce
@@ -160,6 +217,31 @@ def oauth_start(*, store: Store, flow: str) -> tuple[str, str]:
     return oauth_consent_url(store=store, state=state), nonce
 
 
+def merchant_link_start(*, token: str) -> tuple[str, str]:
+    """The merchant pressed Continue on its link's page: returns (consent URL, session nonce)."""
+    link = merchant_link_open(token=token)
+    # One consent in flight per link: opening it again replaces the earlier attempt,
+    # so repeated POSTs leave one state row, not one each.
+    OAuthState.objects.filter(merchant_link=link, consumed_at=None).delete()
+    state, nonce = oauth_state_issue(store=link.store, flow=OAuthState.Flow.MERCHANT_LINK, merchant_link=link)
+    return oauth_consent_url(store=link.store, state=state), nonce
+
+
+def oauth_state_is_pending(*, state: str, session_nonce: str | None) -> bool:
+    """Is this callback's state the one this browser is waiting for?
+
+    A stray callback (an old tab, another store's answer, a forged link) must
+    not cancel the consent in progress: only the pending state's answer ends it.
+    """
+    if not state or not session_nonce:
+        return False
+    try:
+        nonce = signing.loads(state, salt=_STATE_SALT)  # expired or not: it is still this one
+    except signing.BadSignature:
+        return False
+    return secrets.compare_digest(str(nonce), session_nonce)
+
+
 def _state_consume(*, state: str, session_nonce: str | None) -> OAuthState:
     try:
         nonce = signing.loads(state, salt=_STATE_SALT, max_age=settings.OAUTH_STATE_MAX_AGE_SECONDS)
@@ -179,7 +261,11 @@ def _state_consume(*, state: str, session_nonce: str | None) -> OAuthState:
     claimed = OAuthState.objects.filter(nonce=nonce, consumed_at=None, expires_at__gt=now).update(
         consumed_at=now
     )
-    record = OAuthState.objects.select_related("store", "store__marketplace").filter(nonce=nonce).first()
+    record = (
+        OAuthState.objects.select_related("store", "store__marketplace", "store__warehouse", "merchant_link")
+        .filter(nonce=nonce)
+        .first()
+    )
     if record is None:
         raise AuthorizationRefused("The authorization answer does not match any request we made.")
     if not claimed:
@@ -198,9 +284,11 @@ def oauth_callback_complete(
     error: str = "",
     error_description: str = "",
 ) -> Store:
-    """Check the consent page's answer, exchange the code, store the token.
+    """Check the consent page's answer, exchange the code, check the seller sells
+    in the store's marketplace, store the token.
 
-    Any refusal raises AuthorizationRefused and leaves the store unchanged.
+    Any refusal raises AuthorizationRefused; only a seller Amazon rules out for
+    the marketplace is recorded on the store (`store_changed`).
     """
     if error:
         # Amazon still echoes the state; spend it so the answer cannot be replayed.
@@ -213,6 +301,12 @@ def oauth_callback_complete(
         raise AuthorizationRefused("The authorization answer carries no state.")
     record = _state_consume(state=state, session_nonce=session_nonce)
     store = record.store
+    merchant_flow = record.flow == OAuthState.Flow.MERCHANT_LINK
+    if merchant_flow:
+        if record.merchant_link is None:
+            raise AuthorizationRefused("This link is no longer valid. Ask your warehouse to send a new one.")
+        # Before spending Amazon's code: a replaced or used link connects nothing.
+        merchant_link_refuse_unless_open(link=record.merchant_link, now=timezone.now())
     if not code or not selling_partner_id:
         raise AuthorizationRefused("Amazon's answer lacks the authorization code or the seller id.")
     if store.selling_partner_id and store.selling_partner_id != selling_partner_id:
@@ -234,26 +328,25 @@ def oauth_callback_complete(
         refresh_token = authorization_code_exchange(code=code, redirect_uri=oauth_redirect_uri())
     except AmazonError as exc:
         raise AuthorizationRefused(f"Amazon did not accept the authorization: {exc.message}") from exc
+    check = _check_or_refuse(store=store, selling_partner_id=selling_partner_id, refresh_token=refresh_token)
 
-    merchant_flow = record.flow == OAuthState.Flow.MERCHANT_LINK
+    now = timezone.now()
     store.selling_partner_id = selling_partner_id
     store.refresh_token = refresh_token
-    store.authorization_error = ""
     store.authorization_status = (
         Store.Authorization.AUTHORIZED_BY_MERCHANT if merchant_flow else Store.Authorization.CONNECTED
     )
-    fields = [
-        "selling_partner_id",
-        "refresh_token",
-        "authorization_error",
-        "authorization_status",
-        "updated_at",
-    ]
+    fields = ["selling_partner_id", "refresh_token", "authorization_status", "updated_at"]
+    fields += _connected_fields(store, check, now)
     if not merchant_flow:
-        store.authorized_at = timezone.now()
+        store.authorized_at = now
         fields.append("authorized_at")
     try:
         with transaction.atomic():
+            if merchant_flow:
+                merchant_link_use(link=record.merchant_link, now=now)
+            # Any other link still out for this store dies with this consent.
+            merchant_links_revoke(store=store, now=now, keep=record.merchant_link)
             store.save(update_fields=fields)
     except IntegrityError as exc:  # a concurrent callback won the unique constraint
         raise AuthorizationRefused(
@@ -263,60 +356,40 @@ def oauth_callback_complete(
     return store
 
 
-def store_send_authorization_link(*, store: Store, email: str) -> str:
-    """Email the merchant a signed link to authorize its own account; returns the link."""
-    token = signing.dumps({"store": store.pk}, salt=_MERCHANT_LINK_SALT)
-    link = settings.PUBLIC_BASE_URL + reverse("connections:merchant_authorize", args=[token])
-    context = {
-        "store": store,
-        "link": link,
-        "days": settings.MERCHANT_LINK_MAX_AGE_DAYS,
-        "warehouse": store.warehouse,
-    }
-    send_mail(
-        subject=f"Authorize {store.warehouse.name} to fulfil your Amazon orders ({store.marketplace.code})",
-        message=render_to_string("connections/merchant_link_email.txt", context),
-        from_email=None,
-        recipient_list=[email],
-    )
-    store.merchant_email = email
-    fields = ["merchant_email", "updated_at"]
-    if store.authorization_status != Store.Authorization.CONNECTED:
-        store.authorization_status = Store.Authorization.AWAITING_MERCHANT
-        fields.append("authorization_status")
-    store.save(update_fields=fields)
-    return link
+@dataclass(frozen=True)
+class FinalizeResult:
+    connected: bool
+    message: str
 
 
-def merchant_link_store(*, token: str) -> Store:
-    """The store a merchant's emailed link is for, if the link is genuine and current."""
+def store_finalize_authorization(*, store: Store) -> FinalizeResult:
+    """The warehouse accepts a merchant's authorization, once Amazon confirms the
+    seller sells in the store's marketplace."""
+    store.refresh_from_db()
+    if store.authorization_status != Store.Authorization.AUTHORIZED_BY_MERCHANT:
+        return FinalizeResult(False, f"{store} has no merchant authorization waiting.")
     try:
-        data = signing.loads(
-            token, salt=_MERCHANT_LINK_SALT, max_age=timedelta(days=settings.MERCHANT_LINK_MAX_AGE_DAYS)
+        check = _check_or_refuse(
+            store=store, selling_partner_id=store.selling_partner_id, refresh_token=store.refresh_token
         )
-    except signing.SignatureExpired as exc:
-        raise AuthorizationRefused("This link has expired. Ask your warehouse to send a new one.") from exc
-    except signing.BadSignature as exc:
-        raise AuthorizationRefused("This link is not valid. Ask your warehouse to send a new one.") from exc
-    store = Store.objects.select_related("marketplace", "warehouse").filter(pk=data.get("store")).first()
-    if store is None or not store.is_active:
-        raise AuthorizationRefused("This link is no longer valid. Ask your warehouse to send a new one.")
-    if store.authorization_status == Store.Authorization.CONNECTED:
-        raise AuthorizationRefused("This store is already connected; there is nothing more to do.")
-    return store
-
-
-def store_finalize_authorization(*, store: Store) -> bool:
-    """The warehouse accepts a merchant's authorization; False if there was none waiting."""
+    except AuthorizationRefused as exc:
+        return FinalizeResult(False, exc.message)
     now = timezone.now()
-    changed = Store.objects.filter(
-        pk=store.pk, authorization_status=Store.Authorization.AUTHORIZED_BY_MERCHANT
-    ).update(authorization_status=Store.Authorization.CONNECTED, authorized_at=now, updated_at=now)
-    if changed:
-        store.authorization_status = Store.Authorization.CONNECTED
-        store.authorized_at = now
-        _store_changed(store, ["authorization_status", "authorized_at", "updated_at"])
-    return bool(changed)
+    with transaction.atomic():
+        # Compare-and-set: a second Finalize (or a new link sent meanwhile) changes nothing.
+        changed = Store.objects.filter(
+            pk=store.pk, authorization_status=Store.Authorization.AUTHORIZED_BY_MERCHANT
+        ).update(authorization_status=Store.Authorization.CONNECTED, authorized_at=now, updated_at=now)
+        if changed:
+            merchant_links_revoke(store=store, now=now)
+            fields = _connected_fields(store, check, now)
+            Store.objects.filter(pk=store.pk).update(**{f: getattr(store, f) for f in fields})
+    if not changed:
+        return FinalizeResult(False, f"{store} has no merchant authorization waiting.")
+    store.authorization_status = Store.Authorization.CONNECTED
+    store.authorized_at = now
+    _store_changed(store, ["authorization_status", "authorized_at", "updated_at"])
+    return FinalizeResult(True, f"{store} is connected. {check.message}")
 
 
 def store_connect(
@@ -327,8 +400,24 @@ def store_connect(
     refresh_token: str,
     warehouse_code: str | None = None,
 ) -> tuple[Store, bool]:
-    """Create or update a connected store without the browser flow (connect_store)."""
-    marketplace = Marketplace.objects.get(code=marketplace_code.upper())
+    """Create or update a connected store without the browser flow (connect_store).
+
+    Amazon must first confirm the seller sells in the marketplace; otherwise
+    AuthorizationRefused, and nothing is created or changed.
+    """
+    marketplace = marketplace_find(name=marketplace_code)
+    existing = Store.objects.filter(name=name).only("pk").first()
+    if existing is None and not warehouse_code and Warehouse.objects.count() != 1:
+        raise ValueError("Give --warehouse CODE: no single warehouse to default to.")
+    candidate = Store(pk=existing.pk if existing else None, name=name, marketplace=marketplace)
+    check = seller_participation_check(
+        marketplace=marketplace,
+        selling_partner_id=selling_partner_id,
+        refresh_token=refresh_token,
+        store_pk=candidate.pk,
+    )
+    if not check.ok:
+        raise AuthorizationRefused(f"Store {name} was not connected: {check.message}")
     warehouse = None
     if warehouse_code:
         warehouse, _ = Warehouse.objects.get_or_create(code=warehouse_code, defaults={"name": warehouse_code})
@@ -337,11 +426,7 @@ def store_connect(
         store = Store.objects.select_for_update().filter(name=name).first()
         created = store is None
         if created:
-            if warehouse is None:
-                warehouses = list(Warehouse.objects.all()[:2])
-                if len(warehouses) != 1:
-                    raise ValueError("Give --warehouse CODE: no single warehouse to default to.")
-                warehouse = warehouses[0]
+            warehouse = warehouse or Warehouse.objects.get()
             store = Store(name=name, warehouse=warehouse, marketplace=marketplace)
         store.marketplace = marketplace
         if warehouse is not None:
@@ -349,8 +434,10 @@ def store_connect(
         store.selling_partner_id = selling_partner_id
         store.refresh_token = refresh_token
         store.authorization_status = Store.Authorization.CONNECTED
-        store.authorization_error = ""
         store.authorized_at = now
+        _connected_fields(store, check, now)
         store.full_clean(exclude=["refresh_token"])
         store.save()
+        if not created:
+            merchant_links_revoke(store=store, now=now)
     return store, created

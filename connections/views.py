@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods
 
 from fulfillment.ops.roles import stores_visible
 
@@ -13,14 +16,19 @@ from . import services
 from .models import OAuthState, Store
 
 
-def _refused(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "connections/oauth_result.html", {"ok": False, "message": message}, status=400)
+def _refused(
+    request: HttpRequest, message: str, *, status: int = 400, store_changed: bool = False
+) -> HttpResponse:
+    context = {"ok": False, "message": message, "store_changed": store_changed}
+    return render(request, "connections/oauth_result.html", context, status=status)
 
 
-def _redirect_to_consent(request: HttpRequest, *, store: Store, flow: str) -> HttpResponse:
-    url, nonce = services.oauth_start(store=store, flow=flow)
+def _redirect_to_consent(request: HttpRequest, url: str, nonce: str) -> HttpResponse:
     # Binds the state to this browser: a callback in another session is refused.
     request.session[services.SESSION_NONCE_KEY] = nonce
+    if not request.user.is_authenticated:
+        # A merchant's session exists only for this consent: let the purge take it soon.
+        request.session.set_expiry(settings.OAUTH_STATE_MAX_AGE_SECONDS)
     return HttpResponseRedirect(url)
 
 
@@ -34,26 +42,67 @@ def store_authorize(request: HttpRequest, store_id: int) -> HttpResponse:
     # merchant's store answers 404, as in the admin.
     visible = stores_visible(user=request.user)
     store = get_object_or_404(visible.select_related("marketplace"), pk=store_id)
-    return _redirect_to_consent(request, store=store, flow=OAuthState.Flow.SELF)
+    url, nonce = services.oauth_start(store=store, flow=OAuthState.Flow.SELF)
+    return _redirect_to_consent(request, url, nonce)
+
+
+@never_cache
+@sensitive_variables("token")
+@sensitive_post_parameters("token")
+@require_http_methods(["GET", "POST"])
+def merchant_link(request: HttpRequest) -> HttpResponse:
+    """The link emailed to a merchant: no login, the token is the key.
+
+    GET only explains what will happen and writes nothing (mail scanners and
+    link previews open links too); the page POSTs the token back to start.
+    """
+    token = (request.POST if request.method == "POST" else request.GET).get("token", "")
+    try:
+        if request.method == "POST":
+            url, nonce = services.merchant_link_start(token=token)
+            return _redirect_to_consent(request, url, nonce)
+        link = services.merchant_link_open(token=token)
+    except services.AuthorizationRefused as exc:
+        return _refused(request, exc.message, status=exc.status)
+    response = render(
+        request,
+        "connections/merchant_link.html",
+        {
+            "store": link.store,
+            "warehouse": link.store.warehouse,
+            "token": token,
+            "expires_at": link.expires_at,
+        },
+    )
+    # The token is in this page's URL: never send it on as a referrer.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @require_GET
-def merchant_authorize(request: HttpRequest, token: str) -> HttpResponse:
-    """The link emailed to a merchant: no login, the signed token is the key."""
-    try:
-        store = services.merchant_link_store(token=token)
-    except services.AuthorizationRefused as exc:
-        return _refused(request, exc.message)
-    return _redirect_to_consent(request, store=store, flow=OAuthState.Flow.MERCHANT_LINK)
+def merchant_link_retired(request: HttpRequest, token: str) -> HttpResponse:
+    """Links of the earlier format (the token in the path) no longer start anything."""
+    return _refused(
+        request,
+        "This link is from an earlier email and no longer works. Ask your warehouse to send a new one.",
+        status=410,
+    )
 
 
+@never_cache
+@sensitive_variables("params")
 @require_GET
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     params = request.GET
-    session_nonce = request.session.pop(services.SESSION_NONCE_KEY, None)
+    state = params.get("state", "")
+    session_nonce = request.session.get(services.SESSION_NONCE_KEY)
+    # Only the answer to the consent this browser is waiting for ends it; a
+    # stray callback is refused below and leaves the pending consent alone.
+    if services.oauth_state_is_pending(state=state, session_nonce=session_nonce):
+        del request.session[services.SESSION_NONCE_KEY]
     try:
         store = services.oauth_callback_complete(
-            state=params.get("state", ""),
+            state=state,
             session_nonce=session_nonce,
             code=params.get("spapi_oauth_code", ""),
             selling_partner_id=params.get("selling_partner_id", ""),
@@ -61,7 +110,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             error_description=params.get("error_description", ""),
         )
     except services.AuthorizationRefused as exc:
-        return _refused(request, exc.message)
+        return _refused(request, exc.message, status=exc.status, store_changed=exc.store_changed)
     if store.authorization_status == Store.Authorization.AUTHORIZED_BY_MERCHANT:
         message = (
             f"Thank you. {store.warehouse.name} will finish connecting your Amazon store "

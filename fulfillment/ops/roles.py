@@ -31,6 +31,13 @@ _VIEW = ("view",)
 _EDIT = ("view", "change")
 _ALL = ("view", "add", "change", "delete")
 
+# Held by the Warehouse admin group alone (it holds every permission), never by
+# staff or merchant users whatever their lists say: finalizing a merchant's
+# authorization is what connects a store to Amazon (connections/admin.py).
+WAREHOUSE_ADMIN_ONLY: frozenset[tuple[str, str, str]] = frozenset(
+    {("connections", "store", "finalize_store_authorization")}
+)
+
 # Warehouse staff: orders, shipments, mappings, imports, sync runs. No
 # credentials: no WMS keys, webhooks, sandbox, users, and no store editing
 # (the store page holds the authorization flow and its secrets).
@@ -51,6 +58,7 @@ STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "mappings.carriermapping": _ALL,
     "mappings.importjob": ("view", "add"),
     "connections.store": _VIEW,
+    "connections.merchantlink": _VIEW,
     "connections.merchant": _VIEW,
     "connections.marketplace": _VIEW,
     "connections.acceptedcarrier": _VIEW,
@@ -73,6 +81,7 @@ MERCHANT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "mappings.carriermapping": _ALL,
     "mappings.importjob": ("view", "add"),
     "connections.store": _EDIT,
+    "connections.merchantlink": _VIEW,
     "connections.marketplace": _VIEW,
     "connections.acceptedcarrier": _VIEW,
 }
@@ -111,7 +120,11 @@ def roles_sync(*, apps=django_apps, verbosity: int = 0) -> None:
 
     def pick(spec: dict[str, tuple[str, ...]]) -> list[int]:
         wanted = _codenames(spec)
-        return [pk for pk, app, model, code in every if code in wanted.get((app, model), ())]
+        return [
+            pk
+            for pk, app, model, code in every
+            if code in wanted.get((app, model), ()) and (app, model, code) not in WAREHOUSE_ADMIN_ONLY
+        ]
 
     wanted_by_role = {
         WAREHOUSE_ADMIN: [pk for pk, *_ in every],

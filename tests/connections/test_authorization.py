@@ -2,6 +2,7 @@
 sandbox's consent page and LWA, and every refusal case."""
 
 import logging
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -33,6 +34,7 @@ def _consent(client: Client, consent_url: str, seller, *, deny: bool = False):
     page = client.get(consent_url)
     assert page.status_code == 200
     form = {k: v[0] for k, v in parse_qs(urlsplit(consent_url).query).items()}
+    form.update(re.findall(r'name="(csrfmiddlewaretoken)" value="([^"]+)"', page.content.decode()))
     form.update({"deny": "1"} if deny else {"seller": str(seller.pk), "confirm": "1"})
     answer = client.post(urlsplit(consent_url).path, form)
     assert answer.status_code == 302
@@ -85,6 +87,21 @@ def test_it_sends_version_beta_for_a_draft_app(admin_client, new_store, settings
     assert parse_qs(urlsplit(consent_url).query)["version"] == ["beta"]
 
 
+def emailed_link(email) -> str:
+    return next(line for line in email.body.splitlines() if "/connections/authorize/" in line).strip()
+
+
+def open_link(browser: Client, link: str) -> str:
+    """What a merchant does with the emailed link: open it, read, press Continue."""
+    page = browser.get(link)
+    assert page.status_code == 200, page.content
+    assert b"Continue to Amazon" in page.content
+    form = dict(re.findall(r'name="(csrfmiddlewaretoken|token)" value="([^"]+)"', page.content.decode()))
+    started = browser.post(urlsplit(link).path, form)
+    assert started.status_code == 302, started.content
+    return started["Location"]
+
+
 def test_it_connects_a_store_through_the_link_sent_to_the_merchant(admin_client, new_store, sandbox_seller):
     # given: the warehouse sends the link
     response = admin_client.post(
@@ -93,15 +110,13 @@ def test_it_connects_a_store_through_the_link_sent_to_the_merchant(admin_client,
     assert response.status_code == 302
     (email,) = mail.outbox
     assert email.to == ["owner@acme.test"]
-    link = next(line for line in email.body.splitlines() if "/connections/authorize/" in line).strip()
+    link = emailed_link(email)
     new_store.refresh_from_db()
     assert new_store.authorization_status == Store.Authorization.AWAITING_MERCHANT
 
     # when: the merchant, in its own browser and not logged in, authorizes
-    merchant = Client()
-    opened = merchant.get(link)
-    assert opened.status_code == 302
-    callback = merchant.get(_consent(merchant, opened["Location"], sandbox_seller))
+    merchant = Client(enforce_csrf_checks=True)
+    callback = merchant.get(_consent(merchant, open_link(merchant, link), sandbox_seller))
 
     # then: it waits for the warehouse
     assert callback.status_code == 200
@@ -117,12 +132,15 @@ def test_it_connects_a_store_through_the_link_sent_to_the_merchant(admin_client,
     new_store.refresh_from_db()
     assert new_store.authorization_status == Store.Authorization.CONNECTED
     assert new_store.authorized_at is not None
+    assert new_store.last_connection_test_ok is True
 
 
 def test_it_refuses_a_tampered_merchant_link(client, new_store):
-    response = client.get(reverse("connections:merchant_authorize", args=["not-a-signed-link"]))
+    response = client.get(reverse("connections:merchant_link"), {"token": "not-a-link-we-sent"})
+    started = client.post(reverse("connections:merchant_link"), {"token": "not-a-link-we-sent"})
 
     assert response.status_code == 400
+    assert started.status_code == 400
     assert OAuthState.objects.count() == 0
 
 
@@ -282,3 +300,43 @@ def test_it_keeps_the_refresh_token_encrypted_in_the_database(admin_client, new_
     assert stored
     assert new_store.refresh_token not in stored
     assert "Atzr" not in stored
+
+
+def test_a_stray_callback_does_not_cancel_the_pending_consent(
+    admin_client, new_store, sandbox_seller, warehouse, us_marketplace
+):
+    """Issue 16 item 9: an old tab, another store's answer or a forged link arriving
+    in the same browser is refused, and the consent in progress still completes."""
+    # given: an earlier consent answered (its state spent), and a new consent pending
+    other = make_store(
+        name="Other",
+        warehouse=warehouse,
+        marketplace=us_marketplace,
+        selling_partner_id="",
+        authorization_status=Store.Authorization.NOT_CONNECTED,
+        refresh_token="",
+    )
+    stale = _consent(admin_client, _start_self_flow(admin_client, other), sandbox_seller)  # an old tab
+    pending = _consent(admin_client, _start_self_flow(admin_client, new_store), sandbox_seller)
+    state = parse_qs(urlsplit(pending).query)["state"][0]
+    strays = [
+        stale,  # an earlier consent's answer: genuine, but not the one pending
+        reverse("connections:oauth_callback") + "?state=forged&spapi_oauth_code=x&selling_partner_id=A",
+        reverse("connections:oauth_callback") + "?error=access_denied&state=forged",
+        reverse("connections:oauth_callback") + "?spapi_oauth_code=x&selling_partner_id=A",
+    ]
+
+    # when: each stray arrives first
+    answers = [admin_client.get(url) for url in strays]
+
+    # then: each is refused, the pending consent is untouched and completes
+    assert [a.status_code for a in answers] == [400, 400, 400, 400]
+    assert OAuthState.objects.get(store=new_store).consumed_at is None
+    assert parse_qs(urlsplit(pending).query)["state"][0] == state
+    done = admin_client.get(pending)
+    assert done.status_code == 200, done.content
+    new_store.refresh_from_db()
+    assert new_store.authorization_status == Store.Authorization.CONNECTED
+    # and the answer it was waiting for ends it: replayed, it is refused
+    assert "connections_oauth_nonce" not in admin_client.session
+    assert admin_client.get(pending).status_code == 400

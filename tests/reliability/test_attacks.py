@@ -15,9 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from connections.merchant_links import store_send_authorization_link
 from connections.models import Store
 from fulfillment.models import Order
 from fulfillment.wms.imports import inventory_csv_import, shipments_csv_import
@@ -26,7 +28,11 @@ from fulfillment.wms.services import wms_key_create
 from mappings.imports import mapping_csv_import
 from mappings.models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from mappings.resources import CarrierMappingResource, ShippingMethodMappingResource, SkuMappingResource
+from sandbox.services import sandbox_seller_ensure
+from tests.connections.test_authorization import _consent as _consent_page
+from tests.connections.test_authorization import open_link
 from tests.factories import make_store, make_warehouse
+from tests.ops.conftest import merchant_a, merchant_client, merchant_user, store_a  # noqa: F401
 from tests.wms.factories import make_released_order
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +293,127 @@ def test_oversized_csv_files_are_refused_before_parsing(store, settings, admin_c
     assert not ImportJob.objects.exists()
     assert not SkuMapping.objects.exists() and not InventoryLevel.objects.exists()
     tally("oversized CSV (mappings, WMS inventory, WMS shipments, both admin uploads)", 5)
+
+
+# --- The emailed merchant link (issue 16 item 4) --------------------------------------------
+
+
+def _unconnected(warehouse, marketplace, *, merchant=None) -> Store:
+    return make_store(
+        name="Link target",
+        warehouse=warehouse,
+        marketplace=marketplace,
+        merchant=merchant,
+        selling_partner_id="",
+        authorization_status=Store.Authorization.NOT_CONNECTED,
+        refresh_token="",
+    )
+
+
+def _link_snapshot(store: Store) -> tuple:
+    store.refresh_from_db()
+    return (store.selling_partner_id, store.refresh_token, store.authorization_status)
+
+
+def _attacker_seller():
+    return sandbox_seller_ensure(selling_partner_id="A6MALLORY", name="Mallory", marketplace_codes=("US",))
+
+
+def test_an_old_link_does_nothing_once_a_new_one_was_sent(warehouse, us_marketplace, sandbox_seller, tally):
+    # given: a link sent to a wrong address, whose holder starts a consent; then the right link
+    store = _unconnected(warehouse, us_marketplace)
+    old = store_send_authorization_link(store=store, email="wrong@example.test")
+    mallory = Client()
+    started_before = open_link(mallory, old)
+    new = store_send_authorization_link(store=store, email="owner@acme.test")
+    before = _link_snapshot(store)
+
+    # when: the old link is opened, pressed, and the consent started before completes
+    opened, pressed = (
+        mallory.get(old),
+        mallory.post(urlsplit(old).path, {"token": parse_qs(urlsplit(old).query)["token"][0]}),
+    )
+    completed = mallory.get(_consent_page(mallory, started_before, _attacker_seller()))
+
+    # then: nothing, with a clear 410 each time; the new link still works
+    assert [r.status_code for r in (opened, pressed, completed)] == [410, 410, 410]
+    assert b"replaced by a newer one" in completed.content
+    assert _link_snapshot(store) == before
+    merchant = Client()
+    assert merchant.get(_consent_page(merchant, open_link(merchant, new), sandbox_seller)).status_code == 200
+    assert _link_snapshot(store)[0] == "A1ACMESELLER"
+    tally("merchant link: the old link after a new one (open, press, complete a started consent)", 3)
+
+
+def test_a_link_works_once(warehouse, us_marketplace, sandbox_seller, tally):
+    # given: two holders of the same link both start a consent; the merchant finishes first
+    store = _unconnected(warehouse, us_marketplace)
+    link = store_send_authorization_link(store=store, email="owner@acme.test")
+    merchant, mallory = Client(), Client()
+    mallory_started = open_link(mallory, link)
+    assert merchant.get(_consent_page(merchant, open_link(merchant, link), sandbox_seller)).status_code == 200
+    before = _link_snapshot(store)
+
+    # when: the link is reused, and the other holder's consent comes back
+    reopened = Client().get(link)
+    late = mallory.get(_consent_page(mallory, mallory_started, _attacker_seller()))
+
+    # then: the reused link is gone; the parallel consent was replaced when the merchant pressed
+    # Continue (one consent in flight per link), and would meet a used link anyway
+    assert reopened.status_code == 410
+    assert late.status_code in (400, 410)
+    assert b"already used" in reopened.content
+    assert (
+        _link_snapshot(store)
+        == before
+        == ("A1ACMESELLER", before[1], Store.Authorization.AUTHORIZED_BY_MERCHANT)
+    )
+    tally("merchant link: reuse after the merchant consented (open; a consent started in parallel)", 2)
+
+
+def test_a_link_does_nothing_after_the_store_was_authorized_another_way(
+    admin_client, warehouse, us_marketplace, sandbox_seller, tally
+):
+    # given: a link is out, then the warehouse authorizes the store itself (and later again)
+    store = _unconnected(warehouse, us_marketplace)
+    link = store_send_authorization_link(store=store, email="wrong@example.test")
+    mallory = Client()
+    started = open_link(mallory, link)
+    consent = admin_client.get(reverse("connections:store_authorize", args=[store.pk]))["Location"]
+    assert admin_client.get(_consent_page(admin_client, consent, sandbox_seller)).status_code == 200
+    # the authorization is lost later: the store needs re-authorization
+    Store.objects.filter(pk=store.pk).update(authorization_status=Store.Authorization.NEEDS_REAUTHORIZATION)
+    before = _link_snapshot(store)
+
+    # when
+    opened = Client().get(link)
+    completed = mallory.get(_consent_page(mallory, started, _attacker_seller()))
+
+    # then
+    assert (opened.status_code, completed.status_code) == (410, 410)
+    assert _link_snapshot(store) == before
+    tally("merchant link: after the store was authorized directly, then lost authorization", 2)
+
+
+def test_a_merchant_user_cannot_finalize_its_own_store(merchant_client, store_a, sandbox_app, tally):  # noqa: F811
+    # given: its merchant authorized the store through a link; the warehouse has not finalized
+    Store.objects.filter(pk=store_a.pk).update(
+        authorization_status=Store.Authorization.AUTHORIZED_BY_MERCHANT
+    )
+    before = _link_snapshot(store_a)
+
+    # when: its own user presses Finalize, runs the action, and looks at the store page
+    button = merchant_client.post(reverse("admin:connections_store_finalize", args=[store_a.pk]))
+    action = merchant_client.post(
+        reverse("admin:connections_store_changelist"),
+        {"action": "finalize_authorization", "_selected_action": [store_a.pk]},
+    )
+    page = merchant_client.get(reverse("admin:connections_store_change", args=[store_a.pk])).content.decode()
+
+    # then: refused; the action and the button are not offered
+    assert button.status_code == 403
+    assert action.status_code in (200, 302)
+    assert "finalize_authorization" not in page
+    assert "Finalize</button>" not in page
+    assert _link_snapshot(store_a) == before
+    tally("merchant user: Finalize its own store (button, action)", 2)
