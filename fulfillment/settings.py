@@ -329,12 +329,33 @@ CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # OAuth codes and merchant-link tokens ride in URLs: request logs keep no query
+    # string and no link token (connections/log_redaction.py), before any handler.
+    "filters": {"redact_url_secrets": {"()": "connections.log_redaction.RedactUrlSecrets"}},
+    "formatters": {
+        # Django's own dev-server format, restated because django.server is redefined here.
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "sp_api": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_url_secrets"],
+        },
+        "django.request": {"filters": ["redact_url_secrets"]},
     },
 }
 
