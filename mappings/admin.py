@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -7,17 +8,20 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
-from fulfillment.ops.roles import (
-    OwnedByUserAdminMixin,
-    StoreScopedAdminMixin,
-    csv_stores_outside_scope,
-    user_is_scoped,
-)
+from fulfillment.ops.roles import OwnedByUserAdminMixin, StoreScopedAdminMixin, user_is_scoped
 
 from .imports import mapping_columns, validate_csv_upload
 from .models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from .resources import CarrierMappingResource, ShippingMethodMappingResource, SkuMappingResource
-from .services import background_rows, import_job_confirm, import_job_create
+from .services import (
+    DEFAULT_FOR_WAREHOUSE_ONLY,
+    ImportOutsideScope,
+    background_rows,
+    import_job_confirm,
+    import_job_create,
+    mapping_save,
+    mapping_store_check,
+)
 
 
 class CsvUploadForm(forms.Form):
@@ -36,6 +40,31 @@ class _MappingAdmin(StoreScopedAdminMixin, ExportMixin, admin.ModelAdmin):
     import_kind: str
     import_export_change_list_template = "admin/mappings/change_list.html"
     show_full_result_count = False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if user_is_scoped(request.user) and "store" in form.base_fields:
+            # Empty = the default for every store, a warehouse decision: not a merchant's.
+            field = form.base_fields["store"]
+            field.required = True
+            field.empty_label = None
+            field.error_messages = {**field.error_messages, "required": DEFAULT_FOR_WAREHOUSE_ONLY}
+
+            class ScopedForm(form):
+                def _post_clean(self):
+                    super()._post_clean()
+                    # The service's own check, shown on the form instead of a 500.
+                    try:
+                        mapping_store_check(user=request.user, mapping=self.instance)
+                    except ValidationError as e:
+                        self._update_errors(e)
+
+            ScopedForm.__name__ = form.__name__
+            return ScopedForm
+        return form
+
+    def save_model(self, request, obj, form, change):
+        mapping_save(user=request.user, mapping=obj)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -78,18 +107,13 @@ class _MappingAdmin(StoreScopedAdminMixin, ExportMixin, admin.ModelAdmin):
         elif request.method == "POST":
             form = CsvUploadForm(request.POST, request.FILES)
             if form.is_valid():
-                # A merchant user writes only its own stores' rows (never the defaults).
-                upload = form.cleaned_data["file"]
-                outside = []
-                if user_is_scoped(request.user):
-                    outside = csv_stores_outside_scope(user=request.user, data=upload.read())
-                    upload.seek(0)
-                if outside:
-                    form.add_error("file", f"You may not import rows for: {', '.join(outside)}.")
-            if form.is_valid():
-                job = import_job_create(
-                    kind=self.import_kind, upload=form.cleaned_data["file"], user=request.user
-                )
+                # The import checks the user's stores on the rows it would write.
+                try:
+                    job = import_job_create(
+                        kind=self.import_kind, upload=form.cleaned_data["file"], user=request.user
+                    )
+                except ImportOutsideScope as e:
+                    form.add_error("file", str(e))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,8 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     written: bool = False
+    # Store names (or "(empty: every store)") the importing user may not write.
+    refused_stores: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -131,16 +133,32 @@ class _Kind:
     compare_fields: tuple[str, ...]  # written on update; unchanged when all equal
     store_required: bool = True
 
-    def __init__(self, stores: dict[str, Store]):
+    def __init__(self, stores: dict[str, Store], store_ids: Collection[int] | None, refused: set[str]):
         self.stores = stores
+        self.store_ids = store_ids
+        self.refused = refused
 
     def store_of(self, cells: _Cells) -> Store | None:
+        """The row's store, checked against the importing user's stores: the scope is
+        enforced on the very values this parse writes, never on another reading of the file."""
         name = cells.values.get("store", "")
+        scoped = self.store_ids is not None
         if not name:
-            if self.store_required:
+            if scoped:
+                self.refused.add("(empty: every store)")
+                cells.problems.append(
+                    "store is required: a default for every store is set by the warehouse, "
+                    "name one of your stores"
+                )
+            elif self.store_required:
                 cells.problems.append("store is required")
             return None
         store = self.stores.get(name)
+        if scoped and (store is None or store.pk not in self.store_ids):
+            # Unknown and foreign read the same: a merchant learns nothing of others' stores.
+            self.refused.add(name)
+            cells.problems.append(f"store {name!r} is not one of your stores")
+            return None
         if store is None:
             cells.problems.append(f"unknown store {name!r}")
         return store
@@ -321,9 +339,12 @@ def mapping_rows_import(
     rows: Iterable[tuple[int, Sequence[str]]],
     dry_run: bool = False,
     progress: Progress | None = None,
+    store_ids: Collection[int] | None = None,
 ) -> ImportReport:
     """Import (line number, cells) rows under `headers`, all-or-nothing.
 
+    `store_ids`: the stores the importing user may write (a merchant user's);
+    None for a warehouse user, who may also write the defaults (empty store).
     `progress(rows_validated)` is called after each chunk of the validation
     pass, outside the write transaction, so a job's progress is visible.
     """
@@ -333,12 +354,16 @@ def mapping_rows_import(
 
     unknown = [h for h in headers if h not in kind_class.columns]
     missing = [c for c in kind_class.required_columns if c not in headers]
-    if unknown or missing or not headers:
+    # Two columns read as one name would leave which cell counts to the reader.
+    twice = sorted({h for h in headers if headers.count(h) > 1})
+    if unknown or missing or twice or not headers:
         problems = []
         if missing:
             problems.append(f"missing column(s) {', '.join(missing)}")
         if unknown:
             problems.append(f"unknown column(s) {', '.join(unknown)}")
+        if twice:
+            problems.append(f"column(s) given twice: {', '.join(twice)}")
         expected = ", ".join(kind_class.columns)
         report.errors.append(RowError(1, f"{'; '.join(problems) or 'no header'}; the header is: {expected}"))
         return report
@@ -355,7 +380,7 @@ def mapping_rows_import(
 
     store_names = {values.get("store", "") for _, values in parsed} - {""}
     stores = {s.name: s for s in Store.objects.filter(name__in=store_names)} if store_names else {}
-    kind_ = kind_class(stores)
+    kind_ = kind_class(stores, None if store_ids is None else frozenset(store_ids), report.refused_stores)
     kind_.prepare(parsed)
 
     records: list[dict[str, Any]] = []
@@ -461,7 +486,12 @@ def csv_text(data: bytes | str) -> str:
 
 
 def mapping_csv_import(
-    *, kind: str, data: bytes | str, dry_run: bool = False, progress: Progress | None = None
+    *,
+    kind: str,
+    data: bytes | str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    store_ids: Collection[int] | None = None,
 ) -> ImportReport:
     """Import a CSV file's content; see `mapping_rows_import`."""
     too_large = csv_size_problem(data)
@@ -486,7 +516,12 @@ def mapping_csv_import(
 
     try:
         return mapping_rows_import(
-            kind=kind, headers=headers, rows=numbered(), dry_run=dry_run, progress=progress
+            kind=kind,
+            headers=headers,
+            rows=numbered(),
+            dry_run=dry_run,
+            progress=progress,
+            store_ids=store_ids,
         )
     except csv.Error as e:
         return ImportReport(errors=[RowError(reader.line_num, f"not valid CSV: {e}")])

@@ -1,15 +1,71 @@
-"""Writes: CSV import jobs for the mapping tables (the admin's import calls these)."""
+"""Writes: mapping rows saved by a person, and CSV import jobs for the mapping
+tables (the admin's pages call these).
+
+Who may write what is decided here, on the rows actually written: a merchant
+user writes only rows of its own stores; the defaults (an empty store, which
+apply to every store of every merchant) are for warehouse users only.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from fulfillment.ops.roles import stores_visible, user_is_scoped
+
 from .imports import ImportReport, csv_row_count, mapping_csv_import
 from .models import ImportJob
+
+DEFAULT_FOR_WAREHOUSE_ONLY = (
+    "Choose one of your stores: a default for every store applies to every merchant "
+    "and is set by the warehouse."
+)
+
+
+class ImportOutsideScope(Exception):
+    """A file with rows for stores the user may not write (or for every store)."""
+
+    def __init__(self, names: list[str]):
+        super().__init__(f"You may not import rows for: {', '.join(names)}.")
+        self.names = names
+
+
+def mapping_store_ids(*, user) -> frozenset[int] | None:
+    """The stores whose mappings `user` may write; None: every store and the defaults."""
+    if user is None or not user_is_scoped(user):
+        return None
+    return frozenset(stores_visible(user=user).values_list("pk", flat=True))
+
+
+def mapping_store_check(*, user, mapping: models.Model) -> None:
+    """ValidationError({"store": ...}) when `user` may not write this mapping row."""
+    store_ids = mapping_store_ids(user=user)
+    if store_ids is not None:
+        if mapping.store_id is None:
+            raise ValidationError({"store": DEFAULT_FOR_WAREHOUSE_ONLY})
+        if mapping.store_id not in store_ids:
+            raise ValidationError({"store": "This store is not one of your stores."})
+        if mapping.pk is not None:
+            # Moving a row is writing the row it was: both ends must be the user's.
+            before = type(mapping)._default_manager.filter(pk=mapping.pk).values_list("store_id", flat=True)
+            if any(store_id not in store_ids for store_id in before):
+                raise ValidationError({"store": "This row is not one of your stores' rows."})
+
+
+def mapping_save(*, user, mapping: models.Model) -> models.Model:
+    """Save a SKU, shipping-method or carrier mapping a person edited (admin Add/Change).
+
+    Checks the user's stores here, whatever the form let through.
+    """
+    mapping_store_check(user=user, mapping=mapping)
+    mapping.save()
+    return mapping
+
 
 # Above this many rows the confirmed import runs as a django-q2 task, so the
 # admin's request does not wait on it.
@@ -44,12 +100,19 @@ def _store_report(job: ImportJob, report: ImportReport, **extra) -> None:
 
 
 def import_job_create(*, kind: str, upload: UploadedFile, user=None) -> ImportJob:
-    """Store the uploaded file (in the media storage, so any web process or
-    worker can read it) and check it without writing: the preview."""
+    """Check the uploaded file without writing (the preview), then store it (in the
+    media storage, so any web process or worker can read it) with the result.
+
+    Raises ImportOutsideScope, storing nothing, when a row names a store the
+    user may not write or leaves the store empty (every store) for a merchant user.
+    """
+    data = upload.read()
+    report = mapping_csv_import(kind=kind, data=data, dry_run=True, store_ids=mapping_store_ids(user=user))
+    if report.refused_stores:
+        raise ImportOutsideScope(sorted(report.refused_stores))
     job = ImportJob(kind=kind, file_name=upload.name[:255], created_by=user)
-    job.file.save(upload.name, upload, save=False)
+    job.file.save(upload.name, ContentFile(data), save=False)
     job.save()
-    report = mapping_csv_import(kind=kind, data=_read(job), dry_run=True)
     status = ImportJob.Status.FAILED if report.errors else ImportJob.Status.PREVIEWED
     _store_report(job, report, status=status)
     return job
@@ -90,7 +153,13 @@ def import_job_run(*, job_id: int) -> ImportReport | None:
         ImportJob.objects.filter(pk=job_id).update(rows_done=done)
 
     try:
-        report = mapping_csv_import(kind=job.kind, data=_read(job), progress=progress)
+        # The creator's scope again: stores may have changed hands since the preview.
+        report = mapping_csv_import(
+            kind=job.kind,
+            data=_read(job),
+            progress=progress,
+            store_ids=mapping_store_ids(user=job.created_by),
+        )
     except Exception as e:
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.FAILED,

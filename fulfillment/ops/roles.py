@@ -15,9 +15,6 @@ membership sees nothing. Users in no role keep plain Django permissions.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.apps import apps as django_apps
 from django.contrib import admin
 from django.db.models import Q, QuerySet
@@ -194,19 +191,6 @@ def scope_queryset(queryset: QuerySet, *, user, store_path: str) -> QuerySet:
         return queryset
     lookup = f"{store_path}__in" if store_path else "pk__in"
     return queryset.filter(**{lookup: stores_visible(user=user).values("pk")})
-
-
-def csv_stores_outside_scope(*, user, data: bytes | str) -> list[str]:
-    """Store names in a mapping CSV's `store` column that the user may not write.
-
-    An empty store means "the default for every store": only unscoped users may set it.
-    """
-    if not user_is_scoped(user):
-        return []
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    names = {(row.get("store") or "").strip() for row in csv.DictReader(io.StringIO(text))}
-    allowed = set(stores_visible(user=user).filter(name__in=names - {""}).values_list("name", flat=True))
-    return sorted((n or "(empty: every store)") for n in names if n not in allowed)
 
 
 # --- The admin side ---------------------------------------------------------------------
