@@ -259,6 +259,12 @@ else:
 # --- Django REST framework (WMS API) --------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON nested past a bound is a 400, not a RecursionError and a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "fulfillment.wms.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
 }

@@ -81,7 +81,6 @@ def confirmation_enqueue(*, shipment: Shipment) -> ShipmentConfirmation:
     Idempotent: a package already queued returns its row. The send task is
     queued only once the shipment commits (a rolled-back shipment sends nothing).
     """
-    from django_q.tasks import async_task
 
     order = shipment.order
     confirmation, created = ShipmentConfirmation.objects.get_or_create(
@@ -94,9 +93,43 @@ def confirmation_enqueue(*, shipment: Shipment) -> ShipmentConfirmation:
         ),
     )
     if created:
-        confirmation_id = confirmation.pk
-        # Only the id goes into the task: django-q2 stores task arguments.
-        transaction.on_commit(lambda: async_task(CONFIRM_TASK, confirmation_id))
+        _send_after_commit(confirmation.pk)
+    return confirmation
+
+
+def _send_after_commit(confirmation_id: int) -> None:
+    from django_q.tasks import async_task
+
+    # Only the id goes into the task: django-q2 stores task arguments. Robust:
+    # a broker that is down must not turn a committed shipment into a 500 (the
+    # WMS would think nothing was written); the sweep sends the row anyway.
+    transaction.on_commit(lambda: async_task(CONFIRM_TASK, confirmation_id), robust=True)
+
+
+def confirmation_restart(*, shipment: Shipment, now: dt.datetime | None = None) -> ShipmentConfirmation:
+    """A corrected package (fulfillment.wms.shipments.shipment_correct) is confirmed
+    from the start: pending, no attempts, no error, no alert sent yet.
+
+    The caller has checked, under the row's lock, that Amazon has not accepted
+    it and that no request of it may have reached Amazon.
+    """
+    now = now or timezone.now()
+    confirmation = ShipmentConfirmation.objects.filter(shipment=shipment).first()
+    if confirmation is None:
+        return confirmation_enqueue(shipment=shipment)
+    _save(
+        confirmation,
+        state=State.PENDING,
+        attempts=0,
+        not_before=now,
+        claimed_at=None,
+        outcome_unknown=False,
+        last_error="",
+        amazon_message="",
+        sent_at=None,
+        alerted_at=None,
+    )
+    _send_after_commit(confirmation.pk)
     return confirmation
 
 
@@ -128,7 +161,9 @@ def confirmation_body(*, confirmation: ShipmentConfirmation, carrier: Carrier, l
     }
     if carrier.name:
         detail["carrierName"] = carrier.name
-    shipping_method = (shipment.service or order.ship_code).strip()
+    # Only what the warehouse says it used: the order's planned ship code is
+    # another carrier's service as soon as the warehouse ships otherwise.
+    shipping_method = shipment.service.strip()
     if shipping_method:
         detail["shippingMethod"] = shipping_method
     return {
@@ -208,9 +243,19 @@ def confirmation_send(
     now = now or timezone.now()
     if not confirmation_claim(confirmation_id=confirmation_id, now=now):
         return ShipmentConfirmation.objects.values_list("state", flat=True).get(pk=confirmation_id)
-    confirmation = ShipmentConfirmation.objects.select_related(
-        "shipment", "order", "store__marketplace", "store__warehouse"
-    ).get(pk=confirmation_id)
+    try:
+        confirmation = ShipmentConfirmation.objects.select_related(
+            "shipment", "order", "store__marketplace", "store__warehouse"
+        ).get(pk=confirmation_id)
+    except Exception as exc:
+        # A row that cannot even be read (a value no driver can load) is set
+        # aside for a person, never retried in a loop.
+        logger.exception("confirmation %s could not be read", confirmation_id)
+        error = f"The package could not be read ({type(exc).__name__}); correct it, then Retry."
+        ShipmentConfirmation.objects.filter(pk=confirmation_id).update(
+            state=State.REJECTED, last_error=error, amazon_message=error, updated_at=now
+        )
+        return State.REJECTED
     try:
         return _send_claimed(confirmation, client=client or amazon_client(confirmation.store), now=now)
     except Exception as exc:
@@ -413,6 +458,7 @@ class SweepCounts:
     rejected: int = 0
     retrying: int = 0
     skipped: int = 0
+    failed: int = 0  # rows that raised (left for the next sweep or a person)
 
     def as_dict(self) -> dict:
         return {
@@ -421,6 +467,7 @@ class SweepCounts:
             "rejected": self.rejected,
             "retrying": self.retrying,
             "skipped": self.skipped,
+            "failed": self.failed,
         }
 
 
@@ -446,7 +493,16 @@ def confirmations_sweep(*, store: Store, now: dt.datetime | None = None, limit: 
             )
             for confirmation_id in due:
                 # Each package at the time it is sent: backoffs and ship dates are against it.
-                state = confirmation_send(confirmation_id=confirmation_id, client=client, now=now)
+                try:
+                    state = confirmation_send(confirmation_id=confirmation_id, client=client, now=now)
+                except Exception:
+                    # One bad row never stops the store's other packages.
+                    logger.exception(
+                        "confirmation %s failed in the sweep of store %s", confirmation_id, store.pk
+                    )
+                    counts.failed += 1
+                    lease.renew()
+                    continue
                 if state == State.ACCEPTED:
                     counts.accepted += 1
                 elif state == State.REJECTED:
@@ -458,11 +514,13 @@ def confirmations_sweep(*, store: Store, now: dt.datetime | None = None, limit: 
                     continue
                 counts.sent += 1
                 lease.renew()
-            if counts.rejected or counts.retrying:
+            if counts.rejected or counts.retrying or counts.failed:
                 # The run did its job, but packages need attention: a failed run
                 # makes `confirm_shipments` exit non-zero and shows red in the admin.
                 ok = False
                 error = f"{counts.rejected} rejected, {counts.retrying} to retry: see Shipment confirmations."
+                if counts.failed:
+                    error += f" {counts.failed} failed unexpectedly (see the log)."
         except Exception as exc:
             logger.warning("confirmation sweep of store %s failed: %s", store.pk, exc, exc_info=True)
             ok, error = False, f"{type(exc).__name__}: {exc}"

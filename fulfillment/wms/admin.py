@@ -38,6 +38,7 @@ from .services import (
     wms_key_create,
     wms_key_revoke,
 )
+from .shipments import ShipmentConflict
 
 # --- API keys -----------------------------------------------------------------------
 
@@ -379,6 +380,13 @@ class ShipmentAdmin(StoreScopedAdminMixin, _CsvImportMixin, admin.ModelAdmin):
                 shipment, created = shipment_record(
                     warehouse=warehouse, data=data, source=Shipment.Source.ADMIN
                 )
+            except ShipmentConflict as e:
+                form.add_error(
+                    "package_id",
+                    f"Package {data.package_id} was recorded before with other data: nothing changed.",
+                )
+                for name, d in e.differences.items():
+                    form.add_error(None, f"{name}: recorded {d['stored']!r}, now {d['sent']!r}")
             except ShipmentRejected as e:
                 for key, errors in e.errors.items():
                     field = key if key in form.fields else None

@@ -20,15 +20,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 from fulfillment.models import Warehouse
 from mappings.imports import CsvUnreadable, RowError, csv_size_problem, csv_text
 
+from .errors import ShipmentRejected
 from .models import Shipment
-from .services import (
-    InventoryRejected,
-    ShipmentInput,
-    ShipmentLineInput,
-    ShipmentRejected,
-    inventory_update,
-    shipment_record,
-)
+from .services import InventoryRejected, inventory_update
+from .shipments import ShipmentConflict, ShipmentInput, ShipmentLineInput, shipment_record
 
 SHIPMENT_COLUMNS = (
     "amazon_order_id",
@@ -172,6 +167,19 @@ def shipments_csv_import(*, warehouse: Warehouse, data: bytes | str, dry_run: bo
                     _, created = shipment_record(
                         warehouse=warehouse, data=data_in, source=Shipment.Source.CSV
                     )
+                except ShipmentConflict as e:
+                    differences = "; ".join(
+                        f"{name}: stored {d['stored']!r}, sent {d['sent']!r}"
+                        for name, d in e.differences.items()
+                    )
+                    report.errors.append(
+                        RowError(
+                            first_line,
+                            f"package {package_id} was recorded before with other data ({differences}); "
+                            "nothing changed",
+                        )
+                    )
+                    continue
                 except ShipmentRejected as e:
                     for key, messages in e.errors.items():
                         if key.startswith("lines."):

@@ -7,43 +7,34 @@ import hashlib
 import hmac
 import json
 import secrets
-import zoneinfo
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from fulfillment.models import Order, OrderLine, Warehouse
+from fulfillment.models import Order, Warehouse
 
-from .models import InventoryChange, InventoryLevel, Shipment, ShipmentLine, WebhookDelivery, WmsApiKey
+from .errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
+from .models import InventoryChange, InventoryLevel, WebhookDelivery, WmsApiKey
 from .selectors import order_payload, wms_orders
+
+# Shipments live in .shipments; their names stay importable from here.
+from .shipments import (  # noqa: F401
+    SHIPPABLE_STATUSES,
+    ShipmentInput,
+    ShipmentLineInput,
+    shipment_record,
+)
 
 # --- Errors ----------------------------------------------------------------------
 
 
-class WmsError(Exception):
-    """A refusal with field errors; nothing was written."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class ShipmentRejected(WmsError):
-    """`errors` keys: order, package_id, carrier, tracking_number, ship_date, lines,
-    and lines.<i> for the i-th input line (0-based)."""
-
-
 class InventoryRejected(WmsError):
     """`errors` keys: items, and items.<i> for the i-th item (0-based)."""
-
-
-class OrderConflict(Exception):
-    """The order exists but is in no state for this call (answered 409)."""
 
 
 # --- API keys ----------------------------------------------------------------------
@@ -116,212 +107,6 @@ def cancellation_acknowledge(*, warehouse: Warehouse, order_id: int) -> Order:
             order.cancellation_acknowledged_at = timezone.now()
             order.save(update_fields=["cancellation_acknowledged_at", "updated_at"])
     return order
-
-
-# --- Shipments -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShipmentLineInput:
-    """Exactly one of order_item_id (quantity in Amazon units) or warehouse_sku
-    (quantity in warehouse units)."""
-
-    quantity: int
-    order_item_id: str = ""
-    warehouse_sku: str = ""
-
-
-@dataclass(frozen=True)
-class ShipmentInput:
-    order: str  # the product's order id or the Amazon order id
-    package_id: str
-    carrier: str
-    tracking_number: str
-    ship_date: dt.datetime | dt.date
-    lines: list[ShipmentLineInput] = field(default_factory=list)
-    service: str = ""
-
-
-SHIPPABLE_STATUSES = (Order.Status.RELEASED, Order.Status.ACKNOWLEDGED, Order.Status.PARTIALLY_SHIPPED)
-# A WMS clock a little ahead is fine; a ship date tomorrow is a mistake.
-SHIP_DATE_FUTURE_TOLERANCE = dt.timedelta(hours=1)
-
-
-def ship_date_resolve(*, value: dt.datetime | dt.date, warehouse: Warehouse, order: Order, now: dt.datetime):
-    """An aware datetime for the ship date.
-
-    A date alone is that day in the warehouse's time zone: noon, moved into
-    the part of that day after the purchase and not after now, because Amazon
-    refuses a ship date before the order date or in the future.
-    """
-    if isinstance(value, dt.datetime):
-        if timezone.is_naive(value):
-            return timezone.make_aware(value, zoneinfo.ZoneInfo(warehouse.time_zone))
-        return value
-    tz = zoneinfo.ZoneInfo(warehouse.time_zone)
-    start = dt.datetime.combine(value, dt.time.min, tzinfo=tz)
-    end = start + dt.timedelta(days=1) - dt.timedelta(seconds=1)
-    when = start + dt.timedelta(hours=12)
-    low, high = max(start, order.purchased_at), min(end, now)
-    if low <= high:
-        when = min(max(when, low), high)
-    return when
-
-
-def _find_order(*, warehouse: Warehouse, ref: str) -> Order | None:
-    ref = str(ref).strip()
-    orders = wms_orders(warehouse=warehouse).select_for_update(of=("self",))
-    if ref.isdigit() and len(ref) < 19:
-        found = list(orders.filter(pk=int(ref)))
-    else:
-        found = list(orders.filter(amazon_order_id=ref)[:2])
-    return found[0] if len(found) == 1 else None
-
-
-def _left(line: OrderLine) -> int:
-    return max(line.quantity_ordered - line.quantity_shipped - line.quantity_cancelled, 0)
-
-
-def _kit_text(line: OrderLine) -> str:
-    return " + ".join(f"{c['warehouse_sku']}×{c['units']}" for c in line.components)
-
-
-def _allocate(order_lines: list[OrderLine], lines: list[ShipmentLineInput]) -> tuple[dict[int, int], dict]:
-    """Amazon units per order line pk, and errors. Lines by warehouse SKU are
-    turned into whole Amazon units of the items they are components of."""
-    errors: dict[str, list[str]] = defaultdict(list)
-    by_item = {line.order_item_id: line for line in order_lines}
-    left = {line.pk: _left(line) for line in order_lines}
-    units: dict[int, int] = defaultdict(int)
-    sku_units: dict[str, int] = defaultdict(int)
-    sku_first_index: dict[str, int] = {}
-
-    for i, line in enumerate(lines):
-        if line.order_item_id:
-            order_line = by_item.get(line.order_item_id)
-            if order_line is None:
-                errors[f"lines.{i}"].append(f"order item {line.order_item_id} is not in this order")
-                continue
-            if line.quantity > left[order_line.pk]:
-                errors[f"lines.{i}"].append(
-                    f"quantity {line.quantity} of order item {line.order_item_id} is more than the "
-                    f"{left[order_line.pk]} left to ship"
-                )
-                continue
-            left[order_line.pk] -= line.quantity
-            units[order_line.pk] += line.quantity
-        else:
-            sku_units[line.warehouse_sku] += line.quantity
-            sku_first_index.setdefault(line.warehouse_sku, i)
-
-    # Whole Amazon units of each item the warehouse SKUs make up, item by item.
-    for order_line in order_lines:
-        parts = order_line.components
-        if not parts or not all(p["warehouse_sku"] in sku_units for p in parts):
-            continue
-        whole = min(sku_units[p["warehouse_sku"]] // p["units"] for p in parts)
-        whole = min(whole, left[order_line.pk])
-        if whole <= 0:
-            continue
-        for p in parts:
-            sku_units[p["warehouse_sku"]] -= whole * p["units"]
-        left[order_line.pk] -= whole
-        units[order_line.pk] += whole
-
-    for sku, rest in sku_units.items():
-        if rest == 0:
-            continue
-        key = f"lines.{sku_first_index[sku]}"
-        holders = [ol for ol in order_lines if any(p["warehouse_sku"] == sku for p in ol.components)]
-        if not holders:
-            errors[key].append(f"warehouse SKU {sku} is not in this order")
-        elif all(left[ol.pk] == 0 for ol in holders):
-            errors[key].append(f"{rest} unit(s) of warehouse SKU {sku} are more than is left to ship")
-        else:
-            kits = "; ".join(f"order item {ol.order_item_id} = {_kit_text(ol)}" for ol in holders)
-            errors[key].append(
-                f"{rest} unit(s) of warehouse SKU {sku} do not make whole Amazon units ({kits}): "
-                "ship every component of a kit in the same package"
-            )
-    return dict(units), dict(errors)
-
-
-def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -> tuple[Shipment, bool]:
-    """Record one package, all or nothing. (shipment, created); a replayed
-    package id returns the shipment already recorded and changes nothing.
-
-    The order row is locked for the whole transaction: two packages of one
-    order arriving at once are counted one after the other, and the package
-    reference (max + 1) cannot be taken twice.
-    """
-    errors: dict[str, list[str]] = defaultdict(list)
-    for name in ("package_id", "carrier", "tracking_number"):
-        value = getattr(data, name)
-        if not value or not value.strip():
-            errors[name].append("This field is required.")
-        elif len(value) > 100:
-            errors[name].append("Ensure this field has no more than 100 characters.")
-    if len(data.service) > 100:
-        errors["service"].append("Ensure this field has no more than 100 characters.")
-    for i, line in enumerate(data.lines):
-        if bool(line.order_item_id) == bool(line.warehouse_sku):
-            errors[f"lines.{i}"].append("give exactly one of order_item_id or warehouse_sku")
-        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or line.quantity < 1:
-            errors[f"lines.{i}"].append("quantity must be a whole number of 1 or more")
-    if not data.lines:
-        errors["lines"].append("a package has at least one line")
-
-    with transaction.atomic():
-        order = _find_order(warehouse=warehouse, ref=data.order)
-        if order is None:
-            errors["order"].append(f"unknown order {data.order!r}")
-            raise ShipmentRejected(dict(errors))
-        if not errors.get("package_id"):
-            existing = Shipment.objects.filter(order=order, package_id=data.package_id).first()
-            if existing is not None:
-                return existing, False
-        if order.status == Order.Status.CANCELLED:
-            errors["order"].append(f"order {order.amazon_order_id} is cancelled: it must not ship")
-        elif order.status == Order.Status.SHIPPED:
-            errors["order"].append(f"order {order.amazon_order_id} is already shipped in full")
-        elif order.status not in SHIPPABLE_STATUSES:
-            errors["order"].append(f"order {order.amazon_order_id} is not released to the warehouse")
-        now = timezone.now()
-        ship_date = ship_date_resolve(value=data.ship_date, warehouse=warehouse, order=order, now=now)
-        if ship_date > now + SHIP_DATE_FUTURE_TOLERANCE:
-            errors["ship_date"].append("ship_date is in the future")
-        if errors:
-            raise ShipmentRejected(dict(errors))
-
-        order_lines = list(order.lines.order_by("order_item_id"))
-        units, line_errors = _allocate(order_lines, data.lines)
-        if line_errors:
-            raise ShipmentRejected(line_errors)
-
-        reference = (Shipment.objects.filter(order=order).aggregate(m=Max("package_reference"))["m"] or 0) + 1
-        shipment = Shipment.objects.create(
-            order=order,
-            package_id=data.package_id,
-            package_reference=reference,
-            carrier=data.carrier.strip(),
-            service=data.service.strip(),
-            tracking_number=data.tracking_number.strip(),
-            ship_date=ship_date,
-            source=source,
-        )
-        ShipmentLine.objects.bulk_create(
-            ShipmentLine(shipment=shipment, order_line_id=pk, quantity=qty) for pk, qty in units.items()
-        )
-        # Queued in this transaction; its send task goes once the shipment commits.
-        from fulfillment.confirmations.services import confirmation_enqueue
-
-        confirmation_enqueue(shipment=shipment)
-        for pk, qty in units.items():
-            OrderLine.objects.filter(pk=pk).update(quantity_shipped=F("quantity_shipped") + qty)
-        shipped_in_full = all(_left(ol) - units.get(ol.pk, 0) == 0 for ol in order_lines)
-        order.status = Order.Status.SHIPPED if shipped_in_full else Order.Status.PARTIALLY_SHIPPED
-        order.save(update_fields=["status", "updated_at"])
-    return shipment, True
 
 
 # --- Inventory -----------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from fulfillment.models import OrderLine
 from fulfillment.wms.imports import inventory_csv_import, shipments_csv_import
@@ -16,6 +18,9 @@ from fulfillment.wms.services import wms_key_hash
 from .factories import make_delivery
 
 pytestmark = pytest.mark.django_db
+
+# A ship date Amazon takes: after the orders' purchase (a day ago), not in the future.
+TODAY = timezone.localdate(timezone=zoneinfo.ZoneInfo("America/Chicago")).isoformat()
 
 
 def test_creating_a_key_shows_it_once(admin_client, warehouse):
@@ -52,8 +57,8 @@ def test_it_records_a_shipment_from_the_order_page(admin_client, order):
         "package_id": "BOX-1",
         "carrier": "UPS",
         "service": "Ground",
-        "tracking_number": "1Z1",
-        "ship_date": "2026-01-05",
+        "tracking_number": "1Z0000001",
+        "ship_date": TODAY,
         f"qty_{lines['A1'].pk}": 1,
         f"qty_{lines['K1'].pk}": 0,
     }
@@ -76,8 +81,8 @@ def test_the_record_form_refuses_more_than_left(admin_client, order):
         {
             "package_id": "B",
             "carrier": "UPS",
-            "tracking_number": "1Z",
-            "ship_date": "2026-01-05",
+            "tracking_number": "1Z0000000",
+            "ship_date": TODAY,
             f"qty_{line.pk}": 3,
             f"qty_{order.lines.get(order_item_id='A1').pk}": 0,
         },
@@ -85,10 +90,10 @@ def test_the_record_form_refuses_more_than_left(admin_client, order):
     assert response.status_code == 200 and not Shipment.objects.exists()
 
 
-SHIPMENTS_CSV = """amazon_order_id,package_id,carrier,service,tracking_number,ship_date,warehouse_sku,order_item_id,quantity
-{oid},P1,UPS,Ground,1Z1,2026-01-05,,A1,1
-{oid},P2,UPS,Ground,1Z2,2026-01-05,KIT-X,,2
-{oid},P2,UPS,Ground,1Z2,2026-01-05,KIT-Y,,4
+SHIPMENTS_CSV = f"""amazon_order_id,package_id,carrier,service,tracking_number,ship_date,warehouse_sku,order_item_id,quantity
+{{oid}},P1,UPS,Ground,1Z0000001,{TODAY},,A1,1
+{{oid}},P2,UPS,Ground,1Z0000002,{TODAY},KIT-X,,2
+{{oid}},P2,UPS,Ground,1Z0000002,{TODAY},KIT-Y,,4
 """
 
 
@@ -120,15 +125,15 @@ def test_a_bad_shipments_csv_lists_every_bad_line_and_writes_nothing(warehouse, 
     # given: line 2 fine, line 3 a partial kit, line 4 an unknown order
     data = (
         "amazon_order_id,package_id,carrier,tracking_number,ship_date,warehouse_sku,order_item_id,quantity\n"
-        f"{order.amazon_order_id},P1,UPS,1Z1,2026-01-05,,A1,1\n"
-        f"{order.amazon_order_id},P2,UPS,1Z2,2026-01-05,KIT-Y,,1\n"
-        "999-9999999-9999999,P3,UPS,1Z3,2026-01-05,,A1,1\n"
+        f"{order.amazon_order_id},P1,UPS,1Z0000001,{TODAY},,A1,1\n"
+        f"{order.amazon_order_id},P2,UPS,1Z0000002,{TODAY},KIT-Y,,1\n"
+        f"999-9999999-9999999,P3,UPS,1Z0000003,{TODAY},,A1,1\n"
     )
 
     # when
     report = shipments_csv_import(warehouse=warehouse, data=data, dry_run=False)
     bad_qty = shipments_csv_import(
-        warehouse=warehouse, data=data.replace("1Z1,2026-01-05,,A1,1", "1Z1,2026-01-05,,A1,x"), dry_run=False
+        warehouse=warehouse, data=data.replace(f"1Z0000001,{TODAY},,A1,1", f"1Z0000001,{TODAY},,A1,x"), dry_run=False
     )
 
     # then
@@ -190,7 +195,7 @@ def test_the_admin_import_previews_then_confirms(admin_client, warehouse):
 def test_the_admin_import_shows_errors_with_lines(admin_client, warehouse, order):
     upload = SimpleUploadedFile(
         "ship.csv",
-        f"amazon_order_id,package_id,carrier,tracking_number,ship_date,order_item_id,quantity\n{order.amazon_order_id},P,UPS,1Z,2026-01-05,A1,5\n".encode(),
+        f"amazon_order_id,package_id,carrier,tracking_number,ship_date,order_item_id,quantity\n{order.amazon_order_id},P,UPS,1Z0000000,{TODAY},A1,5\n".encode(),
     )
     response = admin_client.post(
         reverse("admin:wms_shipment_import_csv"), {"warehouse": warehouse.pk, "file": upload}

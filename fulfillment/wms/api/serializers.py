@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from fulfillment.models import Order
 from fulfillment.wms.selectors import order_payload
-from fulfillment.wms.services import ShipmentInput, ShipmentLineInput
+from fulfillment.wms.shipments import ShipmentInput, ShipmentLineInput
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -113,10 +113,14 @@ class ShipmentInSerializer(serializers.Serializer):
     package_id = serializers.CharField(max_length=100, help_text="The WMS's own package id.")
     carrier = serializers.CharField(max_length=100)
     service = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    tracking_number = serializers.CharField(max_length=100)
+    tracking_number = serializers.CharField(
+        max_length=100,
+        help_text="6 to 40 ASCII letters and digits; spaces and hyphens (as labels print them) are removed.",
+    )
     ship_date = serializers.CharField(
         max_length=40,
-        help_text="ISO 8601 date-time, or a date alone (that day in the warehouse's time zone).",
+        help_text="ISO 8601 date-time, or a date alone (that day in the warehouse's time zone). Not before "
+        "the order was placed, nor more than an hour ahead of our clock.",
     )
     lines = ShipmentLineInSerializer(many=True, allow_empty=False, max_length=1000)
 
@@ -169,6 +173,19 @@ class ShipmentOutSerializer(serializers.Serializer):
     ship_date = serializers.DateTimeField()
     lines = ShipmentLineOutSerializer(many=True, source="lines.all")
     created_at = serializers.DateTimeField()
+
+
+class ShipmentDifferenceSerializer(serializers.Serializer):
+    stored = serializers.JSONField()
+    sent = serializers.JSONField()
+
+
+class ShipmentConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    differences = serializers.DictField(
+        child=ShipmentDifferenceSerializer(),
+        help_text="Field (carrier, service, tracking_number, ship_date, lines) → stored and sent values.",
+    )
 
 
 # --- Inventory ----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -21,6 +22,12 @@ from fulfillment.wms.services import (
     cancellation_acknowledge,
     inventory_update,
     order_acknowledge,
+)
+from fulfillment.wms.shipments import (
+    PackageLocked,
+    PackageNotFound,
+    ShipmentConflict,
+    shipment_correct,
     shipment_record,
 )
 
@@ -31,6 +38,7 @@ from .serializers import (
     InventoryInSerializer,
     InventoryOutSerializer,
     OrderSerializer,
+    ShipmentConflictSerializer,
     ShipmentInSerializer,
     ShipmentOutSerializer,
 )
@@ -187,15 +195,30 @@ class CancellationAcknowledgeView(WmsView, APIView):
         return Response(CancellationSerializer(order).data)
 
 
+def _shipment_body(shipment: Shipment) -> dict:
+    shipment = (
+        Shipment.objects.select_related("order")
+        .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
+        .get(pk=shipment.pk)
+    )
+    return ShipmentOutSerializer(shipment).data
+
+
 @extend_schema(tags=["shipments"])
 class ShipmentCreateView(WmsView, APIView):
     @extend_schema(
         summary="Record one package (idempotent by order and package_id)",
+        description="The same package sent again answers 200 with the same body if its data are the same, "
+        "409 with each difference if not (correct a package with PUT).",
         request=ShipmentInSerializer,
         responses={
             201: OpenApiResponse(ShipmentOutSerializer, description="Recorded."),
             200: OpenApiResponse(ShipmentOutSerializer, description="This package was recorded before."),
             400: _FIELD_ERRORS,
+            409: OpenApiResponse(
+                ShipmentConflictSerializer,
+                description="This package id was recorded before with other data: nothing changed.",
+            ),
             **_ERRORS,
         },
     )
@@ -203,20 +226,49 @@ class ShipmentCreateView(WmsView, APIView):
         incoming = ShipmentInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            shipment, created = shipment_record(
-                warehouse=self.warehouse, data=incoming.to_input(), source=Shipment.Source.API
-            )
+            # The answer is built inside the transaction: a failure after the
+            # write rolls it back, so a 500 never hides a recorded package.
+            with transaction.atomic():
+                shipment, created = shipment_record(
+                    warehouse=self.warehouse, data=incoming.to_input(), source=Shipment.Source.API
+                )
+                body = _shipment_body(shipment)
         except ShipmentRejected as e:
             return Response(e.errors, status=status.HTTP_400_BAD_REQUEST)
-        shipment = (
-            Shipment.objects.select_related("order")
-            .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
-            .get(pk=shipment.pk)
-        )
-        return Response(
-            ShipmentOutSerializer(shipment).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        except ShipmentConflict as e:
+            return Response({"detail": str(e), "differences": e.differences}, status=status.HTTP_409_CONFLICT)
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Correct a package Amazon has not accepted yet (same order and package_id, new data)",
+        description="Replaces the package's carrier, service, tracking number, ship date and lines; its "
+        "confirmation to Amazon starts over. Sending the stored data again changes nothing. A package "
+        "Amazon accepted (or a person settled in Seller Central), or one being sent right now, answers 409.",
+        request=ShipmentInSerializer,
+        responses={
+            200: OpenApiResponse(ShipmentOutSerializer, description="Corrected (or already so)."),
+            400: _FIELD_ERRORS,
+            404: OpenApiResponse(ErrorSerializer, description="No such package on this order: POST it."),
+            409: OpenApiResponse(ErrorSerializer, description="Amazon has it (or may have it) already."),
+            **_ERRORS,
+        },
+    )
+    def put(self, request):
+        incoming = ShipmentInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                shipment, _ = shipment_correct(
+                    warehouse=self.warehouse, data=incoming.to_input(), source=Shipment.Source.API
+                )
+                body = _shipment_body(shipment)
+        except ShipmentRejected as e:
+            return Response(e.errors, status=status.HTTP_400_BAD_REQUEST)
+        except PackageNotFound as e:
+            return Response({"detail": str(e)}, status=status.HTTP_404_NOT_FOUND)
+        except PackageLocked as e:
+            return Response({"detail": str(e)}, status=status.HTTP_409_CONFLICT)
+        return Response(body)
 
 
 @extend_schema(tags=["inventory"])
