@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from .confirmations.admin import ShipmentConfirmationInline
+from .confirmations.admin import AmazonRefusedFilter, ShipmentConfirmationInline
+from .confirmations.selectors import order_state_text, orders_with_amazon_refusal
 from .models import Order, OrderLine, SyncRun, Warehouse
 from .ops.roles import StoreScopedAdminMixin
 from .ops.selectors import order_timeline
@@ -120,7 +121,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "amazon_order_id",
         "store",
-        "status",
+        "state",
         "amazon_status",
         "service_level",
         "is_prime",
@@ -129,7 +130,15 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "purchased_at",
         "hold_summary",
     )
-    list_filter = ("status", ShipByFilter, HoldReasonFilter, "is_prime", "is_business", "store")
+    list_filter = (
+        "status",
+        AmazonRefusedFilter,
+        ShipByFilter,
+        HoldReasonFilter,
+        "is_prime",
+        "is_business",
+        "store",
+    )
     list_select_related = ("store",)
     search_fields = ("=amazon_order_id", "lines__amazon_sku")
     search_help_text = "Amazon order id (exact) or Amazon SKU of a line."
@@ -140,7 +149,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     # Adds "Record shipment" and the timeline (fulfillment/ops).
     change_form_template = "ops/order_change_form.html"
     _FIELDSETS = (
-        (None, {"fields": ("store", "amazon_order_id", "status", "amazon_status", "hold_list")}),
+        (None, {"fields": ("store", "amazon_order_id", "state_in_full", "amazon_status", "hold_list")}),
         (
             "Shipping",
             {
@@ -190,6 +199,18 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_queryset(self, request):
+        # "Shipped, Amazon refused: ..." comes in the list's own query (a subquery).
+        return orders_with_amazon_refusal(orders=super().get_queryset(request))
+
+    @admin.display(description="status", ordering="status")
+    def state(self, order: Order) -> str:
+        return order_state_text(order=order, refusal=getattr(order, "amazon_refusal", None), limit=80)
+
+    @admin.display(description="status")
+    def state_in_full(self, order: Order) -> str:
+        return order_state_text(order=order, refusal=getattr(order, "amazon_refusal", None))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from fulfillment.ops.roles import StoreScopedAdminMixin
 
 from .models import ShipmentConfirmation
+from .selectors import orders_refused_by_amazon
 from .services import confirmations_resolve, confirmations_retry
 
 
@@ -107,3 +108,18 @@ class ShipmentConfirmationInline(admin.TabularInline):
     @admin.display(description="tracking")
     def tracking_number(self, obj: ShipmentConfirmation) -> str:
         return obj.shipment.tracking_number
+
+
+class AmazonRefusedFilter(admin.SimpleListFilter):
+    """Orders list: those shipped here whose confirmation Amazon refused."""
+
+    title = "Amazon confirmation"
+    parameter_name = "amazon_refused"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Shipped, Amazon refused")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return orders_refused_by_amazon(orders=queryset)
+        return queryset

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
 from connections.models import AcceptedCarrier, OrderStatus
 from fulfillment.models import Order, OrderLine
@@ -135,3 +135,36 @@ def amazon_package_find(*, amazon_order: dict, package_reference: int) -> dict |
         if str(package.get("packageReferenceId", "")).strip() == str(package_reference):
             return package
     return None
+
+
+# --- Orders Amazon refused --------------------------------------------------------------------
+# A package the warehouse shipped whose confirmation Amazon refused (the order
+# cancelled there, quantities Amazon no longer has ...) leaves the order
+# "shipped" here while Amazon says otherwise: that conflict is its own state
+# until the package is corrected, retried or settled by hand ("Mark resolved").
+
+
+def _refused(order_ref) -> QuerySet[ShipmentConfirmation]:
+    return ShipmentConfirmation.objects.filter(order=order_ref, state=State.REJECTED)
+
+
+def orders_refused_by_amazon(*, orders: QuerySet[Order]) -> QuerySet[Order]:
+    return orders.filter(Exists(_refused(OuterRef("pk"))))
+
+
+def orders_with_amazon_refusal(*, orders: QuerySet[Order]) -> QuerySet[Order]:
+    """`orders` annotated with `amazon_refusal`: the message of the order's first refused
+    package (None when Amazon refused none), in the same query."""
+    first = _refused(OuterRef("pk")).order_by("package_reference").values("amazon_message")[:1]
+    return orders.annotate(amazon_refusal=Subquery(first))
+
+
+def order_state_text(*, order: Order, refusal: str | None, limit: int | None = None) -> str:
+    """The order's state as a person reads it: "Shipped, Amazon refused: <reason>" in conflict."""
+    text = order.get_status_display()
+    if refusal is None:
+        return text
+    reason = refusal.strip() or "see the package's confirmation"
+    if limit and len(reason) > limit:
+        reason = reason[: limit - 1] + "…"
+    return f"{text}, Amazon refused: {reason}"

@@ -51,6 +51,7 @@ class StoreHealth:
     overdue: Figure
     rejected: Figure
     retrying: Figure
+    refused_orders: Figure
     last_push: InventoryPush | None
     last_push_figure: Figure
     running: list[SyncRun] = field(default_factory=list)
@@ -122,6 +123,8 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
         .annotate(
             rejected=Count("pk", filter=Q(state=State.REJECTED)),
             retrying=Count("pk", filter=Q(state=State.RETRYING)),
+            # Orders shipped here that Amazon refused: one order may have several such packages.
+            refused_orders=Count("order_id", filter=Q(state=State.REJECTED), distinct=True),
         )
         .order_by()
     }
@@ -192,6 +195,11 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
                     _changelist(
                         "confirmations_shipmentconfirmation", state__exact=State.RETRYING, **by_store
                     ),
+                ),
+                refused_orders=Figure(
+                    confirmations.get("refused_orders", 0),
+                    _changelist("fulfillment_order", amazon_refused="yes", **by_store),
+                    alert=bool(confirmations.get("refused_orders")),
                 ),
                 last_push=push,
                 last_push_figure=Figure(

@@ -19,7 +19,8 @@ from tests.orders.factories import make_order, make_sync_run
 from tests.wms.factories import make_released_order, make_shipment
 
 # stores (with last pull and last push subqueries), order counts, confirmation
-# counts, the last pushes, running runs, orders per day, confirmations per day.
+# counts (rejected, retrying, and orders shipped here that Amazon refused), the
+# last pushes, running runs, orders per day, confirmations per day.
 DASHBOARD_QUERIES = 7
 
 
@@ -79,6 +80,7 @@ def test_it_counts_each_stores_queues(db):
     assert busy.store == store
     assert (busy.held.value, busy.released.value, busy.acknowledged.value, busy.overdue.value) == (1, 3, 1, 1)
     assert (busy.rejected.value, busy.retrying.value) == (1, 0)
+    assert busy.refused_orders.value == 1 and busy.refused_orders.alert
     assert not busy.pull_stale and busy.last_pull.value == "10 min ago"
     assert busy.last_push_figure.value == "Done: 12 accepted, 1 rejected"
     assert [r.kind for r in busy.running] == [SyncRun.Kind.INVENTORY_PUSH]
@@ -107,6 +109,7 @@ def test_its_links_filter_the_changelists(admin_client):
     held = admin_client.get(health.held.url)
     overdue = admin_client.get(health.overdue.url)
     rejected = admin_client.get(health.rejected.url)
+    refused = admin_client.get(health.refused_orders.url)
     pulls = admin_client.get(health.last_pull.url)
 
     # then
@@ -116,6 +119,9 @@ def test_its_links_filter_the_changelists(admin_client):
     assert {o.store_id for o in held.context["cl"].result_list} == {store.pk}
     assert [o.ship_by_latest < now for o in overdue.context["cl"].result_list] == [True]
     assert {c.store_id for c in rejected.context["cl"].result_list} == {store.pk}
+    assert [o.pk for o in refused.context["cl"].result_list] == [
+        c.order_id for c in rejected.context["cl"].result_list
+    ]
     assert {r.kind for r in pulls.context["cl"].result_list} == {SyncRun.Kind.ORDER_PULL}
     assert {r.store_id for r in pulls.context["cl"].result_list} == {store.pk}
     assert other.pk not in {o.store_id for o in held.context["cl"].result_list}

@@ -23,7 +23,7 @@ def _ship(order: Order, package_id: str, item: str | None = None):
             order=str(order.pk),
             package_id=package_id,
             carrier="UPS",
-            tracking_number=f"1Z{package_id}",
+            tracking_number=f"1Z0000{package_id}",
             ship_date=timezone.now(),
             lines=[ShipmentLineInput(quantity=1, order_item_id=line.order_item_id)],
         ),
@@ -67,7 +67,7 @@ def test_it_tells_an_orders_story_in_order(db):
     ]
     assert order.acknowledged_at is not None
     assert events[-1].detail == "carrierCode not accepted"
-    assert "1ZP1" in events[4].detail
+    assert "1Z0000P1" in events[4].detail
     assert [e.at for e in events] == sorted(e.at for e in events)
 
 

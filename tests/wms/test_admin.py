@@ -133,7 +133,9 @@ def test_a_bad_shipments_csv_lists_every_bad_line_and_writes_nothing(warehouse, 
     # when
     report = shipments_csv_import(warehouse=warehouse, data=data, dry_run=False)
     bad_qty = shipments_csv_import(
-        warehouse=warehouse, data=data.replace(f"1Z0000001,{TODAY},,A1,1", f"1Z0000001,{TODAY},,A1,x"), dry_run=False
+        warehouse=warehouse,
+        data=data.replace(f"1Z0000001,{TODAY},,A1,1", f"1Z0000001,{TODAY},,A1,x"),
+        dry_run=False,
     )
 
     # then
