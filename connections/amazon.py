@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import certifi
 import httpx
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 from sp_api.api.feeds.feeds_2021_06_30 import FeedsV20210630
 from sp_api.api.listings_items.listings_items_2021_08_01 import ListingsItemsV20210801
 from sp_api.api.orders.orders_2026_01_01 import OrdersV20260101
@@ -577,6 +578,7 @@ def amazon_client(store: Store, *, stats: CallStats | None = None) -> AmazonClie
     return AmazonClient(store, stats=stats)
 
 
+@sensitive_variables("code", "data", "body", "token")
 def authorization_code_exchange(*, code: str, redirect_uri: str) -> str:
     """Trade the consent page's `spapi_oauth_code` for the store's refresh token."""
     lwa = _LwaClient(refresh_token=None, credentials=_LwaCredentials())

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from .errors import AuthorizationRefused
 from .models import MerchantLink, Store
@@ -48,6 +49,7 @@ def merchant_links_withdraw(*, links) -> int:
     return links.filter(used_at=None, revoked_at=None).update(revoked_at=timezone.now())
 
 
+@sensitive_variables("token", "link", "context")
 def store_send_authorization_link(*, store: Store, email: str) -> str:
     """Email the merchant a new link to authorize its own account; returns the link.
 
@@ -112,6 +114,7 @@ def merchant_link_refuse_unless_open(*, link: MerchantLink, now: datetime) -> No
         )
 
 
+@sensitive_variables("token")
 def merchant_link_open(*, token: str) -> MerchantLink:
     """The link behind `token`, if it may start a consent. Reads only."""
     if not token or len(token) > _MAX_TOKEN_LENGTH:

@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from .amazon import AmazonClient, AmazonError, ReauthorizationRequired
 from .models import Marketplace, Store
@@ -108,6 +109,7 @@ class _CandidateClient(AmazonClient):
         return None
 
 
+@sensitive_variables("refresh_token", "candidate")
 def seller_participation_check(
     *,
     marketplace: Marketplace,

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from fulfillment.models import Warehouse
 
@@ -217,6 +218,7 @@ def oauth_start(*, store: Store, flow: str) -> tuple[str, str]:
     return oauth_consent_url(store=store, state=state), nonce
 
 
+@sensitive_variables("token")
 def merchant_link_start(*, token: str) -> tuple[str, str]:
     """The merchant pressed Continue on its link's page: returns (consent URL, session nonce)."""
     link = merchant_link_open(token=token)
@@ -275,6 +277,7 @@ def _state_consume(*, state: str, session_nonce: str | None) -> OAuthState:
     return record
 
 
+@sensitive_variables("state", "code", "refresh_token", "session_nonce")
 def oauth_callback_complete(
     *,
     state: str,
@@ -392,6 +395,7 @@ def store_finalize_authorization(*, store: Store) -> FinalizeResult:
     return FinalizeResult(True, f"{store} is connected. {check.message}")
 
 
+@sensitive_variables("refresh_token")
 def store_connect(
     *,
     name: str,

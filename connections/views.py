@@ -47,9 +47,9 @@ def store_authorize(request: HttpRequest, store_id: int) -> HttpResponse:
 
 
 @never_cache
-@sensitive_variables("token")
 @sensitive_post_parameters("token")
 @require_http_methods(["GET", "POST"])
+@sensitive_variables("token")  # innermost: it hides the locals of the function it wraps directly
 def merchant_link(request: HttpRequest) -> HttpResponse:
     """The link emailed to a merchant: no login, the token is the key.
 
@@ -90,8 +90,8 @@ def merchant_link_retired(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@sensitive_variables("params")
 @require_GET
+@sensitive_variables("params", "state", "session_nonce")
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     params = request.GET
     state = params.get("state", "")

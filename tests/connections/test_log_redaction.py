@@ -146,3 +146,41 @@ def test_django_request_records_carry_no_query_string_or_token(client, new_store
         assert "SECRET-CODE" not in text
         assert token not in text
     assert "SECRET-CODE" not in caplog.text and token not in caplog.text
+
+
+def test_an_error_report_of_a_callback_shows_no_code_or_token(
+    admin_client, new_store, sandbox_seller, monkeypatch, caplog
+):
+    """A callback that crashes after the code exchange: the admins' error email
+    (AdminEmailHandler's text report) and the local variables a reporter reads
+    from our frames hold neither the code, the state nor the new refresh token."""
+    from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+    callback = _consent(admin_client, _start_self_flow(admin_client, new_store), sandbox_seller)
+    query = parse_qs(urlsplit(callback).query)
+    secrets = (query["spapi_oauth_code"][0], query["state"][0], "Atzr|")
+
+    def crash(**kwargs):
+        raise RuntimeError("bug after the exchange")
+
+    monkeypatch.setattr("connections.services.seller_participation_check", crash)
+    admin_client.raise_request_exception = False
+    assert admin_client.get(callback).status_code == 500
+
+    (record,) = [r for r in caplog.records if r.name == "django.request" and r.exc_info]
+    report = ExceptionReporter(record.request, *record.exc_info).get_traceback_text()
+    assert "bug after the exchange" in report
+    tb, ours = record.exc_info[2], {}
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("oauth_callback", "oauth_callback_complete"):
+            variables = SafeExceptionReporterFilter().get_traceback_frame_variables(
+                record.request, tb.tb_frame
+            )
+            # (`request` is every Django frame's; the text report prints its redacted copy)
+            ours[tb.tb_frame.f_code.co_name] = repr({k: v for k, v in variables if k != "request"})
+        tb = tb.tb_next
+    assert set(ours) == {"oauth_callback", "oauth_callback_complete"}
+    assert "refresh_token" in ours["oauth_callback_complete"]  # listed, its value hidden
+    for secret in secrets:
+        assert secret not in report
+        assert all(secret not in text for text in ours.values()), secret
