@@ -193,6 +193,13 @@ LWA_TOKEN_URL = env.str("LWA_TOKEN_URL", default="https://api.amazon.com/auth/o2
 # Empty: each marketplace's own Seller Central host.
 SELLER_CENTRAL_URL = env.str("SELLER_CENTRAL_URL", default="").rstrip("/")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+# The sandbox is a fake Amazon anyone can use to "authorize" a store: never in
+# production by accident. Tests (DEBUG off like production) say so explicitly.
+if SANDBOX_ENABLED and not DEBUG and not env.bool("SANDBOX_IN_PRODUCTION", default=False):
+    raise ImproperlyConfigured(
+        "SANDBOX_ENABLED=1 with DEBUG off would mount a fake Amazon at /sandbox/ in production. "
+        "Unset SANDBOX_ENABLED, or set SANDBOX_IN_PRODUCTION=1 if this copy really is a test installation."
+    )
 
 # --- Sandbox (SP-API emulator) ----------------------------------------------------
 # Read by the sandbox at request time, so tests override them with `settings`.

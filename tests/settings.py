@@ -17,6 +17,8 @@ _TEST_ENV = {
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
     "SECURE_SSL_REDIRECT": "0",
     "SANDBOX_ENABLED": "1",
+    # Production settings refuse the sandbox with DEBUG off unless told it is wanted.
+    "SANDBOX_IN_PRODUCTION": "1",
     "SP_API_ENDPOINT": "http://testserver/sandbox",
     "LWA_TOKEN_URL": "http://testserver/sandbox/auth/o2/token",
     "SELLER_CENTRAL_URL": "http://testserver/sandbox",

@@ -90,3 +90,19 @@ def test_it_keeps_the_task_queue_baseline():
     assert q["ack_failures"] is True
     assert q["catch_up"] is False
     assert q["orm"] == "default"
+
+
+def test_it_refuses_to_mount_the_sandbox_in_production():
+    result = _run({**PRODUCTION_ENV, "SANDBOX_ENABLED": "1"}, "check")
+
+    assert result.returncode != 0
+    assert "SANDBOX_ENABLED=1 with DEBUG off" in result.stderr
+    assert "SANDBOX_IN_PRODUCTION=1" in result.stderr
+
+
+def test_it_mounts_the_sandbox_in_production_only_when_told_to():
+    told = _run({**PRODUCTION_ENV, "SANDBOX_ENABLED": "1", "SANDBOX_IN_PRODUCTION": "1"}, "check")
+    debug = _run({"DEBUG": "1", "SANDBOX_ENABLED": "1", "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"]}, "check")
+
+    assert told.returncode == 0, told.stderr
+    assert debug.returncode == 0, debug.stderr
