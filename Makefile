@@ -19,7 +19,7 @@ DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
 	LWA_CLIENT_SECRET=sandbox-client-secret \
 	SP_API_APP_ID=amzn1.sp.solution.sandbox
 
-.PHONY: install demo test test-slow screenshots lint check clean
+.PHONY: install demo serve test test-slow screenshots lint check clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,19 @@ demo: install
 	@$(DEMO_ENV) bash -c 'set -m; $(PY) manage.py qcluster & q=$$!; \
 		$(PY) manage.py runserver --noreload $(HOST):$(PORT) & w=$$!; \
 		trap "kill -INT $$q $$w 2>/dev/null; wait" INT TERM; \
+		wait'
+
+# `make serve`: the production start on this machine, settings from the
+# environment or .env (DEBUG off, PostgreSQL, Redis; see README "Production").
+# Migrations once (bin/release), then gunicorn (bin/web) and the task cluster
+# (bin/worker), each in its own process group: Ctrl-C stops gunicorn gracefully
+# (TERM) and the cluster after its running tasks (INT). The notification consumer
+# joins here as a third process (bin/notifications) when it lands.
+serve: install
+	bin/release
+	@echo "Starting gunicorn and the task cluster; Ctrl-C stops both."
+	@bash -c 'set -m; bin/worker & q=$$!; bin/web & w=$$!; \
+		trap "kill -TERM $$w 2>/dev/null; kill -INT $$q 2>/dev/null; wait" INT TERM; \
 		wait'
 
 test: install

@@ -350,6 +350,9 @@ class RateLimitBucket(models.Model):
     burst = models.FloatField()
     tokens = models.FloatField(help_text="Below zero: calls already promised a later slot.")
     updated_at = models.FloatField(help_text="Unix time of the last refill.")
+    # Counted in the same UPDATE that takes a token (no extra write); /metrics sums them.
+    calls = models.PositiveBigIntegerField(default=0, help_text="Calls made through this bucket.")
+    throttled = models.PositiveBigIntegerField(default=0, help_text="429s Amazon answered.")
 
     class Meta:
         ordering = ["selling_partner_id", "region", "operation"]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Least
 
 from .models import RateLimitBucket
 
@@ -119,7 +121,9 @@ def acquire(key: BucketKey, *, max_wait: float | None = None) -> float:
         wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
         if max_wait is not None and wait > max_wait:
             raise RateLimitWaitTooLong(wait / scale)
-        RateLimitBucket.objects.filter(pk=bucket.pk).update(tokens=tokens - 1, updated_at=now)
+        RateLimitBucket.objects.filter(pk=bucket.pk).update(
+            tokens=tokens - 1, updated_at=now, calls=F("calls") + 1
+        )
     if wait > 0:
         sleep(wait)
     return wait
@@ -150,5 +154,12 @@ def observe_rate(key: BucketKey, header_value: str | None) -> None:
 
 
 def observe_throttled(key: BucketKey) -> None:
-    """Amazon said 429: its bucket is empty, so ours is too (for every process)."""
-    RateLimitBucket.objects.filter(**key.filter_kwargs(), tokens__gt=0).update(tokens=0, updated_at=clock())
+    """Amazon said 429: its bucket is empty, so ours is too (for every process).
+
+    Reserved slots (tokens below zero) and their refill clock stay as they are.
+    """
+    RateLimitBucket.objects.filter(**key.filter_kwargs()).update(
+        throttled=F("throttled") + 1,
+        tokens=Least(F("tokens"), Value(0.0)),
+        updated_at=Case(When(tokens__gt=0, then=Value(clock())), default=F("updated_at")),
+    )

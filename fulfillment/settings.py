@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI/Redoc served locally, no CDN
+    "csp",
     "fulfillment.apps.FulfillmentConfig",
     "fulfillment.wms",
     "fulfillment.inventory.apps.InventoryConfig",
@@ -72,13 +74,19 @@ INSTALLED_APPS = [
     "fulfillment.ops.apps.OpsConfig",
     "fulfillment.privacy",
     "fulfillment.accounts",
+    "fulfillment.monitoring.apps.MonitoringConfig",
     "connections",
     "mappings",
     "sandbox",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /metrics answer before the host check and the HTTPS redirect:
+    # a load balancer or Prometheus reaches an instance by its address, over HTTP.
+    "fulfillment.monitoring.middleware.MonitoringEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Hashed, compressed static files with far-future cache headers, from the app server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,6 +97,7 @@ MIDDLEWARE = [
     "fulfillment.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -170,6 +179,14 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # collectstatic writes content-hashed names plus .gz copies; WhiteNoise serves them
+    # with a year-long immutable cache (bin/web runs collectstatic before gunicorn).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# A cache shared by every process (redis://...) or, by default, one per process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 LOGIN_URL = "admin:login"
 
@@ -338,13 +355,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=10 
 CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 
 # --- Logging --------------------------------------------------------------------
+# One line per record; LOG_FORMAT=json gives one JSON object per line for a log
+# shipper. Either carries the store and sync-run ids a job is working on
+# (fulfillment.monitoring.logs), never buyer data.
 # sp_api logs tokens and whole responses at DEBUG: keep it at WARNING always.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # OAuth codes and merchant-link tokens ride in URLs: request logs keep no query
     # string and no link token (connections/log_redaction.py), before any handler.
-    "filters": {"redact_url_secrets": {"()": "connections.log_redaction.RedactUrlSecrets"}},
+    "filters": {
+        "redact_url_secrets": {"()": "connections.log_redaction.RedactUrlSecrets"},
+        "job_context": {"()": "fulfillment.monitoring.logs.JobContextFilter"},
+    },
     "formatters": {
         # Django's own dev-server format, restated because django.server is redefined here.
         "django.server": {
@@ -352,9 +378,11 @@ LOGGING = {
             "format": "[{server_time}] {message}",
             "style": "{",
         },
+        "text": {"()": "fulfillment.monitoring.logs.TextFormatter"},
+        "json": {"()": "fulfillment.monitoring.logs.json_formatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["job_context"]},
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -369,6 +397,48 @@ LOGGING = {
             "filters": ["redact_url_secrets"],
         },
         "django.request": {"filters": ["redact_url_secrets"]},
+    },
+}
+
+# --- Errors: Sentry (optional) ------------------------------------------------------
+# Off unless SENTRY_DSN is set. No personal data: no request bodies, cookies, query
+# strings (OAuth codes), headers beyond a few harmless ones, or local variables
+# (fulfillment.monitoring.sentry scrubs every event before it leaves).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from fulfillment.monitoring.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# --- Health and metrics (fulfillment.monitoring) -------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; empty = no /metrics.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# /healthz fails when the task cluster's once-a-minute heartbeat is older than this.
+HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", default=300)
+
+# --- Content-Security-Policy (django-csp 4) ----------------------------------------------
+# Scripts only from our own static files: no inline script, no eval, no CDN.
+# An inline <style> block needs nonce="{{ request.csp_nonce }}"; style attributes
+# are allowed (they cannot load anything: images and fonts are 'self'/data: only),
+# because the admin's third-party pages (import-export, Swagger UI) use them.
+# form-action is left open: the OAuth flow's forms redirect on to Seller Central.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
     },
 }
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("connections/", include("connections.urls")),
     path("api/v1/", include("fulfillment.wms.api.urls")),
+    path("", include("fulfillment.monitoring.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -39,6 +39,9 @@ for _key, _value in _TEST_ENV.items():
 from fulfillment.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No collectstatic in tests: WhiteNoise looks files up per request instead of
+# indexing a STATIC_ROOT that does not exist (the live server serves static files).
+WHITENOISE_AUTOREFRESH = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -9,10 +9,14 @@ from __future__ import annotations
 from django.utils import timezone
 
 from fulfillment.models import SyncRun
+from fulfillment.monitoring.logs import job_context_set
 
 
 def sync_run_start(*, store, kind: str) -> SyncRun:
-    return SyncRun.objects.create(store=store, kind=kind, started_at=timezone.now())
+    run = SyncRun.objects.create(store=store, kind=kind, started_at=timezone.now())
+    # Every log line of this run from here on names the store and the run.
+    job_context_set(store_id=store.pk, run_id=run.pk)
+    return run
 
 
 def sync_run_finish(

@@ -6,6 +6,7 @@ tests/test_settings.py::test_it_passes_the_deployment_checklist_with_production_
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -24,6 +25,7 @@ print(json.dumps({
     "headers": {k.lower(): v for k, v in secure.headers.items()},
     "csrf_cookie": {"secure": bool(csrf["secure"]), "httponly": bool(csrf["httponly"]),
                     "samesite": csrf["samesite"]} if csrf else None,
+    "body": secure.content.decode(),
     "plain_status": plain.status_code,
     "plain_location": plain.headers.get("Location", ""),
     "session_cookie": [settings.SESSION_COOKIE_SECURE, settings.SESSION_COOKIE_HTTPONLY,
@@ -32,9 +34,33 @@ print(json.dumps({
 """
 
 
+STATIC_PROBE = """
+import json
+from django.test import Client
+c = Client()
+url = %r
+hashed = c.get(url, secure=True, HTTP_HOST="bridge.example.com", HTTP_ACCEPT_ENCODING="gzip")
+plain = c.get(url.rsplit(".", 2)[0] + ".css", secure=True, HTTP_HOST="bridge.example.com")
+print(json.dumps({
+    "status": hashed.status_code,
+    "headers": {k.lower(): v for k, v in hashed.headers.items()},
+    "plain_cache_control": plain.headers.get("Cache-Control", ""),
+}))
+"""
+
+
 @pytest.fixture(scope="module")
-def production_response() -> dict:
-    result = _run(PRODUCTION_ENV, "shell", "-c", PROBE)
+def production_env(tmp_path_factory) -> dict:
+    # As bin/web does before gunicorn: hashed, compressed files in STATIC_ROOT.
+    env = {**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path_factory.mktemp("static"))}
+    result = _run(env, "collectstatic", "--noinput", "--verbosity", "0")
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+@pytest.fixture(scope="module")
+def production_response(production_env) -> dict:
+    result = _run(production_env, "shell", "-c", PROBE)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -58,3 +84,35 @@ def test_cookies_are_secure_and_http_only(production_response):
 def test_plain_http_is_redirected_to_https(production_response):
     assert production_response["plain_status"] == 301
     assert production_response["plain_location"] == "https://bridge.example.com/admin/login/"
+
+
+def test_pages_carry_a_content_security_policy_with_a_fresh_nonce(production_response):
+    policy = dict(
+        ([*directive.split(" ", 1), ""])[:2]
+        for directive in production_response["headers"]["content-security-policy"].split("; ")
+    )
+
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"
+    assert policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["base-uri"] == "'self'"
+    assert "unsafe" not in policy["script-src"] + policy["style-src"] + policy["default-src"]
+    # The page's one inline <style> block carries the header's nonce.
+    nonce = policy["style-src"].split("'nonce-")[1].rstrip("'")
+    assert f'<style nonce="{nonce}">' in production_response["body"]
+
+
+def test_static_files_are_served_hashed_compressed_and_cached_for_a_year(production_env, production_response):
+    # The login page links the admin's stylesheet by its content-hashed name.
+    url = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', production_response["body"]).group(1)
+
+    result = _run(production_env, "shell", "-c", STATIC_PROBE % url)
+    assert result.returncode == 0, result.stderr
+    static = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert static["status"] == 200
+    assert static["headers"]["cache-control"] == "max-age=315360000, public, immutable"
+    assert static["headers"]["content-encoding"] == "gzip"
+    # The unhashed name may change content at the next deployment: a short cache only.
+    assert static["plain_cache_control"] == "max-age=60, public"
