@@ -55,6 +55,8 @@ def browser(request):
         f"--user-data-dir={profile}",
     ):
         options.add_argument(arg)
+    # The console log, read by tests/e2e/test_csp.py for Content-Security-Policy violations.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
     yield driver
