@@ -3,6 +3,11 @@
 Counting rows (not in-process counters) makes every figure right whatever the
 number of web and worker processes, and survives restarts. One query per
 family, whatever the number of stores (asserted in tests/monitoring).
+
+Order, inventory and sync-run rows are deleted after ORDER_DATA_RETENTION_DAYS,
+so their counts can fall: they are gauges (rows on record; use delta(), not
+rate()), and job durations cover the last 24 hours. Amazon call counts live in
+the rate limiter's bucket rows, which are never deleted: those are counters.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ from collections.abc import Iterator
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 # Sync-run duration buckets (seconds): a download page takes seconds, a large
 # inventory push many minutes; the queue's task timeout is 1500 s.
 DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 1500)
+JOB_WINDOW = dt.timedelta(hours=24)
 
 
 def _stores() -> dict[int, str]:
@@ -34,11 +40,15 @@ def _store_labels(stores: dict[int, str], store_id: int) -> list[str]:
 def _order_families(stores: dict[int, str]) -> Iterator:
     from fulfillment.models import Order
 
-    downloaded = CounterMetricFamily(
-        "fulfillment_orders_downloaded", "Orders downloaded from Amazon.", labels=["store_id", "store"]
+    downloaded = GaugeMetricFamily(
+        "fulfillment_orders_downloaded",
+        "Orders downloaded from Amazon, on record.",
+        labels=["store_id", "store"],
     )
-    released = CounterMetricFamily(
-        "fulfillment_orders_released", "Orders released to the warehouse.", labels=["store_id", "store"]
+    released = GaugeMetricFamily(
+        "fulfillment_orders_released",
+        "Orders released to the warehouse, on record.",
+        labels=["store_id", "store"],
     )
     held = GaugeMetricFamily(
         "fulfillment_orders_held",
@@ -79,14 +89,14 @@ def _confirmation_family(stores: dict[int, str]) -> Iterator:
 def _inventory_families(stores: dict[int, str]) -> Iterator:
     from fulfillment.inventory.models import InventoryPush
 
-    accepted = CounterMetricFamily(
+    accepted = GaugeMetricFamily(
         "fulfillment_inventory_messages_accepted",
-        "Inventory messages (SKUs) Amazon accepted.",
+        "Inventory messages (SKUs) Amazon accepted, pushes on record.",
         labels=["store_id", "store"],
     )
-    rejected = CounterMetricFamily(
+    rejected = GaugeMetricFamily(
         "fulfillment_inventory_messages_rejected",
-        "Inventory messages (SKUs) Amazon rejected.",
+        "Inventory messages (SKUs) Amazon rejected, pushes on record.",
         labels=["store_id", "store"],
     )
     rows = (
@@ -123,7 +133,7 @@ def _amazon_families() -> Iterator:
     yield from (calls, throttled)
 
 
-def _job_families() -> Iterator:
+def _job_families(now: dt.datetime) -> Iterator:
     from fulfillment.models import SyncRun
 
     duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
@@ -132,17 +142,19 @@ def _job_families() -> Iterator:
         for limit in DURATION_BUCKETS
     }
     rows = (
-        SyncRun.objects.filter(finished_at__isnull=False)
+        SyncRun.objects.filter(finished_at__isnull=False, started_at__gte=now - JOB_WINDOW)
         .annotate(duration=duration)
         .values("kind")
         .annotate(runs=Count("pk"), failed=Count("pk", filter=Q(ok=False)), total=Sum("duration"), **buckets)
         .order_by("kind")
     )
-    histogram = HistogramMetricFamily(
-        "fulfillment_job_duration_seconds", "Duration of finished sync runs, per job.", labels=["job"]
+    histogram = GaugeHistogramMetricFamily(
+        "fulfillment_job_duration_seconds",
+        "Duration of sync runs finished in the last 24 hours, per job.",
+        labels=["job"],
     )
-    failed = CounterMetricFamily(
-        "fulfillment_job_failures", "Sync runs that failed, per job.", labels=["job"]
+    failed = GaugeMetricFamily(
+        "fulfillment_job_failures_24h", "Sync runs that failed in the last 24 hours, per job.", labels=["job"]
     )
     for row in rows:
         histogram.add_metric(
@@ -151,20 +163,17 @@ def _job_families() -> Iterator:
                 *((floatToGoString(limit), row[f"le_{limit}"]) for limit in DURATION_BUCKETS),
                 ("+Inf", row["runs"]),
             ],
-            sum_value=row["total"].total_seconds() if row["total"] else 0.0,
+            gsum_value=row["total"].total_seconds() if row["total"] else 0.0,
         )
         failed.add_metric([row["kind"]], row["failed"])
     yield from (histogram, failed)
 
 
-def _health_families() -> Iterator:
-    from django.utils import timezone
-
+def _health_families(now: dt.datetime) -> Iterator:
     from .health import stores_late
     from .models import Heartbeat
     from .schedules import HEARTBEAT_NAME
 
-    now = timezone.now()
     beat_at = Heartbeat.objects.filter(name=HEARTBEAT_NAME).values_list("beat_at", flat=True).first()
     heartbeat = GaugeMetricFamily(
         "fulfillment_task_cluster_heartbeat_age_seconds", "Seconds since the task cluster's last heartbeat."
@@ -181,13 +190,16 @@ def _health_families() -> Iterator:
 
 class ProductCollector(Collector):
     def collect(self) -> Iterator:
+        from django.utils import timezone
+
+        now = timezone.now()
         stores = _stores()
         yield from _order_families(stores)
         yield from _confirmation_family(stores)
         yield from _inventory_families(stores)
         yield from _amazon_families()
-        yield from _job_families()
-        yield from _health_families()
+        yield from _job_families(now)
+        yield from _health_families(now)
 
 
 def metrics_text() -> bytes:

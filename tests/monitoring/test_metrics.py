@@ -77,16 +77,16 @@ def test_it_counts_orders_confirmations_and_inventory_per_store(client):
 
     acme_labels = (("store", "Acme US"), ("store_id", str(acme.pk)))
     other_labels = (("store", "Other EU"), ("store_id", str(other.pk)))
-    assert samples[("fulfillment_orders_downloaded_total", acme_labels)] == 5
-    assert samples[("fulfillment_orders_released_total", acme_labels)] == 2
+    assert samples[("fulfillment_orders_downloaded", acme_labels)] == 5
+    assert samples[("fulfillment_orders_released", acme_labels)] == 2
     assert samples[("fulfillment_orders_held", acme_labels)] == 1
     assert samples[("fulfillment_orders_held", other_labels)] == 2
-    assert samples[("fulfillment_orders_released_total", other_labels)] == 0
+    assert samples[("fulfillment_orders_released", other_labels)] == 0
     confirmations = "fulfillment_shipment_confirmations"
     assert samples[(confirmations, tuple(sorted([*acme_labels, ("state", "accepted")])))] == 1
     assert samples[(confirmations, tuple(sorted([*acme_labels, ("state", "rejected")])))] == 1
-    assert samples[("fulfillment_inventory_messages_accepted_total", acme_labels)] == 45
-    assert samples[("fulfillment_inventory_messages_rejected_total", acme_labels)] == 2
+    assert samples[("fulfillment_inventory_messages_accepted", acme_labels)] == 45
+    assert samples[("fulfillment_inventory_messages_rejected", acme_labels)] == 2
 
 
 def test_it_reports_job_durations_failures_heartbeat_and_late_stores(client):
@@ -94,6 +94,9 @@ def test_it_reports_job_durations_failures_heartbeat_and_late_stores(client):
     start = timezone.now() - dt.timedelta(hours=2)
     for seconds, ok in ((2, True), (40, True), (600, False)):
         make_sync_run(store=store, started_at=start, finished_at=start + dt.timedelta(seconds=seconds), ok=ok)
+    # Older than the 24-hour window: not in the durations.
+    old = timezone.now() - dt.timedelta(hours=25)
+    make_sync_run(store=store, started_at=old, finished_at=old, ok=False)
     make_sync_run(store=store, kind=SyncRun.Kind.INVENTORY_PUSH, started_at=start, finished_at=start)
     # Still running: no duration yet.
     make_sync_run(store=store, finished_at=None, ok=None)
@@ -102,14 +105,14 @@ def test_it_reports_job_durations_failures_heartbeat_and_late_stores(client):
     samples = _samples(client)
 
     pull = (("job", "order_pull"),)
-    assert samples[("fulfillment_job_duration_seconds_count", pull)] == 3
-    assert samples[("fulfillment_job_duration_seconds_sum", pull)] == pytest.approx(642, abs=0.01)
+    assert samples[("fulfillment_job_duration_seconds_gcount", pull)] == 3
+    assert samples[("fulfillment_job_duration_seconds_gsum", pull)] == pytest.approx(642, abs=0.01)
     assert samples[("fulfillment_job_duration_seconds_bucket", tuple(sorted([*pull, ("le", "1.0")])))] == 0
     assert samples[("fulfillment_job_duration_seconds_bucket", tuple(sorted([*pull, ("le", "5.0")])))] == 1
     assert samples[("fulfillment_job_duration_seconds_bucket", tuple(sorted([*pull, ("le", "60.0")])))] == 2
     assert samples[("fulfillment_job_duration_seconds_bucket", tuple(sorted([*pull, ("le", "900.0")])))] == 3
-    assert samples[("fulfillment_job_failures_total", pull)] == 1
-    assert samples[("fulfillment_job_failures_total", (("job", "inventory_push"),))] == 0
+    assert samples[("fulfillment_job_failures_24h", pull)] == 1
+    assert samples[("fulfillment_job_failures_24h", (("job", "inventory_push"),))] == 0
     assert 20 <= samples[("fulfillment_task_cluster_heartbeat_age_seconds", ())] < 60
     # The last successful download finished two hours ago, the interval is 30 minutes.
     assert samples[("fulfillment_stores_download_late", ())] == 1
