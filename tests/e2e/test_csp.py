@@ -77,6 +77,7 @@ def test_admin_pages_and_api_docs_load_without_csp_violations(browser, csp_world
         "order timeline": (f"{base}/admin/fulfillment/order/{order.pk}/change/", "#order-timeline"),
         "order list": (f"{base}/admin/fulfillment/order/", "#result_list"),
         "SKU import": (f"{base}/admin/mappings/skumapping/import-csv/", "input[name=file]"),
+        "second factor setup": (f"{base}/admin/mfa/setup/", "#mfa-qr"),
         "Swagger UI": (f"{base}/api/v1/docs/", "#swagger-ui .opblock"),
     }
     for name, (url, css) in pages.items():
