@@ -15,6 +15,23 @@ from sandbox.inprocess import in_process_handle_request
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
+POSTGRES_ONLY = (
+    "needs PostgreSQL (row locks across connections; SQLite locks the whole database): "
+    "run DATABASE_URL=postgres://postgres@127.0.0.1:5432/bridge make test"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres` tests run on PostgreSQL only (CI's second step)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason=POSTGRES_ONLY)
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
 
 @pytest.fixture(autouse=True)
 def _route_testserver_in_process(monkeypatch):
