@@ -35,7 +35,9 @@ def _required_secret(name: str, dev_default: str) -> str:
     if DEBUG:
         return dev_default
     raise ImproperlyConfigured(
-        f"{name} is not set. Production (DEBUG off) needs a real {name} in the environment; see .env.example."
+        f"{name} is not set. For the demo, run commands through the Makefile, which sets DEBUG=1 and "
+        f'the demo\'s settings: make manage ARGS="<command> …" (or make shell). Production (DEBUG off) '
+        f"needs a real {name} in the environment or in .env: see .env.example."
     )
 
 
@@ -125,8 +127,16 @@ ASGI_APPLICATION = "fulfillment.asgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo runs the web server and the qcluster on one SQLite file.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The demo runs the web server and the qcluster on one SQLite file. A
+    # deferred transaction that reads and then writes cannot wait for another
+    # writer ("database is locked" at once); IMMEDIATE takes the write lock at
+    # BEGIN, so writers queue for up to `timeout` seconds instead. WAL lets
+    # readers go on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts: passwords, lockout, second factor (Amazon's Data Protection Policy) ---
@@ -226,6 +236,10 @@ SANDBOX_RATE_LIMITS = env.bool("SANDBOX_RATE_LIMITS", default=True)
 SANDBOX_TIME_SCALE = env.float("SANDBOX_TIME_SCALE", default=1.0)
 # Seconds a feed spends IN_QUEUE, then IN_PROGRESS, before it is DONE.
 SANDBOX_FEED_PROCESSING_SECONDS = env.float("SANDBOX_FEED_PROCESSING_SECONDS", default=5.0)
+# Orders placed and changed from the sandbox's admin or commands are stamped this
+# many seconds ago, so the next download (which reads Amazon up to 3 minutes
+# back) shows them; 0 is Amazon's own timing.
+SANDBOX_NOW_LAG_SECONDS = env.int("SANDBOX_NOW_LAG_SECONDS", default=200)
 
 # --- Connections: SP-API client, rate limiter, store authorization ---------------
 # Seconds before an SP-API or LWA request is given up as a (transient) timeout.

@@ -49,3 +49,13 @@ STORAGES = {
 # The suite runs with ADMIN_MFA_REQUIRED off and DEBUG off on purpose (see
 # above); tests/accounts/test_mfa.py checks that this warning fires.
 SILENCED_SYSTEM_CHECKS = ["accounts.W001"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared-cache in-memory database: threads and the live
+    # server then open their own connections and wait for each other the way
+    # the demo's web server and task cluster do (see fulfillment/settings.py).
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"fulfillment-test-{os.getpid()}.sqlite3")
+    }

@@ -60,7 +60,6 @@ def test_created_orders_are_older_than_two_minutes_so_a_search_sees_them(sandbox
 
 
 # Row locks between connections need real transactions.
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_processes_share_one_bucket():
     # given: getListingsItem has a burst of 10; the clock is held still (no refill)
