@@ -5,9 +5,6 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-# `make demo` runs both servers in their own process groups (set -m) and
-# forwards Ctrl-C once to each: django-q2's cluster hangs on shutdown when
-# its worker processes get the terminal's SIGINT as well as their parent.
 # The demo: SQLite, the ORM broker, and the sandbox standing in for Amazon,
 # reached only through SP_API_ENDPOINT and LWA_TOKEN_URL like the real thing.
 DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
@@ -19,7 +16,7 @@ DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
 	LWA_CLIENT_SECRET=sandbox-client-secret \
 	SP_API_APP_ID=amzn1.sp.solution.sandbox
 
-.PHONY: install demo serve test test-slow screenshots lint check clean
+.PHONY: install demo manage shell serve test test-slow screenshots lint check clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,14 +26,19 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
+# Migrate, demo data, then the web server and the task cluster; Ctrl-C stops
+# every process it started (bin/demo says how).
 demo: install
-	$(DEMO_ENV) $(PY) manage.py migrate --noinput
-	$(DEMO_ENV) $(PY) manage.py demo_setup --base-url http://$(HOST):$(PORT)
-	@echo "Starting the web server and the task cluster; Ctrl-C stops both."
-	@$(DEMO_ENV) bash -c 'set -m; $(PY) manage.py qcluster & q=$$!; \
-		$(PY) manage.py runserver --noreload $(HOST):$(PORT) & w=$$!; \
-		trap "kill -INT $$q $$w 2>/dev/null; wait" INT TERM; \
-		wait'
+	@$(DEMO_ENV) $(PY) bin/demo --host $(HOST) --port $(PORT)
+
+# Any management command with the demo's settings, next to a running `make demo`:
+#   make manage ARGS="sandbox_orders --seller A1DEMOSELLER01 --count 5"
+manage: install
+	@$(DEMO_ENV) $(PY) manage.py $(ARGS)
+
+# A Django shell with the demo's settings.
+shell: install
+	@$(DEMO_ENV) $(PY) manage.py shell
 
 # `make serve`: the production start on this machine, settings from the
 # environment or .env (DEBUG off, PostgreSQL, Redis; see README "Production").
