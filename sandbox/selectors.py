@@ -321,3 +321,35 @@ def orders_search(
     last = page[-1]
     position = (iso_precise(getattr(last, field)), last.order_id)
     return page, OrderSearch(**{**search.__dict__, "position": position, "page": search.page + 1})
+
+
+# --- The /sandbox/ page --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SellerOverview:
+    seller: SandboxSeller
+    marketplaces: list[str]
+    orders: int
+    by_status: dict[str, int]
+
+
+def sandbox_overview() -> list[SellerOverview]:
+    """Every sandbox seller with its marketplaces and order counts by status, in 3 queries."""
+    from django.db.models import Count
+
+    from .models import SandboxOrder as Order
+
+    counts: dict[int, dict[str, int]] = {}
+    for row in Order.objects.order_by().values("seller_id", "status").annotate(n=Count("pk")):
+        counts.setdefault(row["seller_id"], {})[row["status"]] = row["n"]
+    sellers = SandboxSeller.objects.prefetch_related("marketplaces").order_by("selling_partner_id")
+    return [
+        SellerOverview(
+            seller=seller,
+            marketplaces=sorted(m.code for m in seller.marketplaces.all()),
+            orders=sum(counts.get(seller.pk, {}).values()),
+            by_status=counts.get(seller.pk, {}),
+        )
+        for seller in sellers
+    ]

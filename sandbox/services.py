@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from connections.models import Marketplace
@@ -278,6 +279,35 @@ _GIFT_MESSAGES = [
 _CANCEL_REASONS = ["Ordered by mistake", "Found a better price", "No longer needed", "Shipping too slow"]
 
 
+def sandbox_now() -> dt.datetime:
+    """The sandbox's "now" for orders placed and changed by a person (admin, command).
+
+    Amazon's searchOrders answers only up to two minutes before the request, and
+    the product asks up to three minutes back. The sandbox stamps a person's
+    orders and changes `SANDBOX_NOW_LAG_SECONDS` (default 200) in the past, so
+    the very next download sees them, as the demo wants; 0 is Amazon's timing.
+    """
+    return timezone.now() - dt.timedelta(seconds=settings.SANDBOX_NOW_LAG_SECONDS)
+
+
+def sandbox_orders_place(
+    *, seller: SandboxSeller, count: int, marketplace_code: str = "US", seed: int | None = None
+) -> list[SandboxOrder]:
+    """`count` new Unshipped orders placed just now (created and last updated within the last minute)."""
+    now = sandbox_now()
+    return sandbox_orders_create(
+        seller=seller,
+        count=count,
+        seed=seed,
+        marketplace_code=marketplace_code,
+        created_after=now - dt.timedelta(minutes=1),
+        created_before=now,
+        # Placed a moment ago: nothing has happened to them yet.
+        cancel_share=0.0,
+        partially_shipped_share=0.0,
+    )
+
+
 def _order_id(rng: random.Random) -> str:
     return f"{rng.randrange(100, 1000)}-{rng.randrange(10**6, 10**7)}-{rng.randrange(10**6, 10**7)}"
 
@@ -438,15 +468,25 @@ def _apply_later_events(
 
 
 def sandbox_order_cancel(
-    *, order: SandboxOrder, buyer_requested: bool = False, reason: str = ""
+    *,
+    order: SandboxOrder,
+    buyer_requested: bool = False,
+    reason: str = "",
+    when: dt.datetime | None = None,
 ) -> SandboxOrder:
     """Amazon cancels the order (or the buyer asks to): lastUpdatedTime moves."""
     if buyer_requested:
         SandboxOrderItem.objects.filter(order=order).update(
             buyer_cancel_requested=True, buyer_cancel_reason=reason or "Ordered by mistake"
         )
-        return sandbox_order_update(order=order)
-    return sandbox_order_update(order=order, status=FulfillmentStatus.CANCELLED)
+        return sandbox_order_update(order=order, when=when)
+    return sandbox_order_update(order=order, when=when, status=FulfillmentStatus.CANCELLED)
+
+
+def sandbox_order_ship_outside(*, order: SandboxOrder, when: dt.datetime | None = None) -> SandboxOrder:
+    """The seller ships every unit itself (in Seller Central, not through the product)."""
+    SandboxOrderItem.objects.filter(order=order).update(quantity_shipped=F("quantity_ordered"))
+    return sandbox_order_update(order=order, when=when, status=FulfillmentStatus.SHIPPED)
 
 
 def sandbox_order_update(*, order: SandboxOrder, when: dt.datetime | None = None, **changes) -> SandboxOrder:

@@ -6,10 +6,11 @@ Paths are Amazon's, so `SP_API_ENDPOINT=<host>/sandbox` and
 
 from django.urls import path
 
-from .views import feeds, listings, lwa, orders, sellers
+from .views import feeds, home, listings, lwa, orders, sellers
 
 app_name = "sandbox"
 urlpatterns = [
+    path("", home.home, name="home"),
     path("auth/o2/token", lwa.token, name="lwa-token"),
     path("apps/authorize/consent", lwa.consent, name="consent"),
     path(

@@ -46,6 +46,9 @@ DEMO_SHIPPING = {
 }
 # The sandbox's starter kit ships as a mug and a bottle.
 DEMO_KIT = ("ACME-KIT-STARTER", [("ACME-MUG-11OZ", 1), ("ACME-BOTTLE-750", 1)])
+# Left unmapped on purpose: orders with it are held ("no SKU mapping"), so the
+# demo shows a hold that a person fixes (add the mapping, then Re-check holds).
+DEMO_UNMAPPED_SKU = "ACME-CABLE-USB-C"
 
 
 @dataclass
@@ -113,6 +116,8 @@ def demo_data_ensure() -> DemoData:
         refresh_token=DEMO_REFRESH_TOKEN,
         warehouse_code=warehouse.code,
     )
+    # Only mapped SKUs ship (the store's choice): DEMO_UNMAPPED_SKU's orders are held.
+    Store.objects.filter(pk=connected.pk).update(unmapped_sku_is_warehouse_sku=False)
     unconnected, _ = Store.objects.get_or_create(
         name="Acme Canada",
         defaults={
@@ -132,6 +137,8 @@ def demo_data_ensure() -> DemoData:
         return kit_components if sku == kit_sku else [(sku, 1)]
 
     for sku, _asin, _title, _price in SANDBOX_CATALOG:
+        if sku == DEMO_UNMAPPED_SKU:
+            continue
         for warehouse_sku, units in components(sku):
             SkuMapping.objects.update_or_create(
                 store=connected,

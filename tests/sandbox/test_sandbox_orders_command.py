@@ -27,8 +27,8 @@ def _contents(seller):
 
 
 def test_it_creates_realistic_orders_and_prints_one_line(db):
-    # when
-    output = _run("--seller", "ACMD", "--count", "200", "--seed", "7")
+    # when: spread over 3 days, so some were cancelled or partly shipped since
+    output = _run("--seller", "ACMD", "--count", "200", "--seed", "7", "--days", "3")
 
     # then
     assert output.count("\n") == 1

@@ -1,32 +1,55 @@
-"""manage.py sandbox_orders --seller S --count N [--seed X]: new orders in the sandbox."""
+"""manage.py sandbox_orders --seller S --count N [--seed X] [--days D]: new orders in the sandbox."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sandbox.services import sandbox_orders_create, sandbox_seller_ensure
+from sandbox.services import sandbox_now, sandbox_orders_create, sandbox_orders_place, sandbox_seller_ensure
 
 
 class Command(BaseCommand):
-    help = "Create N realistic orders for a sandbox seller (created if new)."
+    help = (
+        "Create N realistic orders for a sandbox seller (created if new): placed now, so the next "
+        "'Pull orders now' shows them; with --days, spread over the last D days, some of them "
+        "cancelled or partially shipped since."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seller", required=True, help="Selling partner id, e.g. A1ACMESELLER.")
         parser.add_argument("--count", required=True, type=int)
         parser.add_argument("--seed", type=int, default=None, help="Same seed, same orders.")
         parser.add_argument("--marketplace", default="US", help="Marketplace code (default US).")
+        parser.add_argument(
+            "--days", type=float, default=0, help="Spread the orders over the last D days (default: now)."
+        )
 
-    def handle(self, *args, seller: str, count: int, seed: int | None, marketplace: str, **options):
+    def handle(
+        self, *args, seller: str, count: int, seed: int | None, marketplace: str, days: float, **options
+    ):
         if count < 1:
             raise CommandError("--count must be at least 1.")
+        if days < 0:
+            raise CommandError("--days cannot be negative.")
         sandbox_seller = sandbox_seller_ensure(selling_partner_id=seller, marketplace_codes=(marketplace,))
         started = time.monotonic()
-        orders = sandbox_orders_create(
-            seller=sandbox_seller, count=count, seed=seed, marketplace_code=marketplace
-        )
+        if days:
+            now = sandbox_now()
+            orders = sandbox_orders_create(
+                seller=sandbox_seller,
+                count=count,
+                seed=seed,
+                marketplace_code=marketplace,
+                created_after=now - dt.timedelta(days=days),
+                created_before=now,
+            )
+        else:
+            orders = sandbox_orders_place(
+                seller=sandbox_seller, count=count, seed=seed, marketplace_code=marketplace
+            )
         elapsed = time.monotonic() - started
         statuses = Counter(o.status for o in orders)
         prime = sum(1 for o in orders if "PRIME" in o.programs)
