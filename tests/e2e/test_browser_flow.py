@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.utils.module_loading import import_string
-from django_q.models import OrmQ
 
 from connections.models import Marketplace, Store
 from fulfillment.confirmations.models import ShipmentConfirmation
@@ -24,23 +22,13 @@ from fulfillment.models import Order, Warehouse
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.models import SandboxOrder
 from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
-from tests.e2e.login import enrol, log_in
+from tests.e2e.helpers import admin_login, run_queued_tasks, wait_for_text
+from tests.e2e.login import enrol
 
 pytestmark = pytest.mark.e2e
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SELLER = "A2E2ESELLER"
-
-
-def run_queued_tasks() -> list[str]:
-    """What a qcluster would do, synchronously: run and remove every queued task."""
-    ran = []
-    for queued in OrmQ.objects.order_by("pk"):
-        task = queued.task
-        import_string(task["func"])(*task["args"], **task["kwargs"])
-        ran.append(task["func"].rsplit(".", 1)[-1])
-        queued.delete()
-    return ran
 
 
 @pytest.fixture
@@ -83,23 +71,6 @@ def world(live_server, settings, tmp_path):
     return {"base": base, "store": store, "csv": csv, "skus": skus}
 
 
-def _wait_for_text(browser, text: str, element_id: str | None = None) -> str:
-    """Wait for the next page (clicks navigate asynchronously) to show `text`."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def found(driver):
-        element = (
-            driver.find_element(By.ID, element_id) if element_id else driver.find_element(By.TAG_NAME, "body")
-        )
-        return element.text if text in element.text else False
-
-    return WebDriverWait(
-        browser, 15, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
-    ).until(found)
-
-
 def _shot(browser, name: str) -> None:
     if os.environ.get("E2E_SCREENSHOTS") == "1":
         browser.save_screenshot(str(DOCS / name))
@@ -112,16 +83,15 @@ def test_the_operations_flow_in_a_browser(browser, world):
     base, store = world["base"], world["store"]
 
     # Log in: password, then the code from the authenticator app.
-    log_in(browser, base, "ops", "correct-horse-battery")
-    _wait_for_text(browser, "Operations", element_id="ops-dashboard")
+    admin_login(browser, base, username="ops", password="correct-horse-battery")
 
     # Connect the store through the sandbox's consent page.
     browser.get(f"{base}/admin/connections/store/{store.pk}/change/")
     browser.find_element(By.CSS_SELECTOR, f"a[href='/connections/stores/{store.pk}/authorize/']").click()
-    _wait_for_text(browser, "this is the local emulator of Amazon Seller Central")
+    wait_for_text(browser, "this is the local emulator of Amazon Seller Central")
     Select(browser.find_element(By.ID, "seller")).select_by_visible_text(f"Acme Trading ({SELLER})")
     browser.find_element(By.CSS_SELECTOR, "button[name=confirm]").click()
-    _wait_for_text(browser, "is connected to Amazon")
+    wait_for_text(browser, "is connected to Amazon")
     store.refresh_from_db()
     assert store.authorization_status == Store.Authorization.CONNECTED
     assert store.selling_partner_id == SELLER
@@ -130,9 +100,9 @@ def test_the_operations_flow_in_a_browser(browser, world):
     browser.get(f"{base}/admin/mappings/skumapping/import-csv/")
     browser.find_element(By.NAME, "file").send_keys(str(world["csv"]))
     browser.find_element(By.CSS_SELECTOR, "input[type=submit][value='Check file']").click()
-    _wait_for_text(browser, f"{len(world['skus'])} new", element_id="import-preview")
+    wait_for_text(browser, f"{len(world['skus'])} new", element_id="import-preview")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit][value='Confirm import']").click()
-    _wait_for_text(browser, f"Imported {len(world['skus'])} rows")
+    wait_for_text(browser, f"Imported {len(world['skus'])} rows")
     assert SkuMapping.objects.filter(store=store).count() == len(world["skus"])
 
     # Pull orders now (the admin action queues a task; run it as the cluster would).
@@ -140,7 +110,7 @@ def test_the_operations_flow_in_a_browser(browser, world):
     browser.find_element(By.CSS_SELECTOR, f"input[name=_selected_action][value='{store.pk}']").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("pull_orders_now")
     browser.find_element(By.NAME, "index").click()
-    _wait_for_text(browser, "Order download queued")
+    wait_for_text(browser, "Order download queued")
     assert "order_pull_task" in run_queued_tasks()
     released = Order.objects.filter(store=store, status=Order.Status.RELEASED).order_by("pk")
     assert released.count() == 3
@@ -153,20 +123,20 @@ def test_the_operations_flow_in_a_browser(browser, world):
 
     # Open the order's timeline and record a shipment from it.
     browser.get(f"{base}/admin/fulfillment/order/{order.pk}/change/")
-    _wait_for_text(browser, "Released to the warehouse", element_id="order-timeline")
+    wait_for_text(browser, "Released to the warehouse", element_id="order-timeline")
     browser.find_element(By.ID, "record-shipment").click()
-    _wait_for_text(browser, f"Record shipment of order {order.amazon_order_id}")
+    wait_for_text(browser, f"Record shipment of order {order.amazon_order_id}")
     browser.find_element(By.NAME, "package_id").send_keys("PKG-E2E-1")
     browser.find_element(By.NAME, "tracking_number").send_keys("1ZE2E0000000001")
     browser.find_element(By.CSS_SELECTOR, "form input[type=submit]").click()
-    _wait_for_text(browser, "Package PKG-E2E-1 recorded")
+    wait_for_text(browser, "Package PKG-E2E-1 recorded")
 
     # The confirmation goes to Amazon (the task queued on commit), and the page says so.
     assert "confirmation_send_task" in run_queued_tasks()
     confirmation = ShipmentConfirmation.objects.get(order=order)
     assert confirmation.state == ShipmentConfirmation.State.ACCEPTED, confirmation.amazon_message
     browser.get(f"{base}/admin/fulfillment/order/{order.pk}/change/")
-    timeline = _wait_for_text(browser, "Package PKG-E2E-1 confirmed to Amazon", element_id="order-timeline")
+    timeline = wait_for_text(browser, "Package PKG-E2E-1 confirmed to Amazon", element_id="order-timeline")
     assert "Package PKG-E2E-1 shipped" in timeline
     assert "Package PKG-E2E-1 confirmed to Amazon" in timeline
     browser.execute_script("document.getElementById('order-timeline').scrollIntoView()")
@@ -174,7 +144,7 @@ def test_the_operations_flow_in_a_browser(browser, world):
 
     # Back home: the package shows in the chart.
     browser.get(f"{base}/admin/")
-    assert "Packages confirmed (1)" in _wait_for_text(
+    assert "Packages confirmed (1)" in wait_for_text(
         browser, "Packages confirmed", element_id="ops-dashboard"
     )
     _shot(browser, "dashboard.png")
