@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,24 @@ def test_a_command_outside_the_demo_says_how_to_run_it():
     assert "SECRET_KEY is not set" in result.stderr
     assert 'make manage ARGS="<command> …"' in result.stderr and ".env.example" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_make_shell_runs_with_the_demo_settings(tmp_path):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'shell.sqlite3'}"
+
+    result = subprocess.run(
+        ["make", "--no-print-directory", "shell"],
+        cwd=ROOT,
+        env=env,
+        input="from django.conf import settings; print('demo settings:', settings.DEBUG, settings.SP_API_ENDPOINT)\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "demo settings: True http://127.0.0.1:8000/sandbox" in result.stdout
