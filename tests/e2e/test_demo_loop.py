@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -20,6 +22,7 @@ from selenium.webdriver.support.ui import Select
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.models import Order
 from fulfillment.services.demo import DEMO_PASSWORD, DEMO_UNMAPPED_SKU, DEMO_USERNAME, demo_data_ensure
+from sandbox.inprocess import in_process_handle_request
 from sandbox.models import SandboxOrder
 from tests.e2e.helpers import admin_action, admin_login, run_queued_tasks, wait_for_text
 
@@ -27,14 +30,23 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def demo(live_server, settings):
+def demo(live_server, settings, monkeypatch):
     base = live_server.url
     settings.PUBLIC_BASE_URL = base
     settings.SP_API_ENDPOINT = f"{base}/sandbox"
     settings.LWA_TOKEN_URL = f"{base}/sandbox/auth/o2/token"
     settings.SELLER_CENTRAL_URL = f"{base}/sandbox"
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    data = demo_data_ensure()
+    # As demo_setup does: the store is connected (Amazon asked) inside the demo
+    # data's transaction, which the live server cannot see yet, so the sandbox
+    # answers that question in-process.
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            httpx.HTTPTransport,
+            "handle_request",
+            in_process_handle_request(hosts=(urlsplit(base).hostname, "testserver")),
+        )
+        data = demo_data_ensure()
     return {"base": base, "store": data.connected_store, "wms_key": data.wms_key}
 
 
