@@ -28,5 +28,7 @@ accesslog = "-"
 errorlog = "-"
 # %(U)s is the path WITHOUT its query string: the OAuth callback's code and state
 # and the emailed merchant link's token must never reach a log. No referer either
-# (same-origin referers carry those URLs whole).
+# (same-origin referers carry those URLs whole). The logger class also redacts a
+# link token in the path and any URL atom another format might print.
+logger_class = "fulfillment.monitoring.gunicorn_logging.RedactingLogger"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
