@@ -110,7 +110,9 @@ def access_review(*, now: dt.datetime, stale_days: int = 90) -> AccessReview:
                 )
             ),
             password_set_at=Subquery(
-                PasswordHistory.objects.filter(user=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+                PasswordHistory.objects.filter(user=OuterRef("pk"))
+                .order_by("-created_at")
+                .values("created_at")[:1]
             ),
         )
         .prefetch_related(

@@ -183,6 +183,15 @@ class CsvImportForm(forms.Form):
     )
 
 
+class ShipmentImportForm(CsvImportForm):
+    correct = forms.BooleanField(
+        label="correct packages recorded before",
+        required=False,
+        help_text="A package id already recorded with other data replaces it, unless Amazon has "
+        "accepted it (its confirmation starts over). Unticked, such rows are refused.",
+    )
+
+
 class InventoryImportForm(CsvImportForm):
     complete = forms.BooleanField(
         label="complete snapshot",
@@ -325,6 +334,7 @@ class ShipmentAdmin(StoreScopedAdminMixin, _CsvImportMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     change_list_template = "wms/change_list_import.html"
+    import_form = ShipmentImportForm
     import_columns = SHIPMENT_COLUMNS
 
     def has_add_permission(self, request) -> bool:
@@ -350,7 +360,9 @@ class ShipmentAdmin(StoreScopedAdminMixin, _CsvImportMixin, admin.ModelAdmin):
         ]
 
     def run_import(self, *, warehouse, data, options, dry_run):
-        return shipments_csv_import(warehouse=warehouse, data=data, dry_run=dry_run)
+        return shipments_csv_import(
+            warehouse=warehouse, data=data, dry_run=dry_run, correct=bool(options.get("correct"))
+        )
 
     def record_view(self, request: HttpRequest, order_id: int):
         if not request.user.has_perm("wms.add_shipment"):

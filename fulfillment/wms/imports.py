@@ -23,7 +23,15 @@ from mappings.imports import CsvUnreadable, RowError, csv_size_problem, csv_text
 from .errors import ShipmentRejected
 from .models import Shipment
 from .services import InventoryRejected, inventory_update
-from .shipments import ShipmentConflict, ShipmentInput, ShipmentLineInput, shipment_record
+from .shipments import (
+    PackageLocked,
+    PackageNotFound,
+    ShipmentConflict,
+    ShipmentInput,
+    ShipmentLineInput,
+    shipment_correct,
+    shipment_record,
+)
 
 SHIPMENT_COLUMNS = (
     "amazon_order_id",
@@ -112,8 +120,13 @@ def _ship_date(value: str):
         return None
 
 
-def shipments_csv_import(*, warehouse: Warehouse, data: bytes | str, dry_run: bool) -> CsvImportReport:
-    """Rows with the same (amazon_order_id, package_id) are one package."""
+def shipments_csv_import(
+    *, warehouse: Warehouse, data: bytes | str, dry_run: bool, correct: bool = False
+) -> CsvImportReport:
+    """Rows with the same (amazon_order_id, package_id) are one package.
+
+    `correct`: a package recorded before with other data is replaced
+    (shipment_correct) while Amazon has not accepted it, instead of refused."""
     report = CsvImportReport()
     rows = _read(data, columns=SHIPMENT_COLUMNS, required=SHIPMENT_REQUIRED, report=report)
     if rows is None:
@@ -143,6 +156,8 @@ def shipments_csv_import(*, warehouse: Warehouse, data: bytes | str, dry_run: bo
         return report
 
     counts = {"packages recorded": 0, "packages already recorded": 0}
+    if correct:
+        counts["packages corrected"] = 0
     try:
         with transaction.atomic():
             for (order_ref, package_id), group in packages.items():
@@ -164,9 +179,19 @@ def shipments_csv_import(*, warehouse: Warehouse, data: bytes | str, dry_run: bo
                     ],
                 )
                 try:
-                    _, created = shipment_record(
-                        warehouse=warehouse, data=data_in, source=Shipment.Source.CSV
-                    )
+                    try:
+                        _, created = shipment_record(
+                            warehouse=warehouse, data=data_in, source=Shipment.Source.CSV
+                        )
+                        outcome = "packages recorded" if created else "packages already recorded"
+                    except ShipmentConflict:
+                        if not correct:
+                            raise
+                        shipment_correct(warehouse=warehouse, data=data_in, source=Shipment.Source.CSV)
+                        outcome = "packages corrected"
+                except (PackageLocked, PackageNotFound) as e:
+                    report.errors.append(RowError(first_line, str(e)))
+                    continue
                 except ShipmentConflict as e:
                     differences = "; ".join(
                         f"{name}: stored {d['stored']!r}, sent {d['sent']!r}"
@@ -176,7 +201,7 @@ def shipments_csv_import(*, warehouse: Warehouse, data: bytes | str, dry_run: bo
                         RowError(
                             first_line,
                             f"package {package_id} was recorded before with other data ({differences}); "
-                            "nothing changed",
+                            'nothing changed (tick "correct packages recorded before" to replace it)',
                         )
                     )
                     continue
@@ -188,7 +213,7 @@ def shipments_csv_import(*, warehouse: Warehouse, data: bytes | str, dry_run: bo
                         else:
                             report.errors.extend(RowError(first_line, f"{key}: {m}") for m in messages)
                     continue
-                counts["packages recorded" if created else "packages already recorded"] += 1
+                counts[outcome] += 1
             if report.errors or dry_run:
                 raise _Rollback
     except _Rollback:

@@ -158,3 +158,38 @@ def test_a_correction_is_checked_like_a_new_package(order, ship, api):
     assert too_many.status_code == 400 and "left to ship" in too_many.json()["lines.0"][0]
     assert too_early.status_code == 400 and list(too_early.json()) == ["ship_date"]
     assert OrderLine.objects.get(order=order, order_item_id=ITEM_A).quantity_shipped == 1
+
+
+def test_a_person_corrects_packages_with_the_shipments_csv_import(order, ship, sweep, admin_client, store):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    # given: one package Amazon has not seen, one it accepted
+    pending = ship(order, {ITEM_A: 1}, tracking="1ZTYPO00001")
+    accepted = ship(order, {ITEM_B: 1}, tracking="1ZKEEP00001")
+    ShipmentConfirmation.objects.filter(shipment=accepted).update(state=State.ACCEPTED)
+    day = pending.ship_date.isoformat()
+    header = "amazon_order_id,package_id,carrier,tracking_number,ship_date,order_item_id,quantity\n"
+    fix_pending = f"{order.amazon_order_id},{pending.package_id},UPS,1ZRIGHT0001,{day},{ITEM_A},1\n"
+    fix_accepted = f"{order.amazon_order_id},{accepted.package_id},UPS,1ZOTHER0001,{day},{ITEM_B},1\n"
+    url = reverse("admin:wms_shipment_import_csv")
+
+    def upload(content, **form):
+        file = SimpleUploadedFile("ship.csv", (header + content).encode())
+        return admin_client.post(url, {"warehouse": store.warehouse.pk, "file": file, **form})
+
+    # when: without the box, then with it for the accepted one, then with it for the pending one
+    refused = upload(fix_pending)
+    locked = upload(fix_accepted, correct="on")
+    preview = upload(fix_pending, correct="on")
+    confirmed = admin_client.post(url, {"payload": preview.context["payload"]})
+
+    # then
+    assert "tick" in refused.context["report"].errors[0].message
+    assert "Amazon already accepted" in locked.context["report"].errors[0].message
+    assert preview.context["report"].counts["packages corrected"] == 1
+    assert confirmed.status_code == 302
+    pending.refresh_from_db()
+    accepted.refresh_from_db()
+    assert (pending.tracking_number, accepted.tracking_number) == ("1ZRIGHT0001", "1ZKEEP00001")
+    assert ShipmentConfirmation.objects.get(shipment=pending).state == State.PENDING

@@ -64,3 +64,31 @@ def test_a_row_no_driver_can_read_is_set_aside_and_the_others_are_sent(order, sh
     assert "could not be read" in ShipmentConfirmation.objects.get(shipment_id=poisoned.pk).last_error
     assert SandboxPackage.objects.count() == 1
     assert run.counts["accepted"] == 1 and again.counts["sent"] == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a BC timestamp is a PostgreSQL value")
+def test_the_repair_migration_gives_a_poisoned_package_a_readable_date_and_a_person(order, ship, sweep):
+    import importlib
+
+    from django.apps import apps
+
+    repair = importlib.import_module(
+        "fulfillment.confirmations.migrations.0002_repair_out_of_range_ship_dates"
+    ).repair
+    poisoned = ship(order, {ITEM_A: 1})
+    good = ship(order, {ITEM_A: 1, ITEM_B: 1})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Shipment._meta.db_table} SET ship_date = '0001-01-01 00:00:00+05:00' WHERE id = %s",
+            [poisoned.pk],
+        )
+
+    repair(apps)
+    repair(apps)  # run again: nothing more to do
+    sweep()
+
+    poisoned = Shipment.objects.get(pk=poisoned.pk)  # readable again
+    assert poisoned.ship_date == poisoned.created_at
+    confirmation = ShipmentConfirmation.objects.get(shipment=poisoned)
+    assert confirmation.state == State.REJECTED and "out of range" in confirmation.amazon_message
+    assert ShipmentConfirmation.objects.get(shipment=good).state == State.ACCEPTED
