@@ -183,3 +183,26 @@ def test_make_shell_runs_with_the_demo_settings(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "demo settings: True http://127.0.0.1:8000/sandbox" in result.stdout
+
+
+def test_make_demo_says_so_and_starts_nothing_when_its_setup_fails(tmp_path):
+    # given: a database the demo cannot open
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'missing-folder' / 'demo.sqlite3'}"
+    env.update(DEBUG="1", SANDBOX_ENABLED="1", DJANGO_READ_DOT_ENV="0")
+
+    # when
+    result = subprocess.run(
+        [sys.executable, "bin/demo", "--port", "9"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # then
+    assert result.returncode != 0
+    assert "manage.py migrate failed" in result.stdout and "the demo did not start" in result.stdout
+    assert "Starting the web server" not in result.stdout
