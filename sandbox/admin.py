@@ -298,6 +298,7 @@ class SandboxFaultsAdmin(admin.ModelAdmin):
         "drop_rate",
         "throttle_storm",
         "change_order_between_pages",
+        "page_order",
     )
     list_select_related = ()
 

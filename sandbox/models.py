@@ -308,6 +308,14 @@ class SandboxRateBucket(models.Model):
         return f"{self.caller} {self.operation}"
 
 
+class PageOrder(models.TextChoices):
+    """The order searchOrders serves its pages in. Amazon documents none."""
+
+    OLDEST_FIRST = "oldest_first", "Oldest first"
+    NEWEST_FIRST = "newest_first", "Newest first"
+    SHUFFLED = "shuffled", "Shuffled"
+
+
 class SandboxFaults(models.Model):
     """Fault switches for every SP-API call of the sandbox (one row, pk=1)."""
 
@@ -320,6 +328,14 @@ class SandboxFaults(models.Model):
     change_order_between_pages = models.BooleanField(
         default=False,
         help_text="On page 2+ of searchOrders, bump lastUpdatedTime of an order from an earlier page.",
+    )
+    page_order = models.CharField(
+        "searchOrders page order",
+        max_length=12,
+        choices=PageOrder.choices,
+        default=PageOrder.OLDEST_FIRST,
+        help_text="Amazon promises no order: serve a search's pages oldest first, newest first, "
+        "or shuffled (a search keeps the order it started with).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

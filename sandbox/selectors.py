@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import SandboxOrder, SandboxOrderItem, SandboxPackage, SandboxSeller
+from .models import PageOrder, SandboxOrder, SandboxOrderItem, SandboxPackage, SandboxSeller
 
 # Amazon's `createdBefore`/`lastUpdatedBefore` must be at least this far in the past.
 TWO_MINUTES = dt.timedelta(minutes=2)
@@ -169,9 +170,13 @@ class OrderSearch:
     fulfilled_by: tuple[str, ...] = ()
     page_size: int = MAX_RESULTS_PER_PAGE
     included: tuple[str, ...] = ()
-    # Sort key of the last order returned: (time, orderId).
+    # Sort key of the last order returned: (time, orderId), or (shuffle key, orderId).
     position: tuple[str, str] | None = None
     page: int = 1
+    # How the pages of this search are ordered (the sandbox's page-order switch
+    # when the search began) and, when shuffled, the seed of the shuffle.
+    page_order: str = PageOrder.OLDEST_FIRST
+    shuffle_seed: str = ""
 
     def to_token(self) -> str:
         data = {
@@ -185,6 +190,8 @@ class OrderSearch:
             "inc": list(self.included),
             "pos": list(self.position) if self.position else None,
             "page": self.page,
+            "ord": self.page_order,
+            "seed": self.shuffle_seed,
         }
         return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
 
@@ -203,6 +210,8 @@ class OrderSearch:
                 included=tuple(data.get("inc", ())),
                 position=tuple(data["pos"]) if data["pos"] else None,
                 page=int(data.get("page", 1)),
+                page_order=str(data.get("ord", PageOrder.OLDEST_FIRST)),
+                shuffle_seed=str(data.get("seed", "")),
             )
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             raise SearchError("Invalid paginationToken.") from exc
@@ -297,9 +306,11 @@ def orders_search(
 ) -> tuple[list[SandboxOrder], OrderSearch | None]:
     """One page of orders and the search that continues after it (None on the last page).
 
-    Keyset pagination on (time, orderId) within a window pinned by the first
-    page: no order is skipped or repeated while pages are read, and an order
-    that changes meanwhile leaves the window and is found by the next download.
+    Keyset pagination within a window pinned by the first page: no order is
+    skipped or repeated while pages are read, and an order that changes
+    meanwhile leaves the window and is found by the next download. Pages come
+    in the search's `page_order`: by (time, orderId) up or down, or in a
+    shuffled order that is fixed for the search (Amazon documents no order).
     """
     field = "created_time" if search.by == "created" else "last_updated_time"
     qs = orders_for_wire().filter(
@@ -311,15 +322,40 @@ def orders_search(
         qs = qs.filter(marketplace__marketplace_id__in=search.marketplace_ids)
     if search.fulfilled_by:
         qs = qs.filter(fulfilled_by__in=search.fulfilled_by)
+    if search.page_order == PageOrder.SHUFFLED:
+        return _shuffled_page(qs, search)
+    newest_first = search.page_order == PageOrder.NEWEST_FIRST
     if search.position:
         at, order_id = parse_iso(search.position[0]), search.position[1]
-        qs = qs.filter(Q(**{f"{field}__gt": at}) | Q(**{field: at, "order_id__gt": order_id}))
-    page = list(qs.order_by(field, "order_id")[: search.page_size + 1])
+        after = "lt" if newest_first else "gt"
+        qs = qs.filter(Q(**{f"{field}__{after}": at}) | Q(**{field: at, f"order_id__{after}": order_id}))
+    ordering = (f"-{field}", "-order_id") if newest_first else (field, "order_id")
+    page = list(qs.order_by(*ordering)[: search.page_size + 1])
     if len(page) <= search.page_size:
         return page, None
     page = page[: search.page_size]
     last = page[-1]
     position = (iso_precise(getattr(last, field)), last.order_id)
+    return page, OrderSearch(**{**search.__dict__, "position": position, "page": search.page + 1})
+
+
+def _shuffle_key(seed: str, order_id: str) -> str:
+    return hashlib.sha256(f"{seed}:{order_id}".encode()).hexdigest()
+
+
+def _shuffled_page(qs: QuerySet[SandboxOrder], search: OrderSearch):
+    # The shuffle is a sort by a keyed hash of the order id: fixed for the
+    # search (the seed travels in the token), unrelated to any time.
+    ids = qs.values_list("order_id", flat=True)
+    keyed = sorted((_shuffle_key(search.shuffle_seed, oid), oid) for oid in ids)
+    if search.position:
+        keyed = [k for k in keyed if k > tuple(search.position)]
+    chosen = keyed[: search.page_size + 1]
+    rows = {o.order_id: o for o in qs.filter(order_id__in=[oid for _, oid in chosen[: search.page_size]])}
+    page = [rows[oid] for _, oid in chosen[: search.page_size] if oid in rows]
+    if len(chosen) <= search.page_size:
+        return page, None
+    position = chosen[search.page_size - 1]
     return page, OrderSearch(**{**search.__dict__, "position": position, "page": search.page + 1})
 
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from ..api import error_response, json_body, query_list, sp_api_operation
-from ..faults import order_change_between_pages
+from ..faults import order_change_between_pages, order_search_page_order
 from ..models import SandboxAccessToken
 from ..selectors import (
     OrderSearch,
@@ -65,6 +65,7 @@ def search_orders(request: HttpRequest, access: SandboxAccessToken) -> JsonRespo
                 max_results=q.get("maxResultsPerPage", ""),
                 included=tuple(included),
             )
+            search = order_search_page_order(search)
     except SearchError as exc:
         return error_response(400, "InvalidInput", str(exc))
     if search.position:
