@@ -12,11 +12,18 @@ row lock is held for milliseconds, not for the wait.
 
 `sleep` and `clock` are module functions so tests can patch them, and
 `SP_API_RATE_TIME_SCALE` speeds the clock up for tests and benchmarks.
+
+A job that holds a short lease keeps it alive while it waits here
+(`heartbeat`): searchOrders allows one call every three minutes, far longer
+than the lease.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -72,8 +79,37 @@ class RateLimitWaitTooLong(Exception):
         self.wait = wait
 
 
-def sleep(seconds: float) -> None:
+# Called at least every HEARTBEAT_SECONDS while this context sleeps (a job's lease renewal).
+_heartbeat: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "ratelimit_heartbeat", default=None
+)
+HEARTBEAT_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def heartbeat(beat: Callable[[], None]) -> Iterator[None]:
+    """Run `beat` every few seconds while this thread waits for a slot or a backoff."""
+    token = _heartbeat.set(beat)
+    try:
+        yield
+    finally:
+        _heartbeat.reset(token)
+
+
+def _pause(seconds: float) -> None:
     time.sleep(seconds)
+
+
+def sleep(seconds: float) -> None:
+    beat = _heartbeat.get()
+    if beat is None:
+        _pause(seconds)
+        return
+    while seconds > 0:
+        step = min(seconds, HEARTBEAT_SECONDS)
+        _pause(step)
+        seconds -= step
+        beat()
 
 
 def clock() -> float:

@@ -5,9 +5,15 @@ compare-and-set UPDATE that only matches an expired lease, so exactly one
 process wins, on SQLite (the demo) and on PostgreSQL across machines. It is
 not a row lock held for the whole transaction: the order download commits
 each page on its own (so its watermark can advance) and renews the lease
-between pages. A worker that crashes leaves a lease that simply expires.
+between pages.
 
-    with store_job_lock(store=store, kind="order_pull", lease_seconds=600) as lock:
+Leases are short (a minute by default) so that a worker that was killed
+frees its store within about a minute; a live worker renews its lease as it
+goes (`renew()` between steps) and while it waits on Amazon's rate limiter or
+a retry backoff (`store_job_lock` installs the renewal as the limiter's
+heartbeat for the block).
+
+    with store_job_lock(store=store, kind="order_pull") as lock:
         for page in pages:
             ...
             lock.renew()
@@ -26,13 +32,22 @@ from contextlib import contextmanager
 
 from django.utils import timezone
 
+from connections import ratelimit
 from fulfillment.models import JobLock
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+# Long enough for the slowest single step a job takes between renewals (an
+# SP-API call with its timeout, a page written); short enough that a killed
+# worker's store is free again within about a minute.
+DEFAULT_LEASE_SECONDS = 60
 
 
 class JobLockBusy(Exception):
     """Another worker holds the lease for this store and job."""
+
+    def __init__(self, message: str, *, held_until: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.held_until = held_until
 
 
 class JobLockLost(Exception):
@@ -58,11 +73,11 @@ class JobLease:
     def renew(self, *, force: bool = False) -> None:
         """Extend the lease; raise JobLockLost if another worker took it meanwhile.
 
-        Cheap to call per page: while more than half the lease is left nobody
-        else can have taken it, so no query is made.
+        Cheap to call often: within a quarter of the lease since the last
+        renewal nobody else can have taken it, so no query is made.
         """
         now = timezone.now()
-        if not force and self.until - now > dt.timedelta(seconds=self.lease_seconds / 2):
+        if not force and self.until - now > dt.timedelta(seconds=self.lease_seconds * 0.75):
             return
         until = now + dt.timedelta(seconds=self.lease_seconds)
         if self._mine().update(locked_until=until) != 1:
@@ -92,16 +107,21 @@ def job_lock_acquire(*, store_id: int, kind: str, lease_seconds: int) -> JobLeas
 
 
 @contextmanager
-def store_job_lock(*, store, kind: str, lease_seconds: int = 600) -> Iterator[JobLease]:
+def store_job_lock(*, store, kind: str, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> Iterator[JobLease]:
     """Hold the (store, kind) lease for the block; raise JobLockBusy if it is taken.
 
     Take it outside any transaction (autocommit): the lease must be visible to
     other workers at once, and the block commits its own work page by page.
+    While the block waits on the SP-API rate limiter or a backoff, the lease
+    is renewed every few seconds.
     """
     lease = job_lock_acquire(store_id=store.pk, kind=kind, lease_seconds=lease_seconds)
     if lease is None:
-        raise JobLockBusy(f"{kind} is already running for store {store.pk}")
+        held = JobLock.objects.filter(store_id=store.pk, kind=kind)
+        held_until = held.values_list("locked_until", flat=True).first()
+        raise JobLockBusy(f"{kind} is already running for store {store.pk}", held_until=held_until)
     try:
-        yield lease
+        with ratelimit.heartbeat(lease.renew):
+            yield lease
     finally:
         lease.release()

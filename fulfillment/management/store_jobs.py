@@ -1,8 +1,12 @@
-"""The shape the job commands share (pull_orders, confirm_shipments, push_inventory).
+"""The shape the job commands share (pull_orders, reconcile_orders, confirm_shipments,
+push_inventory).
 
 Each runs its service synchronously for one store or every eligible store,
-prints one line per store, and exits 1 when any store failed: scripts and
-cron wrappers rely on that (DESIGN.md, operating interface).
+prints one line per store, and exits non-zero when any store did not run
+well: 1 when a store failed, 75 (EX_TEMPFAIL, "try again later") when the
+only trouble was that another worker held a store's job lease, so the
+command did nothing for it. Scripts and cron wrappers rely on that
+(DESIGN.md, operating interface).
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from connections.models import Store
 from fulfillment.locks import JobLockBusy
 from fulfillment.models import SyncRun
 
+#: Exit status when nothing failed but a lease kept the job from running for a store.
+EXIT_LEASE_BUSY = 75
+
 
 class StoreJobCommand(BaseCommand):
-    #: How the job is named in "skipped, … is already running".
+    #: How the job is named in "NOT RUN: … is already running".
     job_name = "the job"
 
     def add_arguments(self, parser):
@@ -41,7 +48,7 @@ class StoreJobCommand(BaseCommand):
             stores = Store.objects.filter(name=store)
             if not stores.exists():
                 raise CommandError(f"No store named {store!r}.")
-        failures = 0
+        failures = busy = 0
         for s in stores.select_related("marketplace", "warehouse"):
             if not (s.is_active and s.is_connected):
                 failures += 1
@@ -49,8 +56,15 @@ class StoreJobCommand(BaseCommand):
                 continue
             try:
                 run = self.run_for(s, **options)
-            except JobLockBusy:
-                self.stdout.write(f"{s.name}: skipped, {self.job_name} is already running")
+            except JobLockBusy as exc:
+                busy += 1
+                until = f" (its lease runs until {exc.held_until:%H:%M:%S} UTC)" if exc.held_until else ""
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"{s.name}: NOT RUN: {self.job_name} is already running for this store{until}; "
+                        "nothing was done, try again later"
+                    )
+                )
                 continue
             line = f"{s.name}: {self.summary(run)}"
             reason = self.failed(run)
@@ -60,4 +74,9 @@ class StoreJobCommand(BaseCommand):
                 failures += 1
                 self.stdout.write(self.style.ERROR(f"{line}; FAILED: {reason}"))
         if failures:
-            raise CommandError(f"{failures} store(s) failed.", returncode=1)
+            also = f"; {busy} not run (lease held)" if busy else ""
+            raise CommandError(f"{failures} store(s) failed{also}.", returncode=1)
+        if busy:
+            raise CommandError(
+                f"{busy} store(s) not run: another worker holds the job's lease.", returncode=EXIT_LEASE_BUSY
+            )

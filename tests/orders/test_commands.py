@@ -62,3 +62,34 @@ def test_reconcile_imports_missing_orders_and_reports_ones_closed_at_amazon(stor
     assert run.ok and run.counts["missing"] == 1 and run.counts["closed_at_amazon"] == 1
     assert ours.order_id in run.notes
     assert "1 missing imported, 1 open here but closed at Amazon" in out.getvalue()
+
+
+@pytest.mark.parametrize("command", ["pull_orders", "reconcile_orders"])
+def test_a_job_command_that_did_nothing_because_of_a_lease_says_so_and_exits_non_zero(store, seller, command):
+    # given: another worker holds the store's download lease
+    from fulfillment.management.store_jobs import EXIT_LEASE_BUSY
+    from fulfillment.models import JobLock
+
+    sandbox_orders_create(seller=seller, count=2, seed=1, status="UNSHIPPED")
+    JobLock.objects.create(
+        store=store,
+        kind=SyncRun.Kind.ORDER_PULL,
+        owner="other",
+        locked_until=timezone.now() + dt.timedelta(seconds=50),
+    )
+    out = StringIO()
+
+    # when
+    with pytest.raises(CommandError) as not_run:
+        call_command(command, stdout=out)
+
+    # then: it said so, exited non-zero, and did nothing
+    assert not_run.value.returncode == EXIT_LEASE_BUSY
+    assert "Acme US: NOT RUN:" in out.getvalue() and "already running" in out.getvalue()
+    assert "not run" in str(not_run.value)
+    assert not SyncRun.objects.exists() and not Order.objects.exists()
+
+    # and once the lease is free, the same command runs
+    JobLock.objects.update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    call_command(command, stdout=StringIO())
+    assert SyncRun.objects.filter(ok=True).count() == 1

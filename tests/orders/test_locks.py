@@ -123,3 +123,99 @@ def test_only_one_of_many_concurrent_workers_gets_the_lease():
     # then
     assert len(winners) == 1
     assert JobLock.objects.count() == 1
+
+
+# --- Short leases, renewed while the run lives -------------------------------------
+
+
+class _Clock:
+    """The lease's clock, moved forward by the rate limiter's pauses instead of waiting."""
+
+    def __init__(self):
+        self.at = timezone.now()
+
+    def now(self):
+        return self.at
+
+
+@pytest.fixture
+def lease_clock(monkeypatch):
+    from fulfillment import locks
+
+    clock = _Clock()
+    monkeypatch.setattr(locks, "timezone", clock)
+    return clock
+
+
+def test_the_download_takes_a_lease_of_about_a_minute(store, sandbox_seller, monkeypatch):
+    # given: the worker dies after its first page, leaving its lease behind
+    from fulfillment.services import orders as orders_service
+    from sandbox.services import sandbox_orders_create
+
+    sandbox_orders_create(seller=sandbox_seller, count=150, seed=1, status="UNSHIPPED")
+    seen = []
+
+    def dies(*, store, page):
+        seen.append(JobLock.objects.get(store=store, kind="order_pull").locked_until)
+        raise KeyboardInterrupt  # a BaseException: nothing records it
+
+    monkeypatch.setattr(orders_service, "_after_page_committed", dies)
+    with pytest.raises(KeyboardInterrupt):
+        orders_service.orders_pull(store=store)
+
+    # then: its lease would have freed itself within a minute
+    assert seen and seen[0] <= timezone.now() + dt.timedelta(seconds=61)
+    JobLock.objects.update(owner="dead-worker", locked_until=seen[0])
+    assert job_lock_acquire(store_id=store.pk, kind="order_pull", lease_seconds=60) is None
+    JobLock.objects.update(locked_until=seen[0] - dt.timedelta(seconds=61))
+    assert job_lock_acquire(store_id=store.pk, kind="order_pull", lease_seconds=60) is not None
+
+
+def test_a_run_waiting_minutes_on_the_rate_limiter_keeps_its_lease(
+    store, sandbox_seller, settings, lease_clock
+):
+    # given: Amazon's real searchOrders plan (one call per ~3 minutes) and an empty bucket
+    from connections import ratelimit
+    from connections.models import RateLimitBucket
+    from fulfillment.services.orders import orders_pull
+
+    settings.SP_API_RATE_TIME_SCALE = 1.0
+    RateLimitBucket.objects.create(
+        selling_partner_id=store.selling_partner_id,
+        region=store.marketplace.region,
+        operation="searchOrders",
+        rate=0.0056,
+        burst=20,
+        tokens=0,
+        updated_at=ratelimit.clock(),
+    )
+    waited, refused = [], []
+
+    def pause(seconds):
+        # time passes for the lease; meanwhile another worker tries to take the store
+        lease_clock.at += dt.timedelta(seconds=seconds)
+        waited.append(seconds)
+        refused.append(job_lock_acquire(store_id=store.pk, kind="order_pull", lease_seconds=60) is None)
+
+    original = ratelimit._pause
+    ratelimit._pause = pause
+    try:
+        # when
+        run = orders_pull(store=store)
+    finally:
+        ratelimit._pause = original
+
+    # then: three minutes of waiting, and the lease was never free meanwhile
+    assert run.ok, run.error
+    assert sum(waited) > 180
+    assert refused and all(refused)
+
+
+def test_a_renewal_after_the_lease_ran_out_stops_the_job(store, lease_clock):
+    with store_job_lock(store=store, kind="order_pull", lease_seconds=60) as lease:
+        # the worker froze for two minutes and another took the store
+        lease_clock.at += dt.timedelta(minutes=2)
+        assert job_lock_acquire(store_id=store.pk, kind="order_pull", lease_seconds=60) is not None
+
+        with pytest.raises(JobLockLost):
+            lease.renew()

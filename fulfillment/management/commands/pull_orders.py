@@ -8,7 +8,7 @@ from fulfillment.services.orders import orders_pull
 
 class Command(StoreJobCommand):
     help = "Download new and changed Amazon orders now (with cancellations). Exits 1 if any store failed."
-    job_name = "a download"
+    job_name = "a download or reconciliation"
 
     def run_for(self, store, **options):
         return orders_pull(store=store)
