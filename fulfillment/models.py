@@ -231,7 +231,8 @@ class StoreSyncState(models.Model):
     """Per-store progress of the order download.
 
     `order_watermark` is Amazon's lastUpdatedTime up to which every order is
-    known committed; it only moves forward after a page commits.
+    known committed; it only moves forward, past a time slice whose pages
+    were all committed.
     """
 
     store = models.OneToOneField("connections.Store", on_delete=models.CASCADE, related_name="sync_state")
@@ -240,6 +241,15 @@ class StoreSyncState(models.Model):
     # completed yet: the latest createdTime it committed, and its window end.
     initial_import_cursor = models.DateTimeField(null=True, blank=True)
     initial_import_until = models.DateTimeField(null=True, blank=True)
+    # The time slice being read (by creation on a first download, by update
+    # later) and Amazon's nextToken after its last committed page: pages come
+    # in no documented order, so the watermark moves only past a slice read
+    # whole, and a run that died mid-slice resumes it here.
+    slice_after = models.DateTimeField(null=True, blank=True)
+    slice_before = models.DateTimeField(null=True, blank=True)
+    slice_token = models.TextField(blank=True)
+    # Orders per hour of window seen in the last slice read whole: sizes the next slices.
+    orders_per_hour = models.FloatField(null=True, blank=True)
     last_reconciled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -7,11 +7,19 @@ cancellation data come in the same page), a fixed handful of queries per page:
   (7 days back by default); later runs read orders *updated* since the stored
   watermark minus an overlap, up to now minus 3 minutes (Amazon wants
   `lastUpdatedBefore` at least two minutes before the request);
-- each page commits on its own, in one transaction: new orders and held
-  orders are upserted with their lines (already released or held), orders the
-  warehouse owns only take cancellation-type changes;
-- the watermark moves only after a page has committed, so a crash loses
-  nothing and a rerun imports nothing twice (upserts on Amazon's ids).
+- the window is read in time slices. Amazon documents no order for the pages
+  of a search, so the watermark (or a first download's cursor) moves only
+  past a slice whose pages were all read, in the transaction of its last
+  page. A slice holds about SLICE_TARGET_ORDERS orders (sized from the orders
+  per hour of the previous slices), so slicing costs about one extra call per
+  slice and a store's usual window is one slice;
+- each page commits on its own, with Amazon's nextToken for the next page: a
+  run that died mid-slice resumes with that token (the page in flight when it
+  died is read again, nothing else); if Amazon no longer takes the token the
+  slice is read again from its start. Upserts on Amazon's ids make any re-read
+  harmless;
+- new orders and held orders are upserted with their lines (already released
+  or held), orders the warehouse owns only take cancellation-type changes.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from connections.amazon import CallStats, amazon_client
+from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
 from connections.models import OrderStatus, Store
 from fulfillment.locks import JobLease, store_job_lock
 from fulfillment.models import Order, OrderLine, StoreSyncState, SyncRun
@@ -46,7 +54,17 @@ SETTLE_DELAY = dt.timedelta(minutes=3)
 DEFAULT_LOOKBACK = dt.timedelta(days=7)
 PAGE_SIZE = 100
 INCLUDED_DATA = ["RECIPIENT", "FULFILLMENT", "CANCELLATION"]
-PULL_LEASE_SECONDS = 600
+# Short, and renewed while the run is alive (per page, and while it waits on
+# the rate limiter): a killed run's store is free again within a minute.
+PULL_LEASE_SECONDS = 60
+# Orders per slice once the store's rate is known: 50 pages, so slicing adds
+# about 1 % calls, and a slice Amazon makes us read again costs at most that.
+# Until the rate is known (a store's first download) the window is one slice:
+# one call per 100 orders, whatever the store's size.
+SLICE_TARGET_ORDERS = 5000
+# A slice that comes back empty makes the next one this many times longer.
+EMPTY_SLICE_GROWTH = 4
+MIN_SLICE = dt.timedelta(minutes=10)
 # An incremental download also asks for these, whatever the store imports as
 # new orders: a known order that ships or is cancelled must be seen.
 TRACKED_STATUSES = (
@@ -245,44 +263,59 @@ def _base_params(store: Store) -> dict:
     }
 
 
-def order_search_params(
+def download_window(
     *,
     store: Store,
     watermark: dt.datetime | None,
     now: dt.datetime,
     initial_cursor: dt.datetime | None = None,
     initial_until: dt.datetime | None = None,
-) -> dict:
-    """searchOrders query parameters for the next download of `store`.
+) -> tuple[dt.datetime, dt.datetime]:
+    """The (after, before) times the next download of `store` reads.
 
-    A first download that did not finish resumes from `initial_cursor` (the
-    latest createdTime it committed) and keeps its first window end
-    (`initial_until`), so attempts add up instead of starting over.
+    By update since the watermark (less an overlap) when there is one; a first
+    download reads by creation from "import since", and one that did not
+    finish resumes from `initial_cursor` (the end of the last slice it read
+    whole) and keeps its first window end (`initial_until`), so attempts add
+    up instead of starting over.
     """
     before = now - SETTLE_DELAY
+    if watermark is not None:
+        return min(watermark - WATERMARK_OVERLAP, before), before
+    before = initial_until or before
+    start = store.import_since or now - DEFAULT_LOOKBACK
+    if initial_cursor is not None:
+        start = max(start, initial_cursor)
+    return min(start, before), before
+
+
+def slice_search_params(*, store: Store, after: dt.datetime, before: dt.datetime, incremental: bool) -> dict:
+    """searchOrders query parameters for the orders created (first download) or
+    updated (later ones) from `after` to `before`."""
     params = _base_params(store)
-    if watermark is None:
-        before = initial_until or before
-        start = store.import_since or now - DEFAULT_LOOKBACK
-        if initial_cursor is not None:
-            start = max(start, initial_cursor - WATERMARK_OVERLAP)
-        after = min(start, before)
-        params.update(
-            createdAfter=amazon_time(after),
-            createdBefore=amazon_time(before),
-            fulfillmentStatuses=sorted(store.import_order_statuses),
-        )
-    else:
-        after = min(watermark - WATERMARK_OVERLAP, before)
+    if incremental:
         params.update(
             lastUpdatedAfter=amazon_time(after),
             lastUpdatedBefore=amazon_time(before),
             fulfillmentStatuses=sorted(set(store.import_order_statuses) | set(TRACKED_STATUSES)),
         )
+    else:
+        params.update(
+            createdAfter=amazon_time(after),
+            createdBefore=amazon_time(before),
+            fulfillmentStatuses=sorted(store.import_order_statuses),
+        )
     return params
 
 
+def order_search_params(*, store: Store, watermark: dt.datetime | None, now: dt.datetime) -> dict:
+    """searchOrders query parameters for the whole window of the next download of `store`."""
+    after, before = download_window(store=store, watermark=watermark, now=now)
+    return slice_search_params(store=store, after=after, before=before, incremental=watermark is not None)
+
+
 def _search_pages(client, params: dict) -> Iterator[list[dict]]:
+    """Every page of one search, for jobs that move no watermark (reconciliation)."""
     token = None
     while True:
         query = dict(params)
@@ -311,6 +344,7 @@ class PullCounts:
     released: int = 0
     skipped: int = 0
     pages: int = 0
+    slices: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -526,6 +560,60 @@ def orders_ingest_page(
     return high
 
 
+@dataclass
+class _Slice:
+    after: dt.datetime
+    before: dt.datetime
+    token: str = ""  # resume after the committed page this token follows
+
+
+def _slice_next(*, after: dt.datetime, end: dt.datetime, length: dt.timedelta | None) -> _Slice:
+    if length is None:
+        return _Slice(after=after, before=end)
+    return _Slice(after=after, before=min(end, after + max(length, MIN_SLICE)))
+
+
+def _orders_per_hour(*, done: _Slice, orders: int) -> float | None:
+    if orders == 0:
+        return None
+    return orders / max((done.before - done.after).total_seconds() / 3600, 1 / 60)
+
+
+def _slice_length(rate: float | None, *, previous: dt.timedelta | None) -> dt.timedelta | None:
+    """About SLICE_TARGET_ORDERS orders at `rate`; after an empty slice, longer than it;
+    None (the rest of the window) while nothing is known."""
+    if rate:
+        return dt.timedelta(hours=SLICE_TARGET_ORDERS / rate)
+    return previous * EMPTY_SLICE_GROWTH if previous else None
+
+
+def _slice_progress(*, store: Store, current: _Slice, token: str) -> None:
+    """Commit with a page that is not the slice's last: where to resume."""
+    StoreSyncState.objects.filter(store=store).update(
+        slice_after=current.after, slice_before=current.before, slice_token=token
+    )
+
+
+def _slice_done(*, store: Store, current: _Slice, incremental: bool, rate: float | None) -> None:
+    """Commit with the slice's last page: everything up to its end is here."""
+    done = {"slice_after": None, "slice_before": None, "slice_token": ""}
+    if rate is not None:
+        done["orders_per_hour"] = rate
+    state = StoreSyncState.objects.filter(store=store)
+    if incremental:
+        state.update(**done)
+        _watermark_advance(store=store, to=current.before)
+        return
+    state.update(**done)
+    first = state.filter(order_watermark__isnull=True).values("initial_import_until").first()
+    if first and first["initial_import_until"] and current.before >= first["initial_import_until"]:
+        # The first download is complete: updates made since its window was
+        # fixed are what the next (incremental) run reads.
+        _watermark_advance(store=store, to=first["initial_import_until"])
+    else:
+        _initial_cursor_advance(store=store, to=current.before)
+
+
 def _watermark_advance(*, store: Store, to: dt.datetime) -> None:
     # Forward only: a slow, older run can never move it back.
     StoreSyncState.objects.filter(store=store).filter(
@@ -556,6 +644,60 @@ def orders_pull(*, store: Store, now: dt.datetime | None = None) -> SyncRun:
         return _orders_pull_locked(store=store, now=now or timezone.now(), lease=lease)
 
 
+def _slice_read(
+    *,
+    ctx: _RunContext,
+    client: AmazonClient,
+    current: _Slice,
+    incremental: bool,
+    now: dt.datetime,
+    counts: PullCounts,
+    lease: JobLease,
+) -> tuple[int, bool]:
+    """Read one slice to its last page; returns (orders Amazon listed, whether it was read whole)."""
+    store = ctx.store
+    params = slice_search_params(
+        store=store, after=current.after, before=current.before, incremental=incremental
+    )
+    token, resumed, listed = current.token, bool(current.token), 0
+    while True:
+        query = dict(params)
+        if token:
+            # Amazon wants every other parameter repeated unchanged with the token.
+            query["paginationToken"] = token
+        try:
+            body = client.search_orders(**query)
+        except PermanentAmazonError as exc:
+            if not (resumed and exc.status == 400):
+                raise
+            # A token a dead run left behind that Amazon no longer takes: the
+            # slice is read again from its start (upserts make that harmless).
+            logger.info("store %s: resume token refused; reading the slice again", store.pk)
+            token, resumed = "", False
+            continue
+        orders = body.get("orders") if isinstance(body, dict) else None
+        if not isinstance(orders, list):
+            raise AmazonOrderParseError("searchOrders answered without an orders list")
+        token = (body.get("pagination") or {}).get("nextToken") or ""
+        listed += len(orders)
+        with transaction.atomic():
+            orders_ingest_page(ctx=ctx, raw_orders=orders, now=now, counts=counts)
+            if token:
+                _slice_progress(store=store, current=current, token=token)
+            else:
+                _slice_done(
+                    store=store,
+                    current=current,
+                    incremental=incremental,
+                    rate=None if resumed else _orders_per_hour(done=current, orders=listed),
+                )
+        counts.pages += 1
+        lease.renew()
+        _after_page_committed(store=store, page=counts.pages)
+        if not token:
+            return listed, not resumed
+
+
 def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> SyncRun:
     run = sync_run_start(store=store, kind=SyncRun.Kind.ORDER_PULL)
     stats = CallStats()
@@ -564,37 +706,44 @@ def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> S
     try:
         state, _ = StoreSyncState.objects.get_or_create(store=store)
         incremental = state.order_watermark is not None
-        window_end = now - SETTLE_DELAY
-        if not incremental:
+        if not incremental and state.initial_import_until is None:
             # A first download keeps the window end of its first attempt: when
             # it completes, updates since then are what the next run reads.
-            window_end = state.initial_import_until or window_end
-            if state.initial_import_until is None:
-                StoreSyncState.objects.filter(pk=state.pk).update(initial_import_until=window_end)
-        params = order_search_params(
+            state.initial_import_until = now - SETTLE_DELAY
+            StoreSyncState.objects.filter(pk=state.pk).update(initial_import_until=state.initial_import_until)
+        start, window_end = download_window(
             store=store,
             watermark=state.order_watermark,
             now=now,
             initial_cursor=state.initial_import_cursor,
-            initial_until=None if incremental else window_end,
+            initial_until=state.initial_import_until,
         )
+        length = _slice_length(state.orders_per_hour, previous=None)
+        current = None
+        if state.slice_before is not None and state.slice_after is not None:
+            # A run died in this slice: finish it first.
+            current = _Slice(after=state.slice_after, before=state.slice_before, token=state.slice_token)
+            window_end = max(window_end, current.before)
         ctx = _RunContext(store)
         client = amazon_client(store, stats=stats)
-        for raw_orders in _search_pages(client, params):
-            # Pages come oldest first (by update, or by creation on a first
-            # download), so the latest time of committed pages is a safe restart
-            # point; it commits with the page.
-            with transaction.atomic():
-                high = orders_ingest_page(ctx=ctx, raw_orders=raw_orders, now=now, counts=counts)
-                if high is not None and incremental:
-                    _watermark_advance(store=store, to=high[0])
-                elif high is not None:
-                    _initial_cursor_advance(store=store, to=high[1])
-            counts.pages += 1
-            lease.renew()
-            _after_page_committed(store=store, page=counts.pages)
-        # The whole window has been read: nothing updated before its end is missing.
-        _watermark_advance(store=store, to=window_end)
+        while True:
+            if current is None:
+                current = _slice_next(after=start, end=window_end, length=length)
+            listed, whole = _slice_read(
+                ctx=ctx,
+                client=client,
+                current=current,
+                incremental=incremental,
+                now=now,
+                counts=counts,
+                lease=lease,
+            )
+            counts.slices += 1
+            if whole:
+                length = _slice_length(_orders_per_hour(done=current, orders=listed), previous=length)
+            start, current = current.before, None
+            if start >= window_end:
+                break
         ok = True
     except Exception as exc:
         logger.warning("order download of store %s failed: %s", store.pk, exc, exc_info=True)

@@ -42,8 +42,20 @@ def time_passes(store):
         SandboxOrder.objects.update(
             created_time=F("created_time") - delta, last_updated_time=F("last_updated_time") - delta
         )
-        StoreSyncState.objects.filter(store=store, order_watermark__isnull=False).update(
-            order_watermark=F("order_watermark") - delta
-        )
+        _sync_state_times_pass(store, delta)
 
     return shift
+
+
+def _sync_state_times_pass(store, delta) -> None:
+    """Every time the download stored (watermark, first-download cursor and end,
+    the slice being read) moves back with the sandbox's."""
+    state = StoreSyncState.objects.filter(store=store)
+    for name in (
+        "order_watermark",
+        "initial_import_cursor",
+        "initial_import_until",
+        "slice_after",
+        "slice_before",
+    ):
+        state.filter(**{f"{name}__isnull": False}).update(**{name: F(name) - delta})

@@ -103,19 +103,22 @@ def test_the_first_download_resumes_after_a_crash_without_duplicates(store, sell
 
     # when
     crashed = orders_pull(store=store)
-    first_window_end = StoreSyncState.objects.get(store=store).initial_import_until
+    state = StoreSyncState.objects.get(store=store)
+    first_window_end = state.initial_import_until
     monkeypatch.setattr(orders_service, "_after_page_committed", _NO_HOOK)
     rerun = orders_pull(store=store)
 
-    # then
-    assert not crashed.ok and "worker killed" in crashed.error
-    assert crashed.counts["new"] == 100 and Order.objects.count() - 130 == 100
-    # the rerun resumes after page 1 (pages of a first download come by creation time)
+    # then: the cursor did not move past a slice half read; the rerun resumed
+    # it with Amazon's token (2 calls for the 2 pages it had not read)
+    assert not crashed.ok and "RuntimeError" in crashed.error
+    assert crashed.counts["new"] == 100
+    assert state.initial_import_cursor is None and state.slice_token
     assert rerun.ok and rerun.counts["new"] == 130 and rerun.api_calls == 2
     assert Order.objects.count() == 230
     state = StoreSyncState.objects.get(store=store)
     # updates made since the first attempt began are read by the next download
     assert state.order_watermark == first_window_end and state.initial_import_cursor is None
+    assert not state.slice_token and state.slice_before is None
 
 
 def test_an_incremental_download_resumes_after_a_crash_mid_window(store, seller, monkeypatch, time_passes):
@@ -123,6 +126,7 @@ def test_an_incremental_download_resumes_after_a_crash_mid_window(store, seller,
     orders_pull(store=store)
     time_passes(60)
     _recent_orders(seller, 230)
+    watermark_before = StoreSyncState.objects.get(store=store).order_watermark
 
     def crash(*, store, page):
         if page == 1:
@@ -133,15 +137,15 @@ def test_an_incremental_download_resumes_after_a_crash_mid_window(store, seller,
     # when
     crashed = orders_pull(store=store)
     watermark_after_crash = StoreSyncState.objects.get(store=store).order_watermark
-    page_1_latest = max(Order.objects.values_list("amazon_updated_at", flat=True))
     monkeypatch.setattr(orders_service, "_after_page_committed", _NO_HOOK)
     rerun = orders_pull(store=store)
 
-    # then: the watermark moved past page 1 only, and the rerun finished the window
+    # then: the watermark stayed before the slice half read, and the rerun finished it
     assert not crashed.ok and crashed.counts["new"] == 100
-    assert watermark_after_crash == page_1_latest
+    assert watermark_after_crash == watermark_before
     assert rerun.ok and rerun.counts["new"] == 130
     assert Order.objects.count() == 230
+    assert StoreSyncState.objects.get(store=store).order_watermark > watermark_before
 
 
 def test_it_never_misses_an_order_updated_during_a_download(store, seller, monkeypatch, time_passes):

@@ -15,6 +15,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from connections.amazon import AmazonClient
@@ -24,7 +25,7 @@ from fulfillment.inventory.models import InventoryFeed
 from fulfillment.locks import JobLockBusy
 from fulfillment.models import JobLock, Order, SyncRun
 from fulfillment.services import orders as order_services
-from sandbox.models import SandboxFeed, SandboxOrder, SandboxPackage
+from sandbox.models import PageOrder, SandboxFeed, SandboxOrder, SandboxPackage
 
 from .world import WorkerKilled, World, kill_after
 
@@ -145,8 +146,11 @@ def test_an_order_changing_between_pages(world, sandbox_faults, tally):
     tally("order changing between pages", ROUNDS)
 
 
-def test_a_worker_killed_mid_pull_and_its_lease_expiring(world, tally):
-    # given: the worker dies right after committing page 2 and leaves its lease behind
+@pytest.mark.parametrize("page_order", [PageOrder.OLDEST_FIRST, PageOrder.NEWEST_FIRST, PageOrder.SHUFFLED])
+def test_a_worker_killed_mid_pull_and_its_lease_expiring(world, sandbox_faults, tally, page_order):
+    # given: pages in `page_order`; the worker dies right after committing page 2
+    # and leaves its lease behind
+    sandbox_faults(page_order=page_order)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(
             order_services, "_after_page_committed", kill_after(2)(order_services._after_page_committed)
@@ -154,13 +158,16 @@ def test_a_worker_killed_mid_pull_and_its_lease_expiring(world, tally):
         with pytest.raises(WorkerKilled):
             world.pull()
     half = Order.objects.filter(store=world.store).count()
+    left_until = timezone.now() + dt.timedelta(seconds=order_services.PULL_LEASE_SECONDS)
     JobLock.objects.filter(store=world.store, kind=SyncRun.Kind.ORDER_PULL).update(
-        owner="dead-worker", locked_until=timezone.now() + dt.timedelta(minutes=10)
+        owner="dead-worker", locked_until=left_until
     )
 
-    # when: the next delivery finds the lease taken, then it expires
+    # when: the next delivery finds the lease taken; a minute later it has expired
     busy = world.pull()
-    JobLock.objects.filter(store=world.store).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    JobLock.objects.filter(store=world.store).update(
+        locked_until=F("locked_until") - dt.timedelta(seconds=61)
+    )
     world.ship_released()
     world.settle()
 
@@ -168,7 +175,7 @@ def test_a_worker_killed_mid_pull_and_its_lease_expiring(world, tally):
     assert half == 20  # two pages of ten committed before the crash
     assert busy == {"skipped": "already running"}
     world.check()
-    tally("worker killed mid-pull (+ lease left behind)", 1)
+    tally(f"worker killed mid-pull, pages {page_order} (+ lease left behind)", 1)
 
 
 def test_a_worker_killed_mid_confirmation_after_amazon_accepted(world, tally):

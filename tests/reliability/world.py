@@ -160,9 +160,7 @@ class World:
         SandboxOrder.objects.filter(seller=self.seller).update(
             created_time=F("created_time") - delta, last_updated_time=F("last_updated_time") - delta
         )
-        StoreSyncState.objects.filter(store=self.store, order_watermark__isnull=False).update(
-            order_watermark=F("order_watermark") - delta
-        )
+        _sync_state_times_pass(self.store, delta)
         Order.objects.filter(store=self.store).update(
             amazon_updated_at=F("amazon_updated_at") - delta, purchased_at=F("purchased_at") - delta
         )
@@ -177,7 +175,7 @@ class World:
         faults.error_rate = faults.drop_rate = 0.0
         faults.slow_ms = 0
         faults.throttle_storm = faults.change_order_between_pages = False
-        faults.save()
+        faults.save()  # the page order stays: it is Amazon's right, not a fault
         for _round in range(rounds):
             self.time_passes()
             self.pull()
@@ -251,3 +249,17 @@ class World:
         self.stats["checks"] += 1
         self.stats["orders_checked"] += len(amazon)
         self.stats["packages_checked"] += sum(confirmed.values())
+
+
+def _sync_state_times_pass(store, delta) -> None:
+    """Every time the download stored (watermark, first-download cursor and end,
+    the slice being read) moves back with the sandbox's."""
+    state = StoreSyncState.objects.filter(store=store)
+    for name in (
+        "order_watermark",
+        "initial_import_cursor",
+        "initial_import_until",
+        "slice_after",
+        "slice_before",
+    ):
+        state.filter(**{f"{name}__isnull": False}).update(**{name: F(name) - delta})
