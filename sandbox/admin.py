@@ -159,9 +159,10 @@ class SandboxOrderAdmin(admin.ModelAdmin):
         "service_level",
         "created_time",
         "last_updated_time",
+        "poison",
     )
     list_select_related = ("seller", "marketplace")
-    list_filter = ("status", "service_level", "seller")
+    list_filter = ("status", "service_level", "seller", "poison")
     search_fields = ("order_id",)
     date_hierarchy = "created_time"
     show_full_result_count = False

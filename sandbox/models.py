@@ -159,6 +159,23 @@ class ServiceLevel(models.TextChoices):
     FREE_ECONOMY = "FREE_ECONOMY"
 
 
+class PoisonKind(models.TextChoices):
+    """How a poison order breaks Amazon's model on the wire (the sandbox's answers
+    are otherwise valid against it; these are deliberately not)."""
+
+    QUANTITY_NOT_INTEGER = "quantity_not_integer", "quantityOrdered is not an integer"
+    QUANTITY_NEGATIVE = "quantity_negative", "quantityOrdered is negative"
+    QUANTITY_TOO_LARGE = "quantity_too_large", "quantityOrdered does not fit a 32-bit integer"
+    FULFILLMENT_MISSING = "fulfillment_missing", "no fulfillment block"
+    ITEM_ID_MISSING = "item_id_missing", "an item without orderItemId"
+    SKU_TOO_LONG = "sku_too_long", "a sellerSku of 300 characters"
+    SERVICE_LEVEL_TOO_LONG = "service_level_too_long", "a fulfillmentServiceLevel of 60 characters"
+    TIME_WITHOUT_ZONE = "time_without_zone", "createdTime without a time zone"
+    # Valid against the model, but nothing a warehouse can ship:
+    NO_ITEMS = "no_items", "no items (valid, nothing to ship)"
+    ZERO_QUANTITIES = "zero_quantities", "every quantityOrdered 0 (valid, nothing to ship)"
+
+
 class SandboxOrder(models.Model):
     seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="orders")
     marketplace = models.ForeignKey("connections.Marketplace", on_delete=models.PROTECT, related_name="+")
@@ -178,6 +195,13 @@ class SandboxOrder(models.Model):
     buyer = models.JSONField(default=dict, blank=True)
     delivery_address = models.JSONField(default=dict, blank=True)
     currency = models.CharField(max_length=3, default="USD")
+    poison = models.CharField(
+        max_length=32,
+        choices=PoisonKind.choices,
+        blank=True,
+        help_text="POISON ORDER: searchOrders and getOrder send this order broken this way "
+        "(breaking Amazon's model on purpose). Empty: a well-formed order.",
+    )
 
     class Meta:
         ordering = ["-last_updated_time", "order_id"]

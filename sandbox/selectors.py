@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import PageOrder, SandboxOrder, SandboxOrderItem, SandboxPackage, SandboxSeller
+from .models import PageOrder, PoisonKind, SandboxOrder, SandboxOrderItem, SandboxPackage, SandboxSeller
 
 # Amazon's `createdBefore`/`lastUpdatedBefore` must be at least this far in the past.
 TWO_MINUTES = dt.timedelta(minutes=2)
@@ -143,7 +143,37 @@ def order_as_wire(order: SandboxOrder, *, included: set[str]) -> dict:
         wire["fulfillment"] = fulfillment
     if "PACKAGES" in included:
         wire["packages"] = [package_as_wire(p) for p in order.packages.all()]
+    if order.poison:
+        _poison(wire, order.poison)
     return wire
+
+
+def _poison(wire: dict, kind: str) -> None:
+    """Break the order's wire shape as `kind` says. Poison orders deliberately fail
+    Amazon's model: they are for the product's tests of orders it cannot read."""
+    items = wire["orderItems"]
+    first = items[0] if items else {}
+    if kind == PoisonKind.QUANTITY_NOT_INTEGER:
+        first["quantityOrdered"] = 1.5
+    elif kind == PoisonKind.QUANTITY_NEGATIVE:
+        first["quantityOrdered"] = -1
+    elif kind == PoisonKind.QUANTITY_TOO_LARGE:
+        first["quantityOrdered"] = 2**31
+    elif kind == PoisonKind.FULFILLMENT_MISSING:
+        wire.pop("fulfillment", None)
+    elif kind == PoisonKind.ITEM_ID_MISSING:
+        first.pop("orderItemId", None)
+    elif kind == PoisonKind.SKU_TOO_LONG:
+        first.setdefault("product", {})["sellerSku"] = "SKU-" + "X" * 296
+    elif kind == PoisonKind.SERVICE_LEVEL_TOO_LONG:
+        wire.setdefault("fulfillment", {})["fulfillmentServiceLevel"] = ("SCHEDULED_DELIVERY_" * 4)[:60]
+    elif kind == PoisonKind.TIME_WITHOUT_ZONE:
+        wire["createdTime"] = wire["createdTime"].rstrip("Z")
+    elif kind == PoisonKind.NO_ITEMS:
+        wire["orderItems"] = []
+    elif kind == PoisonKind.ZERO_QUANTITIES:
+        for item in items:
+            item["quantityOrdered"] = 0
 
 
 def orders_for_wire() -> QuerySet[SandboxOrder]:
