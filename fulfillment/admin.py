@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Case, When
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -8,11 +9,16 @@ from django.utils.safestring import mark_safe
 
 from .confirmations.admin import AmazonRefusedFilter, ShipmentConfirmationInline
 from .confirmations.selectors import order_state_text, orders_with_amazon_refusal
-from .models import Order, OrderLine, SyncRun, Warehouse
+from .models import Order, OrderLine, SyncRun, UnreadableOrder, Warehouse
 from .ops.roles import StoreScopedAdminMixin
 from .ops.selectors import order_timeline
 from .privacy.services import buyer_data_viewed_in_admin
-from .services.release import ADDRESS_MISSING_REASON, BUYER_CANCELLATION_REASON, orders_recheck_holds
+from .services.release import (
+    ADDRESS_MISSING_REASON,
+    BUYER_CANCELLATION_REASON,
+    NOTHING_TO_SHIP_REASON,
+    orders_recheck_holds,
+)
 
 
 @admin.register(Warehouse)
@@ -51,6 +57,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
         "shipping": "no shipping method",
         "address": ADDRESS_MISSING_REASON,
         "cancel": BUYER_CANCELLATION_REASON,
+        "nothing": NOTHING_TO_SHIP_REASON,
     }
 
     def lookups(self, request, model_admin):
@@ -60,6 +67,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
             ("shipping", "No shipping method"),
             ("address", "Address missing"),
             ("cancel", "Buyer requested cancellation"),
+            ("nothing", "No items to ship"),
         )
 
     def queryset(self, request, queryset):
@@ -304,3 +312,101 @@ class SyncRunAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="error")
     def short_error(self, run: SyncRun) -> str:
         return run.error[:120]
+
+
+# --- Unreadable orders ---------------------------------------------------------
+
+
+class UnreadableOpenFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Open"), ("no", "Resolved"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+class UnreadableFieldFilter(admin.SimpleListFilter):
+    """By the field at fault, whatever item it was on (orderItems[2].quantityOrdered -> quantityOrdered)."""
+
+    title = "field at fault"
+    parameter_name = "field"
+
+    def lookups(self, request, model_admin):
+        fields = model_admin.get_queryset(request).values_list("field", flat=True).distinct()
+        leaves = sorted({f.rsplit(".", 1)[-1] or "(database)" for f in fields})
+        return [(leaf, leaf) for leaf in leaves]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == "(database)":
+            return queryset.filter(field="")
+        return queryset.filter(field__endswith=value)
+
+
+@admin.register(UnreadableOrder)
+class UnreadableOrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    """Orders Amazon sent that the download could not read or store, each set aside on its own."""
+
+    list_display = (
+        "amazon_order_id",
+        "store",
+        "field",
+        "reason",
+        "first_seen_at",
+        "last_seen_at",
+        "last_retry_at",
+        "state",
+    )
+    list_filter = (UnreadableOpenFilter, UnreadableFieldFilter, "store")
+    list_select_related = ("store",)
+    search_fields = ("amazon_order_id",)
+    actions = ("retry",)
+    fields = readonly_fields = (
+        "store",
+        "amazon_order_id",
+        "field",
+        "reason",
+        "first_seen_at",
+        "last_seen_at",
+        "last_retry_at",
+        "resolved_at",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="state", ordering="resolved_at")
+    def state(self, row: UnreadableOrder) -> str:
+        return "open" if row.is_open else f"resolved {row.resolved_at:%Y-%m-%d %H:%M}"
+
+    @admin.action(description="Retry (read the order again from Amazon)", permissions=["change"])
+    def retry(self, request, queryset):
+        from django_q.tasks import async_task
+
+        from .tasks import UNREADABLE_RETRY_TASK
+
+        ids = list(
+            queryset.filter(resolved_at__isnull=True).exclude(amazon_order_id="").values_list("pk", flat=True)
+        )
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: async_task(UNREADABLE_RETRY_TASK, pk))
+        skipped = queryset.count() - len(ids)
+        if ids:
+            self.message_user(
+                request,
+                f"{len(ids)} order(s) queued to be read again with getOrder; refresh to see the result.",
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request, f"{skipped} skipped: already resolved, or without an order id.", messages.WARNING
+            )

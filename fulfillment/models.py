@@ -191,6 +191,50 @@ class OrderLine(models.Model):
         return f"{self.order_item_id} {self.amazon_sku or self.asin} x{self.quantity_ordered}"
 
 
+class UnreadableOrder(models.Model):
+    """An Amazon order the download could not read or store, set aside on its own.
+
+    The rest of its page is written and the watermark moves; this row tells a
+    person which order, which field and why, in words: never the value (it can
+    be buyer data). *Retry* reads the order again with getOrder; once it reads,
+    it goes the normal way and the row is marked resolved. A later download
+    that reads the order fine resolves it too.
+    """
+
+    store = models.ForeignKey("connections.Store", on_delete=models.CASCADE, related_name="unreadable_orders")
+    # Long enough for any id Amazon sends; a longer one is cut (it never reads anyway).
+    amazon_order_id = models.CharField("Amazon order id", max_length=100, blank=True)
+    field = models.CharField(
+        "field at fault",
+        max_length=200,
+        blank=True,
+        help_text="Where in Amazon's order, e.g. orderItems[0].quantityOrdered.",
+    )
+    reason = models.CharField(max_length=500)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    last_retry_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="When the order was read after all.")
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = "unreadable order"
+        constraints = [
+            # Orders without an id share one row per store (they cannot be retried).
+            models.UniqueConstraint(
+                fields=["store", "amazon_order_id"], name="unreadable_order_unique_per_store"
+            )
+        ]
+        indexes = [models.Index(fields=["store", "resolved_at"], name="unreadable_order_open_idx")]
+
+    def __str__(self) -> str:
+        return self.amazon_order_id or "(order without an id)"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
 # --- Jobs: runs, watermarks, locks ---------------------------------------------
 
 

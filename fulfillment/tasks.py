@@ -15,6 +15,7 @@ from fulfillment.services.orders import orders_pull, orders_reconcile
 logger = logging.getLogger(__name__)
 
 RECONCILE_DAYS = 3
+UNREADABLE_RETRY_TASK = "fulfillment.tasks.unreadable_order_retry_task"
 
 
 def _connected_store(store_id: int) -> Store | None:
@@ -45,6 +46,20 @@ def order_reconcile_task(store_id: int) -> dict:
     except JobLockBusy:
         return {"skipped": "already running"}
     return {"sync_run": run.pk, "ok": run.ok, **run.counts}
+
+
+def unreadable_order_retry_task(unreadable_id: int) -> dict:
+    """*Retry* on an unreadable order: read it again with getOrder."""
+    from fulfillment.models import UnreadableOrder
+    from fulfillment.services.unreadable import unreadable_order_retry
+
+    row = UnreadableOrder.objects.select_related("store__marketplace").filter(pk=unreadable_id).first()
+    if row is None or row.resolved_at is not None:
+        return {"skipped": "unknown or already resolved"}
+    if not (row.store.is_active and row.store.is_connected):
+        return {"skipped": "store inactive or not connected"}
+    result = unreadable_order_retry(unreadable=row)
+    return {"unreadable_order": row.pk, "resolved": result.resolved, "api_calls": result.api_calls}
 
 
 def store_schedules_sync_task() -> dict:

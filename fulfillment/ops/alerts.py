@@ -29,7 +29,8 @@ from connections.models import Store
 from connections.services import store_send_authorization_link
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.services import confirmation_alert
-from fulfillment.models import Order, SyncRun
+from fulfillment.errors import job_failure
+from fulfillment.models import Order, SyncRun, UnreadableOrder
 
 from .models import AlertSent
 
@@ -44,6 +45,7 @@ class AlertsReport:
     job_failing: int = 0
     confirmation_rejected: int = 0
     ship_by_near: int = 0
+    unreadable_orders: int = 0
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -258,6 +260,52 @@ def alerts_ship_by_near(*, now: dt.datetime) -> int:
     return sent
 
 
+# --- Orders the download could not read ---------------------------------------------------
+
+
+def alerts_unreadable_orders(*, now: dt.datetime) -> int:
+    """One email per store listing its newly unreadable orders; each row once.
+    The email names the order, the field and the reason: never a value of the order."""
+    rows = (
+        UnreadableOrder.objects.filter(resolved_at__isnull=True)
+        .exclude(store__warehouse__operations_email="")
+        .select_related("store__warehouse")
+        .order_by("store_id", "first_seen_at", "pk")
+    )
+    by_store: dict[int, list[UnreadableOrder]] = {}
+    for row in rows:
+        by_store.setdefault(row.store_id, []).append(row)
+    sent = 0
+    for store_rows in by_store.values():
+        store = store_rows[0].store
+        email = _ops_email(store)
+        with transaction.atomic():
+            fresh = [
+                r
+                for r in store_rows
+                if _claim(Kind.UNREADABLE_ORDER, f"unreadable:{r.pk}", store, email, now)
+            ]
+            if not fresh:
+                continue
+            body = render_to_string(
+                "ops/alert_unreadable_orders.txt",
+                {
+                    "store": store,
+                    "rows": fresh,
+                    "list_url": _admin_url("admin:fulfillment_unreadableorder_changelist")
+                    + f"?open=yes&store__id__exact={store.pk}",
+                },
+            )
+            send_mail(
+                f"{len(fresh)} Amazon order(s) of {store.name} could not be read and were set aside",
+                body,
+                None,
+                [email],
+            )
+            sent += len(fresh)
+    return sent
+
+
 def _claim(kind: str, key: str, store: Store, email: str, now: dt.datetime) -> bool:
     try:
         with transaction.atomic():
@@ -276,9 +324,10 @@ def alerts_check(*, now: dt.datetime | None = None) -> AlertsReport:
         ("job_failing", alerts_job_failing),
         ("confirmation_rejected", alerts_confirmation_rejected),
         ("ship_by_near", alerts_ship_by_near),
+        ("unreadable_orders", alerts_unreadable_orders),
     ):
         try:
             setattr(report, name, check(now=now))
-        except Exception:
-            logger.exception("alert check %s failed; the next run tries again", name)
+        except Exception as exc:
+            job_failure(logger, f"alert check {name} (the next run tries again)", exc)
     return report

@@ -35,6 +35,7 @@ class AlertSent(models.Model):
         JOB_FAILING = "job_failing", "Job failing repeatedly"
         CONFIRMATION_REJECTED = "confirmation_rejected", "Shipment confirmation rejected"
         SHIP_BY_NEAR = "ship_by_near", "Orders near ship-by, nothing shipped"
+        UNREADABLE_ORDER = "unreadable_order", "Amazon order the download could not read"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     key = models.CharField(max_length=200, help_text="What the alert is about, e.g. store:3:run:120.")

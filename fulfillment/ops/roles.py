@@ -41,6 +41,7 @@ WAREHOUSE_ADMIN_ONLY: frozenset[tuple[str, str, str]] = frozenset(
 STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "fulfillment.order": ("view", "change", "view_order_address"),
     "fulfillment.syncrun": _VIEW,
+    "fulfillment.unreadableorder": _EDIT,
     "fulfillment.warehouse": _VIEW,
     "wms.shipment": ("view", "add"),
     "wms.inventorylevel": ("view", "add", "change"),
@@ -67,6 +68,7 @@ STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
 MERCHANT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "fulfillment.order": ("view", "change", "view_order_address"),
     "fulfillment.syncrun": _VIEW,
+    "fulfillment.unreadableorder": _EDIT,
     "wms.shipment": ("view", "add"),
     "confirmations.shipmentconfirmation": _EDIT,
     "inventory.inventorypush": _EDIT,

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import Store
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryPush
-from fulfillment.models import Order, SyncRun
+from fulfillment.models import Order, SyncRun, UnreadableOrder
 from fulfillment.wms.models import Shipment
 
 from .charts import DailySeries, daily_bars_svg
@@ -49,6 +49,7 @@ class StoreHealth:
     released: Figure
     acknowledged: Figure
     overdue: Figure
+    unreadable: Figure
     rejected: Figure
     retrying: Figure
     refused_orders: Figure
@@ -93,10 +94,18 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
         "-started_at"
     )
     last_push = InventoryPush.objects.filter(store=OuterRef("pk")).order_by("-created_at")
+    unreadable = (
+        UnreadableOrder.objects.filter(store=OuterRef("pk"), resolved_at__isnull=True)
+        .order_by()
+        .values("store")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     stores = list(
         visible.select_related("marketplace", "warehouse").annotate(
             last_pull_at=Subquery(last_pull.values("finished_at")[:1]),
             last_push_id=Subquery(last_push.values("pk")[:1]),
+            open_unreadable=Coalesce(Subquery(unreadable[:1]), 0),
         )
     )
 
@@ -182,6 +191,11 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
                     orders.get("overdue", 0),
                     _changelist("fulfillment_order", ship_by="overdue", **by_store),
                     alert=bool(orders.get("overdue")),
+                ),
+                unreadable=Figure(
+                    store.open_unreadable,
+                    _changelist("fulfillment_unreadableorder", open="yes", **by_store),
+                    alert=bool(store.open_unreadable),
                 ),
                 rejected=Figure(
                     confirmations.get("rejected", 0),

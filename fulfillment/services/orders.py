@@ -25,23 +25,24 @@ cancellation data come in the same page), a fixed handful of queries per page:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
 from connections.models import OrderStatus, Store
+from fulfillment.errors import job_failure
 from fulfillment.locks import JobLease, store_job_lock
-from fulfillment.models import Order, OrderLine, StoreSyncState, SyncRun
-from fulfillment.services.release import order_release_decide
+from fulfillment.models import Order, StoreSyncState, SyncRun
+from fulfillment.services.order_pages import PullCounts, RunContext, orders_ingest_page
+from fulfillment.services.order_parsing import AmazonOrderParseError
 from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
-from mappings.selectors import ShippingMethodTable, shipping_method_table_for, sku_components_for
+
+__all__ = ["PullCounts", "RunContext", "orders_ingest_page", "orders_pull", "orders_reconcile"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,177 +75,6 @@ TRACKED_STATUSES = (
     OrderStatus.CANCELLED,
 )
 RECONCILE_STATUSES = [OrderStatus.UNSHIPPED.value, OrderStatus.PARTIALLY_SHIPPED.value]
-
-# Columns a page upsert writes for new and held orders (everything Amazon says
-# plus the release decision). Released orders never go through this path.
-_FULL_ORDER_FIELDS = [
-    "amazon_status",
-    "status",
-    "marketplace_id",
-    "fulfilled_by",
-    "service_level",
-    "is_prime",
-    "is_business",
-    "is_gift",
-    "gift_message",
-    "purchased_at",
-    "amazon_updated_at",
-    "ship_by_earliest",
-    "ship_by_latest",
-    "deliver_by_earliest",
-    "deliver_by_latest",
-    "ship_to_country",
-    "recipient",
-    "carrier",
-    "ship_code",
-    "hold_reasons",
-    "buyer_cancellation_requested",
-    "released_at",
-    "cancelled_at",
-    "shipped_outside_at",
-    "updated_at",
-]
-_LINE_FIELDS = [
-    "amazon_sku",
-    "asin",
-    "product_code",
-    "title",
-    "quantity_ordered",
-    "quantity_shipped",
-    "quantity_cancelled",
-    "gift_message",
-    "components",
-]
-# What the download may still change on an order the warehouse owns.
-_FROZEN_ORDER_FIELDS = [
-    "amazon_status",
-    "amazon_updated_at",
-    "status",
-    "buyer_cancellation_requested",
-    "cancelled_at",
-    "shipped_outside_at",
-    "wms_stop_requested_at",
-    "cancellation_acknowledged_at",
-    "updated_at",
-]
-
-
-class AmazonOrderParseError(ValueError):
-    """An order in Amazon's answer lacks what the product needs; the page is not written."""
-
-
-# --- Parsing Amazon's Order -------------------------------------------------------
-
-
-@dataclass
-class AmazonLine:
-    order_item_id: str
-    quantity_ordered: int
-    quantity_fulfilled: int
-    amazon_sku: str
-    asin: str
-    title: str
-    gift_message: str
-    is_gift: bool
-    cancellation_requested: bool
-
-
-@dataclass
-class AmazonOrder:
-    amazon_order_id: str
-    status: str
-    purchased_at: dt.datetime
-    updated_at: dt.datetime
-    marketplace_id: str
-    fulfilled_by: str
-    service_level: str
-    is_prime: bool
-    is_business: bool
-    ship_by: tuple[dt.datetime | None, dt.datetime | None]
-    deliver_by: tuple[dt.datetime | None, dt.datetime | None]
-    recipient: dict
-    lines: list[AmazonLine] = field(default_factory=list)
-
-    @property
-    def ship_to_country(self) -> str:
-        return (self.recipient.get("countryCode") or "").upper()
-
-    @property
-    def buyer_cancellation_requested(self) -> bool:
-        return any(line.cancellation_requested for line in self.lines)
-
-
-def _time(value, *, what: str, order_id: str, required: bool = False) -> dt.datetime | None:
-    if not value:
-        if required:
-            raise AmazonOrderParseError(f"order {order_id}: {what} is missing")
-        return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None or timezone.is_naive(parsed):
-        raise AmazonOrderParseError(f"order {order_id}: {what} {value!r} is not an ISO 8601 time with zone")
-    return parsed
-
-
-def _window(raw: dict | None, *, what: str, order_id: str):
-    raw = raw or {}
-    return (
-        _time(raw.get("earliestDateTime"), what=f"{what} start", order_id=order_id),
-        _time(raw.get("latestDateTime"), what=f"{what} end", order_id=order_id),
-    )
-
-
-def amazon_order_parse(raw: dict) -> AmazonOrder:
-    """Amazon's Order (2026-01-01) -> what the product keeps. Raises AmazonOrderParseError."""
-    if not isinstance(raw, dict) or not raw.get("orderId"):
-        raise AmazonOrderParseError("an order without orderId")
-    oid = str(raw["orderId"])
-    fulfillment = raw.get("fulfillment") or {}
-    status = fulfillment.get("fulfillmentStatus")
-    if not status:
-        raise AmazonOrderParseError(f"order {oid}: fulfillment.fulfillmentStatus is missing")
-    address = (raw.get("recipient") or {}).get("deliveryAddress") or {}
-    lines = []
-    for item in raw.get("orderItems") or []:
-        product = item.get("product") or {}
-        item_fulfillment = item.get("fulfillment") or {}
-        gift = (item_fulfillment.get("packing") or {}).get("giftOption")
-        request = (item.get("cancellation") or {}).get("cancellationRequest")
-        try:
-            quantity = int(item["quantityOrdered"])
-            fulfilled = int(item_fulfillment.get("quantityFulfilled") or 0)
-            item_id = str(item["orderItemId"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AmazonOrderParseError(f"order {oid}: an item lacks orderItemId or quantityOrdered") from exc
-        lines.append(
-            AmazonLine(
-                order_item_id=item_id,
-                quantity_ordered=quantity,
-                quantity_fulfilled=fulfilled,
-                amazon_sku=product.get("sellerSku") or "",
-                asin=product.get("asin") or "",
-                title=(product.get("title") or "")[:500],
-                gift_message=(gift or {}).get("giftMessage") or "",
-                is_gift=gift is not None,
-                cancellation_requested=bool(request) and (request.get("requester") or "BUYER") == "BUYER",
-            )
-        )
-    programs = set(raw.get("programs") or [])
-    return AmazonOrder(
-        amazon_order_id=oid,
-        status=status,
-        purchased_at=_time(raw.get("createdTime"), what="createdTime", order_id=oid, required=True),
-        updated_at=_time(raw.get("lastUpdatedTime"), what="lastUpdatedTime", order_id=oid, required=True),
-        marketplace_id=(raw.get("salesChannel") or {}).get("marketplaceId") or "",
-        fulfilled_by=fulfillment.get("fulfilledBy") or "",
-        service_level=fulfillment.get("fulfillmentServiceLevel") or "",
-        is_prime="PRIME" in programs,
-        is_business="AMAZON_BUSINESS" in programs,
-        ship_by=_window(fulfillment.get("shipByWindow"), what="shipByWindow", order_id=oid),
-        deliver_by=_window(fulfillment.get("deliverByWindow"), what="deliverByWindow", order_id=oid),
-        recipient=address,
-        lines=lines,
-    )
-
 
 # --- Search parameters ------------------------------------------------------------
 
@@ -325,239 +155,11 @@ def _search_pages(client, params: dict) -> Iterator[list[dict]]:
         body = client.search_orders(**query)
         orders = body.get("orders") if isinstance(body, dict) else None
         if not isinstance(orders, list):
-            raise AmazonOrderParseError("searchOrders answered without an orders list")
+            raise AmazonOrderParseError("is missing from searchOrders' answer", field="orders")
         yield orders
         token = (body.get("pagination") or {}).get("nextToken")
         if not token:
             return
-
-
-# --- One page ---------------------------------------------------------------------
-
-
-@dataclass
-class PullCounts:
-    new: int = 0
-    updated: int = 0
-    cancelled: int = 0
-    held: int = 0
-    released: int = 0
-    skipped: int = 0
-    pages: int = 0
-    slices: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-class _RunContext:
-    """What a run reads once, not once per page."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self.import_statuses = set(store.import_order_statuses)
-        self.countries = set(store.ship_to_country_list)
-        self.by_asin = store.product_code_field == Store.ProductCode.ASIN
-        self._table: ShippingMethodTable | None = None
-
-    @property
-    def shipping_table(self) -> ShippingMethodTable:
-        if self._table is None:
-            self._table = shipping_method_table_for(store=self.store)
-        return self._table
-
-    def product_code(self, line: AmazonLine) -> str:
-        return (line.asin if self.by_asin else line.amazon_sku) or ""
-
-
-def _order_from_amazon(ctx: _RunContext, a: AmazonOrder, known: Order | None) -> Order:
-    gift_lines = [line for line in a.lines if line.is_gift]
-    return Order(
-        store=ctx.store,
-        amazon_order_id=a.amazon_order_id,
-        amazon_status=a.status,
-        status=Order.Status.HELD,
-        marketplace_id=a.marketplace_id,
-        fulfilled_by=a.fulfilled_by,
-        service_level=a.service_level,
-        is_prime=a.is_prime,
-        is_business=a.is_business,
-        is_gift=bool(gift_lines),
-        gift_message="\n\n".join(line.gift_message for line in gift_lines if line.gift_message),
-        purchased_at=a.purchased_at,
-        amazon_updated_at=a.updated_at,
-        ship_by_earliest=a.ship_by[0],
-        ship_by_latest=a.ship_by[1],
-        deliver_by_earliest=a.deliver_by[0],
-        deliver_by_latest=a.deliver_by[1],
-        ship_to_country=a.ship_to_country,
-        recipient=json.dumps(a.recipient, sort_keys=True) if a.recipient else "",
-        buyer_cancellation_requested=a.buyer_cancellation_requested,
-        cancelled_at=known.cancelled_at if known else None,
-        shipped_outside_at=known.shipped_outside_at if known else None,
-    )
-
-
-def _lines_from_amazon(ctx: _RunContext, order: Order, a: AmazonOrder) -> list[OrderLine]:
-    return [
-        OrderLine(
-            order=order,
-            order_item_id=line.order_item_id,
-            amazon_sku=line.amazon_sku,
-            asin=line.asin,
-            product_code=ctx.product_code(line),
-            title=line.title,
-            quantity_ordered=line.quantity_ordered,
-            quantity_shipped=min(line.quantity_fulfilled, line.quantity_ordered),
-            gift_message=line.gift_message,
-        )
-        for line in a.lines
-    ]
-
-
-def _frozen_update(order: Order, a: AmazonOrder, now: dt.datetime) -> bool:
-    """Apply what may change on an order the warehouse owns. True if it was cancelled now."""
-    # Shipment confirmations set amazon_status to what Amazon will report once
-    # they succeed: SHIPPED seen again is our own doing, not a shipment elsewhere.
-    confirmed_shipped = order.amazon_status == OrderStatus.SHIPPED
-    order.amazon_status = a.status
-    order.amazon_updated_at = a.updated_at
-    order.updated_at = now
-    if order.status in Order.CLOSED_STATUSES:
-        return False
-    stop = cancelled = False
-    if a.status == OrderStatus.CANCELLED:
-        order.status = Order.Status.CANCELLED
-        order.cancelled_at = now
-        stop = cancelled = True
-    elif a.status == OrderStatus.SHIPPED and not confirmed_shipped:
-        # Our own shipments mark the order shipped first; Amazon saying so
-        # while we have not means someone shipped it elsewhere.
-        order.status = Order.Status.SHIPPED
-        order.shipped_outside_at = now
-        stop = True
-    if a.buyer_cancellation_requested and not order.buyer_cancellation_requested:
-        order.buyer_cancellation_requested = True
-        stop = True
-    if stop:
-        # A new reason to stop: the warehouse hears it again even if it
-        # acknowledged an earlier one (e.g. a request, then the cancellation).
-        order.wms_stop_requested_at = now
-        order.cancellation_acknowledged_at = None
-    return cancelled
-
-
-def orders_ingest_page(
-    *, ctx: _RunContext, raw_orders: list[dict], now: dt.datetime, counts: PullCounts
-) -> tuple[dt.datetime, dt.datetime] | None:
-    """Write one page of Amazon orders; returns its latest (lastUpdatedTime, createdTime).
-
-    Call inside a transaction. Every order is parsed before anything is
-    written, so an answer that does not parse changes nothing.
-    """
-    store = ctx.store
-    parsed: dict[str, AmazonOrder] = {}
-    for raw in raw_orders:
-        a = amazon_order_parse(raw)
-        seen = parsed.get(a.amazon_order_id)
-        if seen is None or a.updated_at > seen.updated_at:
-            parsed[a.amazon_order_id] = a
-    if not parsed:
-        return None
-    high = (max(a.updated_at for a in parsed.values()), max(a.purchased_at for a in parsed.values()))
-
-    # Locked so "Re-check holds" or the WMS acknowledging an order cannot
-    # interleave with this page's decision about the same order.
-    known = {
-        o.amazon_order_id: o
-        for o in Order.objects.select_for_update()
-        .filter(store=store, amazon_order_id__in=list(parsed))
-        .only("pk", "store_id", "amazon_order_id", *_FROZEN_ORDER_FIELDS)
-        .order_by("pk")
-    }
-
-    full: list[tuple[Order, list[OrderLine], AmazonOrder, bool]] = []
-    frozen: list[Order] = []
-    newly_cancelled_frozen: list[int] = []
-    for a in parsed.values():
-        if a.marketplace_id and a.marketplace_id != store.marketplace.marketplace_id:
-            counts.skipped += 1
-            continue
-        existing = known.get(a.amazon_order_id)
-        if existing is None:
-            if a.status not in ctx.import_statuses or (
-                ctx.countries and a.ship_to_country not in ctx.countries
-            ):
-                counts.skipped += 1
-                continue
-            counts.new += 1
-        elif a.updated_at <= existing.amazon_updated_at:
-            continue  # seen already (the overlap re-reads the previous run's tail)
-        else:
-            counts.updated += 1
-            if existing.status != Order.Status.HELD:
-                if _frozen_update(existing, a, now):
-                    newly_cancelled_frozen.append(existing.pk)
-                    counts.cancelled += 1
-                frozen.append(existing)
-                continue
-        order = _order_from_amazon(ctx, a, existing)
-        full.append((order, _lines_from_amazon(ctx, order, a), a, existing is not None))
-
-    to_decide = []
-    for order, lines, a, was_known in full:
-        if a.status == OrderStatus.CANCELLED:
-            order.status = Order.Status.CANCELLED
-            order.cancelled_at = order.cancelled_at or now
-            for line in lines:
-                line.quantity_cancelled = line.quantity_ordered - line.quantity_shipped
-            counts.cancelled += 1
-        elif a.status == OrderStatus.SHIPPED:
-            order.status = Order.Status.SHIPPED
-            if was_known:  # known and held: shipped without the warehouse
-                order.shipped_outside_at = order.shipped_outside_at or now
-        else:
-            to_decide.append((order, lines))
-    if to_decide:
-        components = sku_components_for(
-            store=store, product_codes={line.product_code for _, lines in to_decide for line in lines}
-        )
-        for order, lines in to_decide:
-            released = order_release_decide(
-                order=order,
-                lines=lines,
-                components=components,
-                shipping_table=ctx.shipping_table,
-                now=now,
-            )
-            counts.released += released
-            counts.held += not released
-
-    if full:
-        orders = [order for order, _, _, _ in full]
-        Order.objects.bulk_create(
-            orders,
-            update_conflicts=True,
-            unique_fields=["store", "amazon_order_id"],
-            update_fields=_FULL_ORDER_FIELDS,
-        )
-        lines = [line for _, order_lines, _, _ in full for line in order_lines]
-        for line in lines:
-            line.order_id = line.order.pk
-        if lines:
-            OrderLine.objects.bulk_create(
-                lines,
-                update_conflicts=True,
-                unique_fields=["order", "order_item_id"],
-                update_fields=_LINE_FIELDS,
-            )
-    if frozen:
-        Order.objects.bulk_update(frozen, _FROZEN_ORDER_FIELDS)
-    if newly_cancelled_frozen:
-        OrderLine.objects.filter(order_id__in=newly_cancelled_frozen).update(
-            quantity_cancelled=F("quantity_ordered") - F("quantity_shipped")
-        )
-    return high
 
 
 @dataclass
@@ -646,7 +248,7 @@ def orders_pull(*, store: Store, now: dt.datetime | None = None) -> SyncRun:
 
 def _slice_read(
     *,
-    ctx: _RunContext,
+    ctx: RunContext,
     client: AmazonClient,
     current: _Slice,
     incremental: bool,
@@ -677,7 +279,7 @@ def _slice_read(
             continue
         orders = body.get("orders") if isinstance(body, dict) else None
         if not isinstance(orders, list):
-            raise AmazonOrderParseError("searchOrders answered without an orders list")
+            raise AmazonOrderParseError("is missing from searchOrders' answer", field="orders")
         token = (body.get("pagination") or {}).get("nextToken") or ""
         listed += len(orders)
         with transaction.atomic():
@@ -724,7 +326,7 @@ def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> S
             # A run died in this slice: finish it first.
             current = _Slice(after=state.slice_after, before=state.slice_before, token=state.slice_token)
             window_end = max(window_end, current.before)
-        ctx = _RunContext(store)
+        ctx = RunContext(store)
         client = amazon_client(store, stats=stats)
         while True:
             if current is None:
@@ -746,8 +348,7 @@ def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> S
                 break
         ok = True
     except Exception as exc:
-        logger.warning("order download of store %s failed: %s", store.pk, exc, exc_info=True)
-        error = f"{type(exc).__name__}: {exc}"
+        error = job_failure(logger, f"order download of store {store.pk}", exc)
     return sync_run_finish(
         run=run,
         ok=ok,
@@ -782,13 +383,13 @@ def _orders_reconcile_locked(*, store: Store, days: int, now: dt.datetime, lease
             createdBefore=amazon_time(before),
             fulfillmentStatuses=RECONCILE_STATUSES,
         )
-        ctx = _RunContext(store)
+        ctx = RunContext(store)
         client = amazon_client(store, stats=stats)
         open_at_amazon: set[str] = set()
         for raw_orders in _search_pages(client, params):
             with transaction.atomic():
                 orders_ingest_page(ctx=ctx, raw_orders=raw_orders, now=now, counts=counts)
-            open_at_amazon.update(str(r.get("orderId")) for r in raw_orders)
+            open_at_amazon.update(str(r.get("orderId")) for r in raw_orders if isinstance(r, dict))
             counts.pages += 1
             lease.renew()
         open_here = set(
@@ -811,8 +412,7 @@ def _orders_reconcile_locked(*, store: Store, days: int, now: dt.datetime, lease
         StoreSyncState.objects.update_or_create(store=store, defaults={"last_reconciled_at": now})
         ok = True
     except Exception as exc:
-        logger.warning("order reconciliation of store %s failed: %s", store.pk, exc, exc_info=True)
-        error = f"{type(exc).__name__}: {exc}"
+        error = job_failure(logger, f"order reconciliation of store {store.pk}", exc)
     return sync_run_finish(
         run=run,
         ok=ok,

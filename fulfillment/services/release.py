@@ -17,6 +17,8 @@ from mappings.selectors import Component, ShippingMethodTable, shipping_method_t
 
 BUYER_CANCELLATION_REASON = "buyer requested cancellation"
 ADDRESS_MISSING_REASON = "address missing"
+# An order with no items, or only items of quantity 0: nothing to pick, so never released.
+NOTHING_TO_SHIP_REASON = "no items to ship"
 
 
 def unmapped_reason(product_code: str) -> str:
@@ -52,6 +54,8 @@ def order_release_decide(
     reasons: list[str] = []
     if order.buyer_cancellation_requested:
         reasons.append(BUYER_CANCELLATION_REASON)
+    if not any(line.quantity_ordered > 0 for line in lines):
+        reasons.append(NOTHING_TO_SHIP_REASON)
     for line in lines:
         found = components.get(line.product_code)
         if found:

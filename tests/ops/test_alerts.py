@@ -180,6 +180,7 @@ def test_the_task_runs_every_check_and_returns_counts(ops_store):
         "job_failing": 0,
         "confirmation_rejected": 0,
         "ship_by_near": 0,
+        "unreadable_orders": 0,
     }
 
 

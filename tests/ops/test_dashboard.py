@@ -15,12 +15,12 @@ from fulfillment.models import Order, SyncRun
 from fulfillment.ops.selectors import dashboard_for
 from tests.confirmations.factories import make_confirmation
 from tests.factories import make_store
-from tests.orders.factories import make_order, make_sync_run
+from tests.orders.factories import make_order, make_sync_run, make_unreadable_order
 from tests.wms.factories import make_released_order, make_shipment
 
-# stores (with last pull and last push subqueries), order counts, confirmation
-# counts (rejected, retrying, and orders shipped here that Amazon refused), the
-# last pushes, running runs, orders per day, confirmations per day.
+# stores (with last pull, last push and open unreadable orders subqueries), order
+# counts, confirmation counts (rejected, retrying, and orders shipped here that
+# Amazon refused), the last pushes, running runs, orders per day, confirmations per day.
 DASHBOARD_QUERIES = 7
 
 
@@ -42,6 +42,9 @@ def _busy_store(now: dt.datetime, **kw):
     InventoryPush.objects.create(
         store=store, state=InventoryPush.State.DONE, accepted=12, rejected=1, finished_at=now
     )
+    make_unreadable_order(store=store)
+    make_unreadable_order(store=store)
+    make_unreadable_order(store=store, resolved_at=now)
     return store
 
 
@@ -81,6 +84,8 @@ def test_it_counts_each_stores_queues(db):
     assert (busy.held.value, busy.released.value, busy.acknowledged.value, busy.overdue.value) == (1, 3, 1, 1)
     assert (busy.rejected.value, busy.retrying.value) == (1, 0)
     assert busy.refused_orders.value == 1 and busy.refused_orders.alert
+    assert busy.unreadable.value == 2 and busy.unreadable.alert
+    assert (idle.unreadable.value, idle.unreadable.alert) == (0, False)
     assert not busy.pull_stale and busy.last_pull.value == "10 min ago"
     assert busy.last_push_figure.value == "Done: 12 accepted, 1 rejected"
     assert [r.kind for r in busy.running] == [SyncRun.Kind.INVENTORY_PUSH]

@@ -8,7 +8,7 @@ import json
 
 from django.utils import timezone
 
-from fulfillment.models import Order, OrderLine, SyncRun
+from fulfillment.models import Order, OrderLine, SyncRun, UnreadableOrder
 from tests.factories import make_store, register_row_maker
 
 _seq = itertools.count(1)
@@ -65,5 +65,20 @@ def make_sync_run(*, store=None, **kw) -> SyncRun:
     return SyncRun.objects.create(store=store or make_store(), **{**defaults, **kw})
 
 
+def make_unreadable_order(*, store=None, **kw) -> UnreadableOrder:
+    now = timezone.now()
+    defaults = dict(
+        amazon_order_id=f"111-{next(_unreadable_seq):07d}-0000000",
+        field="orderItems[0].quantityOrdered",
+        reason="is negative",
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    return UnreadableOrder.objects.create(store=store or make_store(), **{**defaults, **kw})
+
+
+_unreadable_seq = itertools.count(1)
+
 register_row_maker(Order, lambda n: [make_order() for _ in range(n)])
+register_row_maker(UnreadableOrder, lambda n: [make_unreadable_order() for _ in range(n)])
 register_row_maker(SyncRun, lambda n: [make_sync_run() for _ in range(n)])

@@ -15,7 +15,10 @@ class Command(StoreJobCommand):
 
     def summary(self, run) -> str:
         c = run.counts
-        return (
+        line = (
             f"{c.get('new', 0)} new, {c.get('updated', 0)} updated, {c.get('cancelled', 0)} cancelled, "
             f"{c.get('held', 0)} held, {c.get('pages', 0)} pages, {run.api_calls} API calls"
         )
+        if c.get("unreadable"):
+            line += f"; {c['unreadable']} unreadable order(s) set aside: see Unreadable orders"
+        return line
