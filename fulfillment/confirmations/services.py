@@ -36,6 +36,7 @@ from connections.amazon import (
     amazon_client,
 )
 from connections.models import OrderStatus, Store
+from fulfillment.errors import job_failure
 from fulfillment.locks import store_job_lock
 from fulfillment.models import Order, SyncRun
 from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
@@ -261,8 +262,8 @@ def confirmation_send(
     except Exception as exc:
         # A bug or a database hiccup must not strand the row in `sending` until
         # the lease expires, nor block the rest of the queue.
-        logger.exception("confirmation %s failed unexpectedly", confirmation_id)
-        _retry_or_give_up(confirmation, error=f"{type(exc).__name__}: {exc}", now=now)
+        error = job_failure(logger, f"confirmation {confirmation_id}", exc)
+        _retry_or_give_up(confirmation, error=error, now=now)
         return confirmation.state
 
 
@@ -522,8 +523,7 @@ def confirmations_sweep(*, store: Store, now: dt.datetime | None = None, limit: 
                 if counts.failed:
                     error += f" {counts.failed} failed unexpectedly (see the log)."
         except Exception as exc:
-            logger.warning("confirmation sweep of store %s failed: %s", store.pk, exc, exc_info=True)
-            ok, error = False, f"{type(exc).__name__}: {exc}"
+            ok, error = False, job_failure(logger, f"confirmation sweep of store {store.pk}", exc)
         return sync_run_finish(
             run=run,
             ok=ok,

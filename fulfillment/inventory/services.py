@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
 from connections.models import Store
+from fulfillment.errors import job_failure
 from fulfillment.locks import JobLease, store_job_lock
 from fulfillment.models import SyncRun
 from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
@@ -109,8 +110,7 @@ def _inventory_push_locked(*, store: Store, full: bool, lease: JobLease) -> Sync
             error = "; ".join(failures)
         ok = not failures
     except Exception as exc:
-        logger.warning("inventory push of store %s failed: %s", store.pk, exc, exc_info=True)
-        error = f"{type(exc).__name__}: {exc}"
+        error = job_failure(logger, f"inventory push of store {store.pk}", exc)
     return sync_run_finish(
         run=run,
         ok=ok,

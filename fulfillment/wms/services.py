@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fulfillment.errors import safe_error
 from fulfillment.models import Order, Warehouse
 
 from .errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
@@ -266,9 +267,10 @@ def webhook_delivery_send(*, delivery_id: int, client: httpx.Client | None = Non
             with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as http:
                 response = http.post(delivery.webhook.url, content=body, headers=headers)
         if response.status_code >= 300:
-            error = f"HTTP {response.status_code}: {response.text[:500]}"
+            # Not the answer's body: a WMS may echo the order (and its address) back.
+            error = f"HTTP {response.status_code} from the webhook"
     except httpx.HTTPError as e:
-        error = f"{type(e).__name__}: {e}"
+        error = safe_error(e)
 
     delivery.attempts += 1
     if not error:
