@@ -15,22 +15,22 @@ from sandbox.inprocess import in_process_handle_request
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
-POSTGRES_ONLY = (
-    "needs PostgreSQL (row locks across connections; SQLite locks the whole database): "
-    "run DATABASE_URL=postgres://postgres@127.0.0.1:5432/bridge make test"
-)
+POSTGRES_COMMAND = "run DATABASE_URL=postgres://postgres@127.0.0.1:5432/bridge make test"
+POSTGRES_WHY = "row locks across connections; SQLite locks the whole database"
 
 
 def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.postgres` tests run on PostgreSQL only (CI's second step)."""
+    """`@pytest.mark.postgres` (or `…postgres(reason="why")`) tests run on
+    PostgreSQL only (CI's second step); on SQLite they skip, naming the command."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         return
-    skip = pytest.mark.skip(reason=POSTGRES_ONLY)
     for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(skip)
+        marker = item.get_closest_marker("postgres")
+        if marker:
+            why = marker.kwargs.get("reason", POSTGRES_WHY)
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL ({why}): {POSTGRES_COMMAND}"))
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ def test_a_row_whose_send_raises_does_not_stop_the_others(order, ship, sweep, mo
     assert again.counts["accepted"] == 0
 
 
-@pytest.mark.postgres  # a BC timestamp is a PostgreSQL value
+@pytest.mark.postgres(reason="a BC timestamp is a PostgreSQL value")
 def test_a_row_no_driver_can_read_is_set_aside_and_the_others_are_sent(order, ship, sweep):
     # given: a package written before ship dates were checked: year 1 with an
     # offset, stored by PostgreSQL as a BC timestamp that psycopg cannot load
@@ -66,7 +66,7 @@ def test_a_row_no_driver_can_read_is_set_aside_and_the_others_are_sent(order, sh
     assert run.counts["accepted"] == 1 and again.counts["sent"] == 0
 
 
-@pytest.mark.postgres  # a BC timestamp is a PostgreSQL value
+@pytest.mark.postgres(reason="a BC timestamp is a PostgreSQL value")
 def test_the_repair_migration_gives_a_poisoned_package_a_readable_date_and_a_person(order, ship, sweep):
     import importlib
 
