@@ -12,14 +12,18 @@ warehouse's levels and the sandbox's listings, then measures:
     (wall time; peak Python memory in a second pass under tracemalloc);
 (2) the full push sent through the sandbox (in-process, rate limits off):
     feeds and SP-API calls (document up/downloads included);
-(3) a delta after 1% of the warehouse SKUs changed: messages, feeds, calls.
+(3) a delta after 1% of the warehouse SKUs changed: messages, feeds, calls;
+(4) the same catalog as a NEW store without Remote Fulfillment with FBA (one
+    listing in 50 fulfilled by Amazon, nothing known about any SKU): runs until
+    every merchant-fulfilled SKU was pushed and every Amazon-fulfilled one
+    skipped, counting the listing reads (getListingsItem, searchListingsItems)
+    per SKU (goal: at most 1 per 20).
 
-The store has Remote Fulfillment with FBA on, so no per-SKU getListingsItem
-channel check runs (with it off, never-pushed SKUs are checked at most
-INVENTORY_CHANNEL_CHECKS_PER_RUN per run; that is Amazon's rate, not ours).
+In (1)-(3) the store has Remote Fulfillment with FBA on, so no channel is
+read; (4) turns it off.
 
 The last line is machine-readable:
-skus=… feeds=… build_s=… peak_mb=… api_calls=… delta_messages=…
+skus=… feeds=… build_s=… peak_mb=… api_calls=… delta_messages=… new_store_reads_per_sku=…
 """
 
 from __future__ import annotations
@@ -120,6 +124,56 @@ def _build(store, *, full: bool):
     return push, size
 
 
+LISTING_READS = {"getListingsItem", "searchListingsItems"}
+
+
+def _new_store(store, n_skus: int) -> tuple[int, int, float]:
+    """Forget every listing, make one in 50 Amazon-fulfilled, push until all is decided.
+
+    Returns (listing reads, runs, start time). Checks that every merchant-fulfilled
+    SKU reached Amazon and no Amazon-fulfilled one was sent.
+    """
+    from connections.amazon import AmazonClient
+    from fulfillment.inventory.models import InventoryPush, ListingState
+    from fulfillment.inventory.services import inventory_push_run
+    from sandbox.models import SandboxListing
+
+    ListingState.objects.filter(store=store).delete()
+    InventoryPush.objects.filter(store=store).delete()
+    store.remote_fulfillment_with_fba = False
+    store.save(update_fields=["remote_fulfillment_with_fba"])
+    fba = {f"AMZ-{n:06d}" for n in range(0, n_skus, 50)}
+    SandboxListing.objects.filter(sku__in=fba).update(fulfillment_channel_code="AMAZON_NA", quantity=7)
+    SandboxListing.objects.exclude(sku__in=fba).update(quantity=0)
+    # Every SKU in one run when the code still budgets per-SKU checks: the
+    # reads per SKU do not depend on how many runs they are spread over.
+    settings.INVENTORY_CHANNEL_CHECKS_PER_RUN = n_skus
+    reads = 0
+    real_call = AmazonClient._call
+
+    def counting_call(self, operation, *args, **kwargs):
+        nonlocal reads
+        reads += operation in LISTING_READS
+        return real_call(self, operation, *args, **kwargs)
+
+    AmazonClient._call = counting_call
+    started = time.perf_counter()
+    runs = 0
+    try:
+        while True:
+            runs += 1
+            result = inventory_push_run(store=store)
+            assert result.ok, result.error
+            if not result.counts.get("awaiting_channel_check") or runs >= 100:
+                break
+    finally:
+        AmazonClient._call = real_call
+    assert not SandboxListing.objects.filter(sku__in=fba).exclude(quantity=7).exists(), "an FBA SKU was sent"
+    pushed = ListingState.objects.filter(store=store, accepted_at__isnull=False).count()
+    assert pushed == n_skus - len(fba), (pushed, n_skus - len(fba))
+    return reads, runs, started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--skus", type=int, default=100_000)
@@ -189,9 +243,17 @@ def main() -> int:
             f"{delta.api_calls} API calls, {time.perf_counter() - started:.1f} s"
         )
         assert not InventoryPush.objects.filter(state__in=["building", "submitted"]).exists()
+
+        # (4) a new store: nothing known about any listing, FBA listings among them.
+        reads, runs, new_started = _new_store(store, args.skus)
+        print(
+            f"(4) new store: {reads} listing reads for {args.skus} SKUs ({reads / args.skus:.3f} per SKU) "
+            f"in {runs} run(s), {time.perf_counter() - new_started:.1f} s"
+        )
         print(
             f"skus={args.skus} feeds={run.counts['feeds']} build_s={build_s:.2f} peak_mb={peak_mb:.1f} "
-            f"api_calls={run.api_calls} delta_messages={delta.counts['sent']}"
+            f"api_calls={run.api_calls} delta_messages={delta.counts['sent']} "
+            f"new_store_reads_per_sku={reads / args.skus:.3f}"
         )
     finally:
         teardown_databases(old_config, verbosity=0)
