@@ -194,6 +194,8 @@ def main() -> int:
     serve_in_process()
     settings.SANDBOX_RATE_LIMITS = False
     settings.SP_API_RATE_TIME_SCALE = 1e9
+    # The sandbox's x-amzn-RateLimit-Limit header, which the client follows, on the same clock.
+    settings.SANDBOX_TIME_SCALE = 1e9
     settings.SANDBOX_FEED_PROCESSING_SECONDS = 0.0
     settings.INVENTORY_FEED_POLL_SECONDS = 0.0
     try:
