@@ -1,5 +1,13 @@
 """Listings and feeds of the emulated Amazon: quantities arrive by feed or by patch.
 
+A listing holds one `fulfillment_availability` entry (channel code, quantity,
+handling time, restock date). Patches to it follow JSON Patch and Amazon:
+`replace` (and `add`, which RFC 6902 makes a replace on an existing member)
+sets the whole attribute to the value sent, so whatever the value does not
+carry is gone; `merge` changes only the properties sent, in the entry with the
+same `fulfillment_channel_code` (an entry for another channel has nothing to
+keep and stands as sent); `delete` removes the offer's availability.
+
 Feeds are processed lazily when getFeed looks at them (no worker needed):
 IN_QUEUE for the first half of SANDBOX_FEED_PROCESSING_SECONDS, IN_PROGRESS
 for the second, then processed once and DONE.
@@ -34,6 +42,8 @@ def sandbox_listing_upsert(
     asin: str = "",
     title: str = "",
     lead_time_to_ship_max_days: int | None = None,
+    restock_date: dt.date | None = None,
+    fulfillment_channel_code: str = "DEFAULT",
 ) -> SandboxListing:
     listing, _ = SandboxListing.objects.update_or_create(
         seller=seller,
@@ -44,6 +54,8 @@ def sandbox_listing_upsert(
             asin=asin,
             title=title or sku,
             lead_time_to_ship_max_days=lead_time_to_ship_max_days,
+            restock_date=restock_date,
+            fulfillment_channel_code=fulfillment_channel_code,
         ),
     )
     return listing
@@ -66,38 +78,78 @@ def _availability_problems(value) -> list[str]:
         lead = entry.get("lead_time_to_ship_max_days")
         if lead is not None and (isinstance(lead, bool) or not isinstance(lead, int) or not 0 <= lead <= 30):
             problems.append(f"The value '{lead}' for 'lead_time_to_ship_max_days' must be between 0 and 30.")
+        restock = entry.get("restock_date")
+        if restock is not None and not _is_date(restock):
+            problems.append(f"The value '{restock}' for 'restock_date' must be a date (YYYY-MM-DD).")
     return problems
 
 
-def _apply_availability(listings: list[SandboxListing], value: list[dict]) -> None:
-    entry = value[0]
+def _is_date(value) -> bool:
+    try:
+        return isinstance(value, str) and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+def _restock_date(value) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _apply_availability(listings: list[SandboxListing], value: list[dict], *, op: str = "replace") -> None:
+    """Apply a fulfillment_availability value by `op` ("replace" or "merge") to each listing."""
     for listing in listings:
+        if op == "merge":
+            # Merge matches entries by channel code; the listing's own entry
+            # keeps every property the value does not send.
+            entry = next(
+                (e for e in value if e["fulfillment_channel_code"] == listing.fulfillment_channel_code), None
+            )
+            if entry is not None:
+                if "quantity" in entry:
+                    listing.quantity = entry["quantity"]
+                if "lead_time_to_ship_max_days" in entry:
+                    listing.lead_time_to_ship_max_days = entry["lead_time_to_ship_max_days"]
+                if "restock_date" in entry:
+                    listing.restock_date = _restock_date(entry["restock_date"])
+                listing.save(
+                    update_fields=["quantity", "lead_time_to_ship_max_days", "restock_date", "updated_at"]
+                )
+                continue
+        # replace (or a merge bringing another channel's entry): exactly what was sent.
+        entry = value[0]
         listing.fulfillment_channel_code = entry["fulfillment_channel_code"]
-        if "quantity" in entry:
-            listing.quantity = entry["quantity"]
-        if "lead_time_to_ship_max_days" in entry:
-            listing.lead_time_to_ship_max_days = entry["lead_time_to_ship_max_days"]
+        listing.quantity = entry.get("quantity", 0)
+        listing.lead_time_to_ship_max_days = entry.get("lead_time_to_ship_max_days")
+        listing.restock_date = _restock_date(entry.get("restock_date"))
         listing.save(
-            update_fields=["fulfillment_channel_code", "quantity", "lead_time_to_ship_max_days", "updated_at"]
+            update_fields=[
+                "fulfillment_channel_code",
+                "quantity",
+                "lead_time_to_ship_max_days",
+                "restock_date",
+                "updated_at",
+            ]
         )
 
 
-def _availability_from(operation: str, message: dict) -> tuple[list | None, list[str]]:
-    """The fulfillment_availability a message sets, or problems."""
+def _availability_from(operation: str, message: dict) -> tuple[list | None, str, list[str]]:
+    """The fulfillment_availability a message sets, how ("replace" or "merge"), or problems."""
     if operation in ("UPDATE", "PARTIAL_UPDATE"):
+        # Attributes given whole replace what the listing had.
         value = message.get("attributes", {}).get("fulfillment_availability")
         if value is None:
-            return None, []
-        return value, _availability_problems(value)
+            return None, "replace", []
+        return value, "replace", _availability_problems(value)
     # PATCH
     for patch in message.get("patches", []):
         if patch.get("path") != FULFILLMENT_AVAILABILITY_PATH:
             continue
-        if patch.get("op") == "delete":
-            return [{"fulfillment_channel_code": "DEFAULT", "quantity": 0}], []
+        op = patch.get("op")
+        if op == "delete":
+            return [{"fulfillment_channel_code": "DEFAULT", "quantity": 0}], "replace", []
         value = patch.get("value")
-        return value, _availability_problems(value)
-    return None, []
+        return value, "merge" if op == "merge" else "replace", _availability_problems(value)
+    return None, "replace", []
 
 
 def sandbox_listing_patch(
@@ -118,11 +170,11 @@ def sandbox_listing_patch(
         return "INVALID", [
             _issue("4000001", f"SKU '{sku}' does not exist for this seller in these marketplaces.")
         ]
-    value, problems = _availability_from("PATCH", body)
+    value, op, problems = _availability_from("PATCH", body)
     if problems:
         return "INVALID", [_issue("90244", p, "fulfillment_availability") for p in problems]
     if value is not None:
-        _apply_availability(listings, value)
+        _apply_availability(listings, value, op=op)
     return "ACCEPTED", []
 
 
@@ -296,7 +348,7 @@ def listings_feed_report(*, feed: SandboxFeed) -> tuple[dict, bool]:
                 listings.pop((sku, listing.marketplace.marketplace_id), None)
             accepted += 1
             continue
-        value, problems = _availability_from(operation, message)
+        value, op, problems = _availability_from(operation, message)
         if problems:
             invalid += 1
             issues.extend(
@@ -311,7 +363,7 @@ def listings_feed_report(*, feed: SandboxFeed) -> tuple[dict, bool]:
             )
             continue
         if value is not None:
-            _apply_availability(targets, value)
+            _apply_availability(targets, value, op=op)
         accepted += 1
     return _report(header, issues, processed=accepted + invalid, accepted=accepted, invalid=invalid), False
 

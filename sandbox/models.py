@@ -122,6 +122,8 @@ class SandboxListing(models.Model):
     fulfillment_channel_code = models.CharField(max_length=40, default="DEFAULT")
     quantity = models.IntegerField(default=0)
     lead_time_to_ship_max_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The merchant's restock date (fulfillment_availability.restock_date).
+    restock_date = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -28,6 +28,12 @@ PRODUCT_TYPE = "PRODUCT"
 
 FEED_SCHEMA = "listings-feed-schema-v2.json"
 MESSAGE_SCHEMA = "listings-feed-message-schema-v2.json"
+LISTINGS_ITEMS_MODEL = "listingsItems_2021-08-01.json"
+# JSON Patch `replace` sets the whole attribute: a value without the handling
+# time (or restock date) makes Amazon drop the one the merchant set in Seller
+# Central. `merge` (in the op enum of all three vendored schemas since June
+# 2025) changes only the properties sent, in the entry of the same channel.
+AVAILABILITY_PATCH_OP = "merge"
 
 # One planned message: (sku, quantity, lead_time or None, channel_code).
 Item = tuple[str, int, "int | None", str]
@@ -55,6 +61,15 @@ def _messages_validator():
     return jsonschema_rs.Draft7Validator({"type": "array", "items": schema})
 
 
+@cache
+def _patch_request_validator():
+    # patchListingsItem's body: the model's ListingsItemPatchRequest with its definitions.
+    model = load(LISTINGS_ITEMS_MODEL)
+    return jsonschema_rs.Draft4Validator(
+        {"$ref": "#/definitions/ListingsItemPatchRequest", "definitions": model["definitions"]}
+    )
+
+
 def _short(text: str) -> str:
     # jsonschema-rs quotes the whole failing instance: keep messages readable in the admin.
     return text if len(text) <= 300 else text[:150] + " … " + text[-120:]
@@ -75,11 +90,19 @@ def feed_document_errors(document) -> list[str]:
     return errors
 
 
+def patch_request_errors(body) -> list[str]:
+    """Each way a patchListingsItem body breaks the Listings Items model (empty: valid)."""
+    return [
+        f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {_short(e.message)}"
+        for e in _patch_request_validator().iter_errors(body)
+    ]
+
+
 def availability_value(*, quantity: int, lead_time: int | None, channel_code: str) -> list[dict]:
     """The fulfillment_availability attribute value.
 
-    The handling time goes with every quantity when the store sets one: a
-    replace without it would reset the listing to Amazon's default.
+    The handling time goes with every quantity when the store sets one; when
+    it does not, the value leaves it out and the merge keeps the listing's own.
     """
     entry: dict = {"fulfillment_channel_code": channel_code, "quantity": quantity}
     if lead_time is not None:
@@ -90,7 +113,7 @@ def availability_value(*, quantity: int, lead_time: int | None, channel_code: st
 def availability_patches(*, quantity: int, lead_time: int | None, channel_code: str) -> list[dict]:
     return [
         {
-            "op": "replace",
+            "op": AVAILABILITY_PATCH_OP,
             "path": FULFILLMENT_AVAILABILITY_PATH,
             "value": availability_value(quantity=quantity, lead_time=lead_time, channel_code=channel_code),
         }
@@ -113,6 +136,18 @@ def feed_document_build(*, seller_id: str, items: Sequence[Item]) -> dict:
             for index, (sku, quantity, lead, channel) in enumerate(items, start=1)
         ],
     }
+
+
+def patch_request_build(*, quantity: int, lead_time: int | None, channel_code: str) -> dict:
+    """A validated patchListingsItem body; FeedDocumentInvalid if it breaks the model."""
+    body = {
+        "productType": PRODUCT_TYPE,
+        "patches": availability_patches(quantity=quantity, lead_time=lead_time, channel_code=channel_code),
+    }
+    errors = patch_request_errors(body)
+    if errors:
+        raise FeedDocumentInvalid(errors)
+    return body
 
 
 def feed_document_bytes(*, seller_id: str, items: Sequence[Item]) -> bytes:

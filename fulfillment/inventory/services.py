@@ -251,7 +251,7 @@ def _push_continue(
     if push.method == InventoryPush.Method.PATCH:
         for row in rows:
             if row.state == InventoryFeed.State.PLANNED:
-                # PATCH replace is idempotent: a resumed patch push simply sends again.
+                # A merge of the same values is idempotent: a resumed patch push simply sends again.
                 _patch_send(feed=row, client=client, counts=counts)
     else:
         if push.state == InventoryPush.State.BUILDING:
@@ -289,11 +289,12 @@ def _push_continue(
 def _patch_send(*, feed: InventoryFeed, client: AmazonClient, counts: PushCounts) -> None:
     outcome = feeds.FeedOutcome()
     for message_id, (sku, quantity, lead, channel) in enumerate(feed.items, start=1):
-        body = {
-            "productType": feeds.PRODUCT_TYPE,
-            "patches": feeds.availability_patches(quantity=quantity, lead_time=lead, channel_code=channel),
-        }
         counts.sent += 1
+        try:
+            body = feeds.patch_request_build(quantity=quantity, lead_time=lead, channel_code=channel)
+        except feeds.FeedDocumentInvalid as exc:
+            outcome.errors[message_id] = [f"Invalid patch request: {exc}"]
+            continue
         try:
             answer = client.patch_listings_item(sku, body=body)
         except PermanentAmazonError as exc:

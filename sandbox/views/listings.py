@@ -49,17 +49,23 @@ def _listing_as_wire(sku: str, listings: list[SandboxListing], included: set[str
     if "issues" in included:
         wire["issues"] = []
     if "attributes" in included:
-        availability = [
-            {"fulfillment_channel_code": listing.fulfillment_channel_code, "quantity": listing.quantity}
-            | (
-                {"lead_time_to_ship_max_days": listing.lead_time_to_ship_max_days}
-                if listing.lead_time_to_ship_max_days
-                else {}
-            )
-            for listing in listings
-        ]
-        wire["attributes"] = {"fulfillment_availability": availability}
+        wire["attributes"] = {
+            "fulfillment_availability": [_availability_attribute(listing) for listing in listings]
+        }
     return wire
+
+
+def _availability_attribute(listing: SandboxListing) -> dict:
+    entry = {
+        "fulfillment_channel_code": listing.fulfillment_channel_code,
+        "quantity": listing.quantity,
+        "marketplace_id": listing.marketplace.marketplace_id,
+    }
+    if listing.lead_time_to_ship_max_days is not None:
+        entry["lead_time_to_ship_max_days"] = listing.lead_time_to_ship_max_days
+    if listing.restock_date is not None:
+        entry["restock_date"] = listing.restock_date.isoformat()
+    return entry
 
 
 @csrf_exempt

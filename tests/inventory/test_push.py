@@ -95,7 +95,7 @@ def test_it_sends_the_exact_message_shape_with_the_latency_every_time(store, sku
             "productType": "PRODUCT",
             "patches": [
                 {
-                    "op": "replace",
+                    "op": "merge",
                     "path": "/attributes/fulfillment_availability",
                     "value": [
                         {
