@@ -47,6 +47,7 @@ USAGE_PLANS: dict[str, tuple[float, float]] = {
     "getFeedDocument": (0.0222, 10),
     "getListingsItem": (5.0, 10),
     "patchListingsItem": (5.0, 5),
+    "searchListingsItems": (5.0, 5),
     "getMarketplaceParticipations": (0.016, 15),
 }
 # An operation missing above gets Amazon's most common conservative plan.

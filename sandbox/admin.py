@@ -300,6 +300,7 @@ class SandboxFaultsAdmin(admin.ModelAdmin):
         "throttle_storm",
         "change_order_between_pages",
         "page_order",
+        "search_page_cap",
     )
     list_select_related = ()
 

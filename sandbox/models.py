@@ -363,6 +363,11 @@ class SandboxFaults(models.Model):
         help_text="Amazon promises no order: serve a search's pages oldest first, newest first, "
         "or shuffled (a search keeps the order it started with).",
     )
+    search_page_cap = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="searchListingsItems serves at most this many items per page whatever pageSize asks "
+        "(0: as asked); clients must follow nextToken.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

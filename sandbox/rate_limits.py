@@ -33,6 +33,7 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "getFeedDocument": UsagePlan(0.0222, 10),
     "getListingsItem": UsagePlan(5, 10),
     "patchListingsItem": UsagePlan(5, 5),
+    "searchListingsItems": UsagePlan(5, 5),
     "getMarketplaceParticipations": UsagePlan(0.016, 15),
 }
 

@@ -32,5 +32,6 @@ urlpatterns = [
     # Presigned document URLs (S3 on Amazon): no SP-API token, no usage plan.
     path("feeds/upload/<str:document_id>", feeds.upload, name="feed-upload"),
     path("feeds/download/<str:document_id>", feeds.download, name="feed-download"),
+    path("listings/2021-08-01/items/<str:seller_id>", listings.listings_items, name="listings-items"),
     path("listings/2021-08-01/items/<str:seller_id>/<str:sku>", listings.listings_item, name="listings-item"),
 ]

@@ -1,4 +1,4 @@
-"""Listings Items API 2021-08-01: getListingsItem and patchListingsItem (fulfillment availability)."""
+"""Listings Items API 2021-08-01: getListingsItem, searchListingsItems and patchListingsItem."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..api import error_response, json_body, query_list, sp_api_operation
 from ..listings import sandbox_listing_patch
+from ..listings_search import listings_search_parse, sandbox_listings_search
 from ..models import SandboxAccessToken, SandboxListing
 from ..services import SpApiError
 
@@ -42,9 +43,11 @@ def _listing_as_wire(sku: str, listings: list[SandboxListing], included: set[str
             for listing in listings
         ]
     if "fulfillmentAvailability" in included:
+        # One entry per channel, as Amazon shows a SKU's offers.
+        by_channel = {listing.fulfillment_channel_code: listing for listing in listings}
         wire["fulfillmentAvailability"] = [
-            {"fulfillmentChannelCode": listing.fulfillment_channel_code, "quantity": listing.quantity}
-            for listing in listings
+            {"fulfillmentChannelCode": code, "quantity": listing.quantity}
+            for code, listing in by_channel.items()
         ]
     if "issues" in included:
         wire["issues"] = []
@@ -124,3 +127,49 @@ def patch_listings_item(
     except SpApiError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details)
     return JsonResponse({"sku": sku, "status": status, "submissionId": uuid.uuid4().hex, "issues": issues})
+
+
+_SEARCH_ARRAYS = (
+    "marketplaceIds",
+    "includedData",
+    "identifiers",
+    "withIssueSeverity",
+    "withStatus",
+    "withoutStatus",
+)
+
+
+@csrf_exempt
+@require_http_methods(["GET"])
+def listings_items(request: HttpRequest, seller_id: str) -> HttpResponse:
+    return search_listings_items(request, seller_id=seller_id)
+
+
+@sp_api_operation("searchListingsItems")
+def search_listings_items(request: HttpRequest, access: SandboxAccessToken, seller_id: str) -> HttpResponse:
+    if seller_id != access.seller.selling_partner_id:
+        return error_response(403, "Unauthorized", "Access to requested resource is denied.")
+    included = set(query_list(request, "includedData")) or {"summaries"}
+    unknown = included - INCLUDED_DATA
+    if unknown:
+        return error_response(400, "InvalidInput", f"Invalid includedData: {', '.join(sorted(unknown))}.")
+    try:
+        search, offset = listings_search_parse(
+            params={name: query_list(request, name) for name in _SEARCH_ARRAYS},
+            one={name: request.GET.get(name, "") for name in request.GET if name not in _SEARCH_ARRAYS},
+        )
+        page = sandbox_listings_search(seller=access.seller, search=search, offset=offset)
+    except SpApiError as exc:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+    body: dict = {
+        "numberOfResults": page.number_of_results,
+        "items": [_listing_as_wire(sku, page.listings[sku], included) for sku in page.skus],
+    }
+    pagination = {}
+    if page.next_token:
+        pagination["nextToken"] = page.next_token
+    if page.previous_token:
+        pagination["previousToken"] = page.previous_token
+    if pagination:
+        body["pagination"] = pagination
+    return JsonResponse(body)
