@@ -145,9 +145,6 @@ def _new_store(store, n_skus: int) -> tuple[int, int, float]:
     fba = {f"AMZ-{n:06d}" for n in range(0, n_skus, 50)}
     SandboxListing.objects.filter(sku__in=fba).update(fulfillment_channel_code="AMAZON_NA", quantity=7)
     SandboxListing.objects.exclude(sku__in=fba).update(quantity=0)
-    # Every SKU in one run when the code still budgets per-SKU checks: the
-    # reads per SKU do not depend on how many runs they are spread over.
-    settings.INVENTORY_CHANNEL_CHECKS_PER_RUN = n_skus
     reads = 0
     real_call = AmazonClient._call
 

@@ -55,6 +55,10 @@ for _name in ("sp_api", "sp_api.base.client", "sp_api.auth.access_token_client")
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
+# searchListingsItems: at most 20 identifiers and 20 items a page (the model's maxItems / maximum).
+SEARCH_LISTINGS_MAX_IDENTIFIERS = 20
+# 20 SKUs cannot need more pages than this even one item a page; more means a loop.
+SEARCH_LISTINGS_MAX_PAGES = 25
 _BACKOFF_BASE_SECONDS = 1.0
 _BACKOFF_CAP_SECONDS = 30.0
 
@@ -417,6 +421,45 @@ class AmazonClient:
             _ListingsItems,
             lambda c: c.get_listings_item(self._seller_id(), sku, **params),
         ).payload
+
+    def search_listings_items_by_sku(
+        self, skus: Sequence[str], *, included_data: Sequence[str] = ("fulfillmentAvailability",)
+    ) -> list[dict]:
+        """The listings items of up to 20 SKUs (searchListingsItems, identifiersType SKU).
+
+        SKUs Amazon does not know are simply absent. Every page is read
+        (`pageSize` 20 should make it one; Amazon may serve fewer).
+        """
+        if not skus or len(skus) > SEARCH_LISTINGS_MAX_IDENTIFIERS:
+            raise ValueError(f"1 to {SEARCH_LISTINGS_MAX_IDENTIFIERS} SKUs per search, not {len(skus)}.")
+        if any("," in sku for sku in skus):
+            # identifiers is a comma-delimited list: such a SKU cannot be searched for.
+            raise ValueError("A SKU with a comma cannot be searched for; read it with get_listings_item.")
+        params: dict[str, Any] = {
+            "marketplaceIds": self.store.marketplace.marketplace_id,
+            "identifiers": ",".join(skus),
+            "identifiersType": "SKU",
+            "includedData": ",".join(included_data),
+            "pageSize": SEARCH_LISTINGS_MAX_IDENTIFIERS,
+        }
+        items: list[dict] = []
+        for _ in range(SEARCH_LISTINGS_MAX_PAGES):
+            response = self._call(
+                "searchListingsItems",
+                _ListingsItems,
+                lambda c, p=dict(params): c.search_listings_items(self._seller_id(), **p),
+            )
+            body = response.payload if isinstance(response.payload, dict) else {}
+            page = body.get("items")
+            if not isinstance(page, list):
+                raise TransientAmazonError("searchListingsItems answered without items.")
+            items += [item for item in page if isinstance(item, dict)]
+            # sp_api moves `pagination` out of the body into its own attribute.
+            next_token = (response.pagination or body.get("pagination") or {}).get("nextToken")
+            if not next_token:
+                return items
+            params["pageToken"] = next_token
+        raise PermanentAmazonError("searchListingsItems kept answering with a nextToken.")
 
     def patch_listings_item(self, sku: str, *, body: dict) -> dict:
         return self._call(

@@ -341,9 +341,10 @@ INVENTORY_ZERO_GUARD_MIN_SKUS = env.int("INVENTORY_ZERO_GUARD_MIN_SKUS", default
 # feed (the next run polls an unfinished feed again; it is never created twice).
 INVENTORY_FEED_POLL_SECONDS = env.float("INVENTORY_FEED_POLL_SECONDS", default=30.0)
 INVENTORY_FEED_MAX_WAIT_SECONDS = env.float("INVENTORY_FEED_MAX_WAIT_SECONDS", default=900.0)
-# Stores without Remote Fulfillment with FBA: getListingsItem calls per run to learn
-# whether a never-pushed SKU is Amazon-fulfilled (5 calls/s: 2,000 is about 7 minutes).
-INVENTORY_CHANNEL_CHECKS_PER_RUN = env.int("INVENTORY_CHANNEL_CHECKS_PER_RUN", default=2000)
+# Stores without Remote Fulfillment with FBA: a SKU's fulfillment channel (Amazon or the
+# merchant) is read again (searchListingsItems, 20 SKUs a call) when last read longer ago
+# than this; a listing can move to or from FBA in Seller Central.
+INVENTORY_CHANNEL_REFRESH_HOURS = env.int("INVENTORY_CHANNEL_REFRESH_HOURS", default=72)
 
 # --- Operations: dashboard, alerts, roles (fulfillment.ops) -----------------------------
 # A job (order download, confirmation sweep, inventory push) failing this many runs in a

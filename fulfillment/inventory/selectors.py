@@ -7,6 +7,7 @@ memory: 100,000 SKUs take well under a second.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -95,7 +96,7 @@ def inventory_availability_for(*, store: Store) -> dict[str, Availability]:
 class KnownListing:
     accepted: tuple[int | None, int | None, str] | None  # None: Amazon never accepted a quantity
     is_amazon_fulfilled: bool
-    channel_checked: bool
+    channel_checked_at: dt.datetime | None  # when Amazon last told us the channel
 
 
 def listing_states_for(*, store: Store) -> dict[str, KnownListing]:
@@ -113,7 +114,7 @@ def listing_states_for(*, store: Store) -> dict[str, KnownListing]:
         sku: KnownListing(
             accepted=(quantity, lead, channel) if accepted_at is not None else None,
             is_amazon_fulfilled=fba,
-            channel_checked=checked is not None,
+            channel_checked_at=checked,
         )
         for sku, quantity, lead, channel, accepted_at, fba, checked in rows
     }

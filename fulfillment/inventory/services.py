@@ -9,7 +9,8 @@ One run, under the store's `inventory_push` lease:
 2. replaces a push still awaiting confirmation by a fresh plan;
 3. plans a new push: activated SKUs whose (quantity, handling time, channel
    code) differs from what Amazon last accepted (all with `full`), skipping
-   Amazon-fulfilled SKUs unless the store uses Remote Fulfillment with FBA;
+   Amazon-fulfilled SKUs unless the store uses Remote Fulfillment with FBA
+   (channels read 20 SKUs a call first: fulfillment.inventory.channels);
 4. holds it for a person when it would zero too many of the store's SKUs;
 5. sends it: patchListingsItem per SKU for a handful, JSON_LISTINGS_FEED
    documents of at most 25,000 messages otherwise; reads the processing
@@ -34,6 +35,7 @@ from fulfillment.models import SyncRun
 from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
 
 from . import feeds
+from .channels import channel_reads_due, channels_learn
 from .models import InventoryFeed, InventoryPush, ListingState
 from .selectors import (
     Availability,
@@ -48,8 +50,6 @@ logger = logging.getLogger(__name__)
 
 PUSH_LEASE_SECONDS = 1800
 _UPSERT_BATCH = 5000
-# Amazon's channel codes for its own fulfillment network (AMAZON_NA, AMAZON_EU, AMAZON_JP, ...).
-AMAZON_FULFILLED_PREFIX = "AMAZON"
 _sleep = time.sleep  # tests replace it
 
 
@@ -61,6 +61,7 @@ class PushCounts:
     feeds: int = 0
     pending_feeds: int = 0
     skipped_amazon_fulfilled: int = 0
+    channels_read: int = 0  # SKUs whose fulfillment channel was read from Amazon
     awaiting_channel_check: int = 0
     held_for_confirmation: int = 0
 
@@ -96,7 +97,7 @@ def _inventory_push_locked(*, store: Store, full: bool, lease: JobLease) -> Sync
         ).order_by("created_at"):
             failures += _push_continue(push=push, client=client, lease=lease, counts=counts)
         if not counts.pending_feeds:
-            push = inventory_push_plan(store=store, full=full, client=client, counts=counts)
+            push = inventory_push_plan(store=store, full=full, client=client, counts=counts, lease=lease)
             if push is not None and push.state == InventoryPush.State.BUILDING:
                 failures += _push_continue(push=push, client=client, lease=lease, counts=counts)
             elif push is not None:
@@ -126,7 +127,12 @@ def _inventory_push_locked(*, store: Store, full: bool, lease: JobLease) -> Sync
 
 
 def inventory_push_plan(
-    *, store: Store, full: bool, client: AmazonClient | None = None, counts: PushCounts | None = None
+    *,
+    store: Store,
+    full: bool,
+    client: AmazonClient | None = None,
+    counts: PushCounts | None = None,
+    lease: JobLease | None = None,
 ) -> InventoryPush | None:
     """Store the next push's plan (feeds with their items); None when nothing differs.
 
@@ -141,7 +147,7 @@ def inventory_push_plan(
     known = listing_states_for(store=store)
     if not store.remote_fulfillment_with_fba:
         desired = _without_amazon_fulfilled(
-            store=store, desired=desired, known=known, client=client, counts=counts
+            store=store, desired=desired, known=known, client=client, counts=counts, lease=lease
         )
     to_send = inventory_delta_for(desired=desired, known=known, full=full)
     if not to_send:
@@ -183,60 +189,32 @@ def _without_amazon_fulfilled(
     known: dict[str, KnownListing],
     client: AmazonClient | None,
     counts: PushCounts,
+    lease: JobLease | None,
 ) -> dict[str, Availability]:
     """Drop SKUs Amazon fulfills (a quantity sent for them would turn the offer merchant-fulfilled).
 
-    Amazon tells the channel per SKU only (getListingsItem, 5/s), so it is
-    asked once per SKU, before the first push of that SKU, at most
-    INVENTORY_CHANNEL_CHECKS_PER_RUN times per run; the answer is kept in
-    ListingState. SKUs not yet checked wait for a later run (never sent
-    blind). A SKU Amazon already accepted a merchant quantity for is MFN.
+    Channels never read, or read longer ago than the refresh age, are read
+    first, 20 SKUs a call (fulfillment.inventory.channels). Without a client
+    (a plan built offline) a SKU whose channel was never read waits: never
+    sent blind.
     """
-    unchecked = [
-        sku
-        for sku in sorted(desired)
-        if sku not in known or (not known[sku].channel_checked and known[sku].accepted is None)
-    ]
-    budget = settings.INVENTORY_CHANNEL_CHECKS_PER_RUN
-    checked: dict[str, bool] = {}
-    if client is not None:
-        for sku in unchecked[:budget]:
-            checked[sku] = _is_amazon_fulfilled(client=client, sku=sku)
-    if checked:
-        now = timezone.now()
-        ListingState.objects.bulk_create(
-            [
-                ListingState(store=store, sku=sku, is_amazon_fulfilled=fba, channel_checked_at=now)
-                for sku, fba in checked.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["store", "sku"],
-            update_fields=["is_amazon_fulfilled", "channel_checked_at"],
-            batch_size=_UPSERT_BATCH,
-        )
-    waiting = set(unchecked) - checked.keys()
-    counts.awaiting_channel_check += len(waiting)
+    due = channel_reads_due(skus=desired, known=known)
+    learnt = channels_learn(store=store, skus=due, client=client, lease=lease) if client and due else {}
+    counts.channels_read += len(learnt)
     out = {}
     for sku, availability in desired.items():
-        fba = checked.get(sku, known[sku].is_amazon_fulfilled if sku in known else False)
+        if sku in learnt:
+            fba = learnt[sku]
+        elif sku in known and known[sku].channel_checked_at is not None:
+            fba = known[sku].is_amazon_fulfilled
+        else:
+            counts.awaiting_channel_check += 1
+            continue
         if fba:
             counts.skipped_amazon_fulfilled += 1
-        elif sku not in waiting:
+        else:
             out[sku] = availability
     return out
-
-
-def _is_amazon_fulfilled(*, client: AmazonClient, sku: str) -> bool:
-    try:
-        item = client.get_listings_item(sku, included_data=("fulfillmentAvailability",))
-    except PermanentAmazonError:
-        # Not found (or not readable): not an FBA offer we could convert; the
-        # push itself will report what Amazon thinks of the SKU.
-        return False
-    return any(
-        str(entry.get("fulfillmentChannelCode", "")).upper().startswith(AMAZON_FULFILLED_PREFIX)
-        for entry in item.get("fulfillmentAvailability") or []
-    )
 
 
 # --- sending ------------------------------------------------------------------------------

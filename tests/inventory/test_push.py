@@ -337,8 +337,9 @@ def test_it_skips_amazon_fulfilled_skus_unless_remote_fulfillment_is_on(store, s
     # when
     run = inventory_push_run(store=store)
 
-    # then: asked Amazon once per SKU, sent only the merchant-fulfilled one
+    # then: asked Amazon about both SKUs, sent only the merchant-fulfilled one
     assert run.counts["sent"] == 1 and run.counts["skipped_amazon_fulfilled"] == 1
+    assert run.counts["channels_read"] == 2
     assert ListingState.objects.get(sku="FBA-MUG").is_amazon_fulfilled
     assert SandboxListing.objects.get(sku="FBA-MUG").fulfillment_channel_code == "AMAZON_NA"
     again = inventory_push_run(store=store)
@@ -351,19 +352,6 @@ def test_it_skips_amazon_fulfilled_skus_unless_remote_fulfillment_is_on(store, s
 
     # then
     assert remote.counts["sent"] == 1 and sent_documents()[-1]["messages"][0]["sku"] == "FBA-MUG"
-
-
-@pytest.mark.usefixtures("feeds_only")
-def test_it_checks_channels_within_a_budget_and_never_sends_unchecked_skus(store, sku, settings):
-    settings.INVENTORY_CHANNEL_CHECKS_PER_RUN = 1
-    sku("A", available=1)
-    sku("B", available=1)
-
-    first = inventory_push_run(store=store)
-    second = inventory_push_run(store=store)
-
-    assert (first.counts["sent"], first.counts["awaiting_channel_check"]) == (1, 1)
-    assert (second.counts["sent"], second.counts["awaiting_channel_check"]) == (1, 0)
 
 
 @pytest.mark.usefixtures("feeds_only")
