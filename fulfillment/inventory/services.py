@@ -159,7 +159,9 @@ def inventory_push_plan(
     )
     guard = store_inventory_settings_for(store=store)
     share = zeroing / len(desired) if desired else 0.0
-    held = zeroing >= settings.INVENTORY_ZERO_GUARD_MIN_SKUS and share * 100 > guard.zero_guard_percent
+    # At any catalog size: one SKU selling out in a store of several is never
+    # held; a one-SKU store confirms its SKU going to 0 (its whole catalog).
+    held = zeroing >= min(2, len(desired)) and share * 100 > guard.zero_guard_percent
     items = [(sku, a.quantity, a.lead_time, a.channel_code) for sku, a in sorted(to_send.items())]
     small = len(items) <= settings.INVENTORY_PATCH_MAX_SKUS
     with transaction.atomic():

@@ -214,7 +214,6 @@ def test_it_holds_a_push_that_zeroes_too_many_skus_until_a_person_confirms(
     store, sku, stock, settings, admin_user
 ):
     # given: four SKUs on Amazon with stock
-    settings.INVENTORY_ZERO_GUARD_MIN_SKUS = 2
     for name in ("A", "B", "C", "D"):
         sku(name, available=5)
     inventory_push_run(store=store)
@@ -245,7 +244,6 @@ def test_it_holds_a_push_that_zeroes_too_many_skus_until_a_person_confirms(
 
 @pytest.mark.usefixtures("feeds_only")
 def test_it_sends_a_few_zeros_without_asking(store, sku, stock, settings):
-    settings.INVENTORY_ZERO_GUARD_MIN_SKUS = 2
     for name in ("A", "B", "C", "D"):
         sku(name, available=5)
     inventory_push_run(store=store)

@@ -68,7 +68,6 @@ def _fast_clocks(settings):
     settings.INVENTORY_FEED_POLL_SECONDS = 0.0
     # The first full push goes by feed, later small deltas by patchListingsItem.
     settings.INVENTORY_PATCH_MAX_SKUS = 3
-    settings.INVENTORY_ZERO_GUARD_MIN_SKUS = 1000
 
 
 @pytest.fixture
