@@ -334,9 +334,9 @@ CONFIRMATION_CLAIM_LEASE_SECONDS = env.int("CONFIRMATION_CLAIM_LEASE_SECONDS", d
 # --- Inventory push (fulfillment.inventory) ------------------------------------------
 # At most this many changed SKUs go by patchListingsItem, one call each; more go by feed.
 INVENTORY_PATCH_MAX_SKUS = env.int("INVENTORY_PATCH_MAX_SKUS", default=10)
-# The zero-stock guard holds a push only when at least this many SKUs would go to 0
-# (and more than the store's share): a small store selling out one SKU is normal.
-INVENTORY_ZERO_GUARD_MIN_SKUS = env.int("INVENTORY_ZERO_GUARD_MIN_SKUS", default=10)
+# A complete inventory snapshot (WMS API or CSV) that would set more than this share of
+# the warehouse's SKUs in stock to 0 (or all of them) waits for a person, whatever the count.
+INVENTORY_SNAPSHOT_ZERO_GUARD_PERCENT = env.int("INVENTORY_SNAPSHOT_ZERO_GUARD_PERCENT", default=50)
 # Seconds between getFeed polls, and the most one run waits for Amazon to process a
 # feed (the next run polls an unfinished feed again; it is never created twice).
 INVENTORY_FEED_POLL_SECONDS = env.float("INVENTORY_FEED_POLL_SECONDS", default=30.0)

@@ -46,6 +46,7 @@ STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "wms.shipment": ("view", "add"),
     "wms.inventorylevel": ("view", "add", "change"),
     "wms.inventorychange": _VIEW,
+    "wms.heldinventorysnapshot": _EDIT,
     "confirmations.shipmentconfirmation": _EDIT,
     "inventory.inventorypush": _EDIT,
     "inventory.inventoryfeed": _VIEW,

@@ -21,7 +21,7 @@ from fulfillment.models import Warehouse
 from mappings.imports import CsvUnreadable, RowError, csv_size_problem, csv_text
 
 from .errors import ShipmentRejected
-from .models import Shipment
+from .models import HeldInventorySnapshot, Shipment
 from .services import InventoryRejected, inventory_update
 from .shipments import (
     PackageLocked,
@@ -57,6 +57,9 @@ class CsvImportReport:
     errors: list[RowError] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     written: bool = False
+    # A complete inventory snapshot held for a person instead of written (why, and its id once kept).
+    held_reason: str = ""
+    held_id: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -225,7 +228,7 @@ def shipments_csv_import(
 
 
 def inventory_csv_import(
-    *, warehouse: Warehouse, data: bytes | str, complete: bool, dry_run: bool
+    *, warehouse: Warehouse, data: bytes | str, complete: bool, dry_run: bool, sent_by: str = ""
 ) -> CsvImportReport:
     report = CsvImportReport()
     rows = _read(data, columns=INVENTORY_COLUMNS, required=INVENTORY_COLUMNS, report=report)
@@ -253,7 +256,16 @@ def inventory_csv_import(
         return report
     try:
         with transaction.atomic():
-            result = inventory_update(warehouse=warehouse, items=items, complete=complete)
+            result = inventory_update(
+                warehouse=warehouse,
+                items=items,
+                complete=complete,
+                source=HeldInventorySnapshot.Source.CSV,
+                sent_by=sent_by,
+            )
+            if result.held is not None:
+                report.held_reason = result.held.reason
+                report.held_id = None if dry_run else result.held.pk
             report.counts = {
                 "changed": result.changed,
                 "unchanged": result.unchanged,
@@ -269,5 +281,5 @@ def inventory_csv_import(
             report.errors.extend(RowError(line, m) for m in messages)
         report.errors.sort(key=lambda e: e.line)
         return report
-    report.written = not dry_run
+    report.written = not dry_run and not report.held_reason
     return report

@@ -193,3 +193,59 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"order {self.order_id} → webhook {self.webhook_id}"
+
+
+class HeldInventorySnapshot(models.Model):
+    """A complete inventory snapshot that would zero too much of a warehouse, held for a person.
+
+    Nothing of it is written to the levels until someone applies it; `items`
+    is the snapshot exactly as sent ([[sku, available], ...]).
+    """
+
+    class State(models.TextChoices):
+        HELD = "held", "Held for confirmation"
+        APPLIED = "applied", "Applied"
+        DISCARDED = "discarded", "Discarded"
+
+    class Source(models.TextChoices):
+        API = "api", "WMS API"
+        CSV = "csv", "CSV import"
+
+    warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.HELD)
+    source = models.CharField(max_length=4, choices=Source.choices)
+    sent_by = models.CharField(max_length=150, blank=True, help_text="The API key or the user.")
+    items = models.JSONField(default=list, editable=False)
+    item_count = models.PositiveIntegerField("SKUs listed", default=0)
+    zeroing = models.PositiveIntegerField("SKUs it sets to 0", default=0)
+    stocked = models.PositiveIntegerField("SKUs in stock before", default=0)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "held inventory snapshot"
+        indexes = [
+            models.Index(fields=["warehouse"], name="held_snapshot_open_idx", condition=Q(state="held")),
+        ]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.pk} of {self.warehouse_id} ({self.get_state_display()})"
+
+
+class CsvImportConfirmation(models.Model):
+    """A confirmed admin CSV import's payload nonce: a signed payload is good for one import."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    used_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["used_at"], name="csv_import_confirm_used_idx")]
+
+    def __str__(self) -> str:
+        return self.nonce

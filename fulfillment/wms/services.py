@@ -20,7 +20,8 @@ from fulfillment.errors import safe_error
 from fulfillment.models import Order, Warehouse
 
 from .errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
-from .models import InventoryChange, InventoryLevel, WebhookDelivery, WmsApiKey
+from .inventory_snapshots import snapshot_hold, snapshot_hold_reason, snapshots_replace
+from .models import HeldInventorySnapshot, InventoryChange, InventoryLevel, WebhookDelivery, WmsApiKey
 from .selectors import order_payload, wms_orders
 
 # Shipments live in .shipments; their names stay importable from here.
@@ -118,6 +119,8 @@ class InventoryUpdateResult:
     changed: int = 0
     unchanged: int = 0
     zeroed: int = 0
+    # Set when a complete snapshot was held for a person instead of applied.
+    held: HeldInventorySnapshot | None = None
 
 
 SKU_MAX_LENGTH = InventoryLevel._meta.get_field("sku").max_length
@@ -146,12 +149,21 @@ def _inventory_errors(items: list[tuple[str, int]]) -> dict[str, list[str]]:
 
 
 def inventory_update(
-    *, warehouse: Warehouse, items: list[tuple[str, int]], complete: bool
+    *,
+    warehouse: Warehouse,
+    items: list[tuple[str, int]],
+    complete: bool,
+    guard: bool = True,
+    source: str = HeldInventorySnapshot.Source.API,
+    sent_by: str = "",
 ) -> InventoryUpdateResult:
     """Set available quantities; with `complete`, every SKU not listed becomes 0.
 
     All or nothing. Only SKUs whose quantity changes are written, each with an
-    InventoryChange row, so the inventory push can send only what changed.
+    InventoryChange row, so the inventory push can send only what changed. A
+    complete snapshot that would zero too much of the warehouse is held for a
+    person instead (`result.held`; nothing written): see inventory_snapshots.
+    `guard=False` is for a person applying a held snapshot.
     """
     errors = _inventory_errors(items)
     if errors:
@@ -166,7 +178,21 @@ def inventory_update(
         if not complete:
             levels = levels.filter(sku__in=wanted)
         current = dict(levels.values_list("sku", "available"))
+        if complete and guard:
+            reason, stocked, zeroing = snapshot_hold_reason(current=current, wanted=wanted)
+            if reason:
+                result.held = snapshot_hold(
+                    warehouse=warehouse,
+                    items=items,
+                    source=source,
+                    sent_by=sent_by,
+                    reason=reason,
+                    stocked=stocked,
+                    zeroing=zeroing,
+                )
+                return result
         if complete:
+            snapshots_replace(warehouse=warehouse)
             for sku, available in current.items():
                 if sku not in wanted and available != 0:
                     wanted[sku] = 0

@@ -7,7 +7,8 @@ import itertools
 from django.utils import timezone
 
 from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState, StoreInventorySettings
-from tests.factories import make_store, register_row_maker
+from fulfillment.wms.models import HeldInventorySnapshot
+from tests.factories import make_store, make_warehouse, register_row_maker
 
 _seq = itertools.count(1)
 
@@ -49,3 +50,19 @@ register_row_maker(
 register_row_maker(InventoryPush, lambda n: [make_feed().push for _ in range(n)])
 register_row_maker(InventoryFeed, lambda n: [make_feed() for _ in range(n)])
 register_row_maker(ListingState, lambda n: [make_listing_state(last_feed=make_feed()) for _ in range(n)])
+
+
+def make_held_snapshot(**kw) -> HeldInventorySnapshot:
+    defaults = dict(
+        warehouse=kw.pop("warehouse", None) or make_warehouse(),
+        source=HeldInventorySnapshot.Source.API,
+        items=[["A", 1]],
+        item_count=1,
+        stocked=3,
+        zeroing=2,
+        reason="This complete snapshot was held because it would set 2 of 3 SKUs in stock to 0.",
+    )
+    return HeldInventorySnapshot.objects.create(**{**defaults, **kw})
+
+
+register_row_maker(HeldInventorySnapshot, lambda n: [make_held_snapshot() for _ in range(n)])

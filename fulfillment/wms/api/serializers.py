@@ -209,5 +209,15 @@ class InventoryOutSerializer(serializers.Serializer):
     zeroed = serializers.IntegerField()
 
 
+class InventoryHeldSerializer(serializers.Serializer):
+    held = serializers.BooleanField(help_text="Always true: nothing was written.")
+    snapshot_id = serializers.IntegerField(
+        help_text="The held snapshot, in the admin's Held inventory snapshots."
+    )
+    stocked = serializers.IntegerField(help_text="The warehouse's SKUs in stock before.")
+    zeroing = serializers.IntegerField(help_text="Of those, how many the snapshot would set to 0.")
+    detail = serializers.CharField(help_text="Why it was held, and what happens next.")
+
+
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()

@@ -35,6 +35,7 @@ from .authentication import HasWmsKey, WmsKeyAuthentication
 from .serializers import (
     CancellationSerializer,
     ErrorSerializer,
+    InventoryHeldSerializer,
     InventoryInSerializer,
     InventoryOutSerializer,
     OrderSerializer,
@@ -275,8 +276,16 @@ class ShipmentCreateView(WmsView, APIView):
 class InventoryView(WmsView, APIView):
     @extend_schema(
         summary="Available quantity per warehouse SKU (complete: true zeroes every SKU not listed)",
+        description="A complete snapshot that would set more than INVENTORY_SNAPSHOT_ZERO_GUARD_PERCENT "
+        "(default 50) of the warehouse's SKUs in stock to 0, or all of them, is held for a person "
+        "(202, nothing written) who applies or discards it in the admin.",
         request=InventoryInSerializer,
-        responses={200: InventoryOutSerializer, 400: _FIELD_ERRORS, **_ERRORS},
+        responses={
+            200: InventoryOutSerializer,
+            202: OpenApiResponse(InventoryHeldSerializer, description="Held for a person; nothing written."),
+            400: _FIELD_ERRORS,
+            **_ERRORS,
+        },
     )
     def put(self, request):
         incoming = InventoryInSerializer(data=request.data)
@@ -287,7 +296,19 @@ class InventoryView(WmsView, APIView):
                 warehouse=self.warehouse,
                 items=[(item["sku"], item["available"]) for item in data["items"]],
                 complete=data["complete"],
+                sent_by=f"API key {self.request.auth.name}",
             )
         except InventoryRejected as e:
             return Response(e.errors, status=status.HTTP_400_BAD_REQUEST)
+        if result.held is not None:
+            held = result.held
+            body = {
+                "held": True,
+                "snapshot_id": held.pk,
+                "stocked": held.stocked,
+                "zeroing": held.zeroing,
+                "detail": f"{held.reason} Nothing was written: a person applies or discards it in the "
+                "admin (Held inventory snapshots).",
+            }
+            return Response(InventoryHeldSerializer(body).data, status=status.HTTP_202_ACCEPTED)
         return Response(InventoryOutSerializer(result).data)
