@@ -3,22 +3,27 @@ inventory (import CSV), the webhook and its deliveries. Thin: services do the wo
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from fulfillment.models import Order, Warehouse
 from fulfillment.ops.roles import StoreScopedAdminMixin, scope_queryset, user_is_scoped
 from mappings.imports import CsvUnreadable, csv_text, validate_csv_upload
 
+from . import admin_snapshots  # noqa: F401  (registers Held inventory snapshots)
+from .import_confirmations import csv_import_confirmation_claim
 from .imports import INVENTORY_COLUMNS, SHIPMENT_COLUMNS, inventory_csv_import, shipments_csv_import
 from .models import (
     InventoryChange,
@@ -225,7 +230,30 @@ class _CsvImportMixin:
                 messages.error(request, "The preview expired: check the file again.")
                 return HttpResponseRedirect(request.path)
             warehouse = get_object_or_404(Warehouse, pk=saved["warehouse"])
-            report = self.run_import(warehouse=warehouse, data=saved["data"], options=saved, dry_run=False)
+            options = {**saved, "sent_by": request.user.get_username()}
+            with transaction.atomic():
+                # Single use: the payload's nonce is claimed with the import, in one transaction.
+                if not csv_import_confirmation_claim(
+                    nonce=str(saved.get("nonce", "")), max_age_seconds=_PREVIEW_MAX_AGE
+                ):
+                    messages.warning(request, "This import was already confirmed: nothing changed.")
+                    return HttpResponseRedirect(reverse(f"admin:wms_{self.opts.model_name}_changelist"))
+                report = self.run_import(
+                    warehouse=warehouse, data=saved["data"], options=options, dry_run=False
+                )
+                if not report.ok:
+                    transaction.set_rollback(True)  # nothing written: the same payload may be confirmed again
+            if report.ok and report.held_id:
+                messages.warning(
+                    request,
+                    format_html(
+                        'Not imported: {} It waits in <a href="{}">Held inventory snapshots</a> for a '
+                        "person to apply or discard it.",
+                        report.held_reason,
+                        reverse("admin:wms_heldinventorysnapshot_change", args=[report.held_id]),
+                    ),
+                )
+                return HttpResponseRedirect(reverse(f"admin:wms_{self.opts.model_name}_changelist"))
             if report.ok:
                 messages.success(request, f"Imported: {report.summary()}.")
                 return HttpResponseRedirect(reverse(f"admin:wms_{self.opts.model_name}_changelist"))
@@ -243,7 +271,9 @@ class _CsvImportMixin:
                 report = self.run_import(warehouse=warehouse, data=text, options=options, dry_run=True)
                 if report.ok:
                     payload = signing.dumps(
-                        {"warehouse": warehouse.pk, "data": text, **options}, salt=_SALT, compress=True
+                        {"warehouse": warehouse.pk, "data": text, "nonce": secrets.token_hex(16), **options},
+                        salt=_SALT,
+                        compress=True,
                     )
         context = {
             **self.admin_site.each_context(request),
@@ -458,7 +488,11 @@ class InventoryLevelAdmin(_CsvImportMixin, admin.ModelAdmin):
 
     def run_import(self, *, warehouse, data, options, dry_run):
         return inventory_csv_import(
-            warehouse=warehouse, data=data, complete=bool(options.get("complete")), dry_run=dry_run
+            warehouse=warehouse,
+            data=data,
+            complete=bool(options.get("complete")),
+            dry_run=dry_run,
+            sent_by=str(options.get("sent_by", "")),
         )
 
 

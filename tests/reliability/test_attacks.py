@@ -417,3 +417,55 @@ def test_a_merchant_user_cannot_finalize_its_own_store(merchant_client, store_a,
     assert "Finalize</button>" not in page
     assert _link_snapshot(store_a) == before
     tally("merchant user: Finalize its own store (button, action)", 2)
+
+
+# --- Inventory: a complete snapshot that zeroes a warehouse; a replayed CSV confirm -------
+
+
+def _stock(warehouse, **levels) -> None:
+    from django.utils import timezone
+
+    InventoryLevel.objects.bulk_create(
+        InventoryLevel(warehouse=warehouse, sku=sku, available=n, updated_at=timezone.now())
+        for sku, n in levels.items()
+    )
+
+
+def test_an_empty_complete_snapshot_cannot_zero_a_warehouse(store, tally):
+    # given: a small warehouse (fewer SKUs than any count-based guard would look at)
+    _stock(store.warehouse, A=3, B=4)
+    _, key = wms_key_create(warehouse=store.warehouse, name="WMS")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    # when: the empty snapshot, and one that lists a single unrelated SKU
+    tries = [
+        api.put("/api/v1/inventory", {"items": [], "complete": True}, format="json"),
+        api.put(
+            "/api/v1/inventory", {"items": [{"sku": "X", "available": 1}], "complete": True}, format="json"
+        ),
+    ]
+
+    # then: both held for a person (202), nothing zeroed
+    assert [t.status_code for t in tries] == [202, 202]
+    assert dict(InventoryLevel.objects.values_list("sku", "available")) == {"A": 3, "B": 4}
+    tally("complete inventory snapshot zeroing a warehouse (WMS API)", len(tries))
+
+
+def test_a_replayed_inventory_csv_confirm_changes_nothing(store, admin_client, tally):
+    # given: a confirmed import, then the WMS moves the stock on
+    _stock(store.warehouse, A=3)
+    url = reverse("admin:wms_inventorylevel_import_csv")
+    upload = SimpleUploadedFile("stock.csv", b"sku,available\nA,9\n", content_type="text/csv")
+    payload = admin_client.post(url, {"warehouse": store.warehouse.pk, "file": upload}).context["payload"]
+    assert admin_client.post(url, {"payload": payload}).status_code == 302
+    InventoryLevel.objects.filter(sku="A").update(available=2)
+
+    # when: the same signed payload is posted again (twice)
+    replays = [admin_client.post(url, {"payload": payload}, follow=True) for _ in range(2)]
+
+    # then: nothing written, and the page says so
+    assert InventoryLevel.objects.get(sku="A").available == 2
+    for replay in replays:
+        assert any("already confirmed: nothing changed" in str(m) for m in replay.context["messages"])
+    tally("replayed admin CSV import confirm (WMS inventory)", len(replays))
