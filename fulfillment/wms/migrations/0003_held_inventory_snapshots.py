@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fulfillment', '0005_order_acknowledged_at'),
-        ('wms', '0001_initial'),
+        ('wms', '0002_wms_key_creator'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
