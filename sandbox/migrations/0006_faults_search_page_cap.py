@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0003_listing_restock_date'),
+        ('sandbox', '0005_listing_restock_date'),
     ]
 
     operations = [

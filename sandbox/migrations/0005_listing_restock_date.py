@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0002_seller_participations'),
+        ('sandbox', '0004_poison_orders'),
     ]
 
     operations = [
