@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connections.models import Marketplace
+from connections.selectors import marketplaces_named
 
 from .models import (
     FulfillmentStatus,
@@ -64,6 +65,11 @@ def sandbox_application_ensure() -> SandboxApplication:
     return application
 
 
+def _marketplaces(names) -> list[Marketplace]:
+    """Marketplaces by the names people and Amazon use (US, UK or GB, or the id)."""
+    return [m for name in names for m in marketplaces_named(name=name)]
+
+
 def sandbox_seller_ensure(
     *,
     selling_partner_id: str,
@@ -89,11 +95,11 @@ def sandbox_seller_ensure(
     if name and not created and seller.name != name:
         seller.name = name
         seller.save(update_fields=["name"])
-    seller.marketplaces.add(*Marketplace.objects.filter(code__in=list(marketplace_codes)))
+    seller.marketplaces.add(*_marketplaces(marketplace_codes))
     if not_participating_in is not None:
-        seller.not_participating_in.set(Marketplace.objects.filter(code__in=list(not_participating_in)))
+        seller.not_participating_in.set(_marketplaces(not_participating_in))
     if listings_suspended_in is not None:
-        seller.listings_suspended_in.set(Marketplace.objects.filter(code__in=list(listings_suspended_in)))
+        seller.listings_suspended_in.set(_marketplaces(listings_suspended_in))
     if refresh_token:
         SandboxRefreshToken.objects.update_or_create(
             token=refresh_token,

@@ -427,3 +427,17 @@ def test_the_sandboxs_participations_follow_amazons_model(sandbox_app, us_market
         Participation.LISTINGS_SUSPENDED,
         Participation.NOT_PARTICIPATING,
     )
+
+
+def test_the_sandbox_takes_marketplaces_by_any_of_their_names(db):
+    from sandbox.models import SandboxOrder, SandboxSeller
+
+    call_command("sandbox_orders", seller="A1BRIT", count=1, seed=1, marketplace="uk", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Unknown marketplace"):
+        call_command("sandbox_orders", seller="A1BRIT", count=1, marketplace="XX", stdout=io.StringIO())
+
+    seller = SandboxSeller.objects.get(selling_partner_id="A1BRIT")
+    assert [m.code for m in seller.marketplaces.all()] == ["GB"]
+    assert SandboxOrder.objects.get(seller=seller).marketplace.code == "GB"
+    sandbox_seller_ensure(selling_partner_id="A1BRIT", listings_suspended_in=("A1F83G8C2ARO7P",))
+    assert [m.code for m in seller.listings_suspended_in.all()] == ["GB"]

@@ -8,6 +8,7 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
+from connections.selectors import UnknownMarketplace, marketplace_find
 from sandbox.services import sandbox_now, sandbox_orders_create, sandbox_orders_place, sandbox_seller_ensure
 
 
@@ -22,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--seller", required=True, help="Selling partner id, e.g. A1ACMESELLER.")
         parser.add_argument("--count", required=True, type=int)
         parser.add_argument("--seed", type=int, default=None, help="Same seed, same orders.")
-        parser.add_argument("--marketplace", default="US", help="Marketplace code (default US).")
+        parser.add_argument(
+            "--marketplace", default="US", help="Marketplace: US, DE, UK or GB, … or its id (default US)."
+        )
         parser.add_argument(
             "--days", type=float, default=0, help="Spread the orders over the last D days (default: now)."
         )
@@ -34,6 +37,10 @@ class Command(BaseCommand):
             raise CommandError("--count must be at least 1.")
         if days < 0:
             raise CommandError("--days cannot be negative.")
+        try:
+            marketplace = marketplace_find(name=marketplace).code
+        except UnknownMarketplace as exc:
+            raise CommandError(str(exc)) from exc
         sandbox_seller = sandbox_seller_ensure(selling_partner_id=seller, marketplace_codes=(marketplace,))
         started = time.monotonic()
         if days:
