@@ -1,10 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from fulfillment.admin_actions import pull_orders_now
 from fulfillment.inventory.admin_actions import push_inventory_full_now, push_inventory_now
@@ -196,6 +198,10 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             "store": store,
             "form": form,
             "opts": self.opts,
+            "days": settings.MERCHANT_LINK_MAX_AGE_DAYS,
+            "open_links": store.merchant_links.filter(
+                used_at=None, revoked_at=None, expires_at__gt=timezone.now()
+            ).count(),
         }
         return TemplateResponse(request, "connections/send_link.html", context)
 

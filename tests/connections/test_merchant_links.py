@@ -209,3 +209,14 @@ def test_a_link_is_spent_once_even_by_two_callbacks_at_once(new_store):
 
     assert second.value.status == 410
     assert MerchantLink.objects.get().used_at == now
+
+
+def test_the_send_page_says_how_links_behave_and_counts_open_ones(admin_client, new_store):
+    url = reverse("admin:connections_store_send_link", args=[new_store.pk])
+    before = admin_client.get(url).content.decode()
+    store_send_authorization_link(store=new_store, email="a@acme.test")
+
+    after = admin_client.get(url).content.decode()
+
+    assert "works once and for 7 days" in before and "still open" not in before
+    assert "<strong>1</strong> still open" in after
