@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fulfillment.accounts.selectors import mfa_device_for
 from fulfillment.accounts.services import mfa_device_ensure
@@ -19,6 +20,15 @@ def enrol(user: User) -> None:
 def current_code(user: User) -> str:
     device = mfa_device_for(user=user)
     assert device is not None, f"{user} has no authenticator app enrolled"
+    return _code(device)
+
+
+def enrolment_code(user: User) -> str:
+    """The code an app shows after scanning the enrolment page's QR code."""
+    return _code(TOTPDevice.objects.get(user=user, confirmed=False))
+
+
+def _code(device: TOTPDevice) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{totp.token():0{device.digits}d}"
 

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from connections.models import Marketplace, Store
 from fulfillment.models import Order, Warehouse
 from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
+from tests.e2e.login import enrolment_code
 from tests.orders.factories import make_order
 
 pytestmark = pytest.mark.e2e
@@ -45,6 +46,8 @@ def csp_world(live_server, settings):
     settings.LWA_TOKEN_URL = f"{base}/sandbox/auth/o2/token"
     settings.SELLER_CENTRAL_URL = f"{base}/sandbox"
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+    # As in production: a second factor, enrolled at this first login.
+    settings.ADMIN_MFA_REQUIRED = True
     User.objects.create_superuser("ops", "ops@warehouse.example", "correct-horse-battery")
     warehouse = Warehouse.objects.create(code="NJ1", name="New Jersey DC", time_zone="UTC")
     store = Store.objects.create(
@@ -70,6 +73,13 @@ def test_admin_pages_and_api_docs_load_without_csp_violations(browser, csp_world
     browser.find_element(By.NAME, "username").send_keys("ops")
     browser.find_element(By.NAME, "password").send_keys("correct-horse-battery")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # First login: the enrolment page (QR code), then the recovery codes.
+    _wait_for(browser, "#mfa-qr")
+    seen["second factor setup"] = _violations(browser)
+    browser.find_element(By.NAME, "token").send_keys(enrolment_code(User.objects.get(username="ops")))
+    browser.find_element(By.CSS_SELECTOR, "#mfa-setup-form input[type=submit]").click()
+    _wait_for(browser, "#recovery-codes")
+    seen["recovery codes"] = _violations(browser)
 
     pages = {
         "dashboard": (f"{base}/admin/", "#ops-dashboard svg"),
@@ -77,7 +87,6 @@ def test_admin_pages_and_api_docs_load_without_csp_violations(browser, csp_world
         "order timeline": (f"{base}/admin/fulfillment/order/{order.pk}/change/", "#order-timeline"),
         "order list": (f"{base}/admin/fulfillment/order/", "#result_list"),
         "SKU import": (f"{base}/admin/mappings/skumapping/import-csv/", "input[name=file]"),
-        "second factor setup": (f"{base}/admin/mfa/setup/", "#mfa-qr"),
         "Swagger UI": (f"{base}/api/v1/docs/", "#swagger-ui .opblock"),
     }
     for name, (url, css) in pages.items():
