@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from django.contrib.auth.models import User
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -25,6 +26,7 @@ from fulfillment.services.demo import DEMO_PASSWORD, DEMO_UNMAPPED_SKU, DEMO_USE
 from sandbox.inprocess import in_process_handle_request
 from sandbox.models import SandboxOrder
 from tests.e2e.helpers import admin_action, admin_login, run_queued_tasks, wait_for_text
+from tests.e2e.login import enrol
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +49,9 @@ def demo(live_server, settings, monkeypatch):
             in_process_handle_request(hosts=(urlsplit(base).hostname, "testserver")),
         )
         data = demo_data_ensure()
+    # The second factor on, as in production; the demo admin enrolled, as demo_setup does.
+    settings.ADMIN_MFA_REQUIRED = True
+    enrol(User.objects.get(username=data.username))
     return {"base": base, "store": data.connected_store, "wms_key": data.wms_key}
 
 
