@@ -69,7 +69,7 @@ def orders_expired(*, cutoff: dt.datetime) -> QuerySet[Order]:
 def order_data_expired_standalone(*, cutoff: dt.datetime) -> list[QuerySet]:
     """Rows not tied to one order that are older than `cutoff`, oldest kinds of history first."""
     from fulfillment.inventory.models import InventoryPush
-    from fulfillment.models import SyncRun
+    from fulfillment.models import SyncRun, UnreadableOrder
     from fulfillment.ops.models import AlertSent
     from fulfillment.wms.models import InventoryChange
 
@@ -78,6 +78,8 @@ def order_data_expired_standalone(*, cutoff: dt.datetime) -> list[QuerySet]:
         InventoryChange.objects.filter(changed_at__lt=cutoff).order_by("pk"),
         InventoryPush.objects.filter(created_at__lt=cutoff).order_by("pk"),
         AlertSent.objects.filter(sent_at__lt=cutoff).order_by("pk"),
+        # Orders set aside by the download, last seen before the cutoff.
+        UnreadableOrder.objects.filter(last_seen_at__lt=cutoff).order_by("pk"),
     ]
 
 

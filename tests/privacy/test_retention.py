@@ -13,7 +13,7 @@ from django_q.models import Schedule
 
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryFeed, InventoryPush
-from fulfillment.models import Order, OrderLine, SyncRun
+from fulfillment.models import Order, OrderLine, SyncRun, UnreadableOrder
 from fulfillment.ops.models import AlertSent
 from fulfillment.privacy.models import BuyerDataAccess
 from fulfillment.privacy.schedules import (
@@ -130,6 +130,20 @@ def aged(store, settings):
         "young_login": make_access_log(attempt_time=_ago(364)),
         "old_failure": make_access_failure(attempt_time=_ago(400)),
         "old_view": make_buyer_data_access(order=young_order, accessed_at=_ago(366)),
+        "old_unreadable": UnreadableOrder.objects.create(
+            store=store,
+            amazon_order_id="111-0000000-0000009",
+            reason="bad",
+            first_seen_at=_ago(700),
+            last_seen_at=_ago(600),
+        ),
+        "young_unreadable": UnreadableOrder.objects.create(
+            store=store,
+            amazon_order_id="111-0000000-0000010",
+            reason="bad",
+            first_seen_at=_ago(10),
+            last_seen_at=_ago(10),
+        ),
         "young_view": make_buyer_data_access(order=young_order, accessed_at=_ago(300)),
     }
 
@@ -155,7 +169,9 @@ def test_it_deletes_only_what_is_old_enough_and_a_second_run_deletes_nothing(age
         "axes.AccessLog": 1,
         "axes.AccessFailureLog": 1,
         "privacy.BuyerDataAccess": 1,
+        "fulfillment.UnreadableOrder": 1,
     }
+    assert list(UnreadableOrder.objects.all()) == [aged["young_unreadable"]]
     assert list(BuyerDataAccess.objects.all()) == [aged["young_view"]]
     assert second == {}
     assert list(AccessLog.objects.all()) == [aged["young_login"]]
