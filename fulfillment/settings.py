@@ -270,7 +270,7 @@ ORDER_DATA_RETENTION_DAYS = env.int("ORDER_DATA_RETENTION_DAYS", default=548)
 ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=365)
 
 # --- django-q2 ------------------------------------------------------------------
-# Baseline from DESIGN.md's pitfalls: timeout below retry (else a slow task runs
+# The queue's baseline: timeout below retry (else a slow task runs
 # twice), finite attempts (else a failing task retries forever), failures
 # acknowledged, and no catch-up (an outage must not replay every missed run).
 Q_BROKER = env.str("Q_BROKER", default="orm")

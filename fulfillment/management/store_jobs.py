@@ -6,7 +6,7 @@ prints one line per store, and exits non-zero when any store did not run
 well: 1 when a store failed, 75 (EX_TEMPFAIL, "try again later") when the
 only trouble was that another worker held a store's job lease, so the
 command did nothing for it. Scripts and cron wrappers rely on that
-(DESIGN.md, operating interface).
+(README, "Order download").
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def order_payload(*, order: Order, lines: list[OrderLine]) -> dict:
-    """The order as the WMS reads it (API and webhook): DESIGN.md's wire contract.
+    """The order as the WMS reads it (API and webhook): the WMS API's wire contract.
 
     `order.store` should be loaded (select_related) by the caller.
     """

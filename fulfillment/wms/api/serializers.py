@@ -1,4 +1,4 @@
-"""The wire format of DESIGN.md's WMS API table."""
+"""The wire format of the WMS API (README, "Warehouse side"; and the OpenAPI document the API serves)."""
 
 from __future__ import annotations
 
