@@ -5,10 +5,12 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from connections import ratelimit
 from connections.amazon import AmazonClient, CallStats
 from connections.models import RateLimitBucket, Store
+from sandbox.models import SandboxRateBucket
 
 KEY = ratelimit.BucketKey(selling_partner_id="A1", region="NA", operation="getMarketplaceParticipations")
 
@@ -125,6 +127,10 @@ def test_it_absorbs_a_429_from_amazon_and_counts_it(db, store, sandbox_seller, s
     # speed both clocks up so the retry's wait for a token is milliseconds
     settings.SANDBOX_TIME_SCALE = 200.0
     settings.SP_API_RATE_TIME_SCALE = 200.0
+    # Amazon's bucket is a token short from this instant: at 200x it refills in
+    # about 0.6 s, so a slow machine between the loop above and the call below
+    # cannot refill it first (it did once under CI load).
+    SandboxRateBucket.objects.update(tokens=-1.0, updated_at=timezone.now())
 
     # when
     body = AmazonClient(store, stats=stats).get_marketplace_participations()
