@@ -61,7 +61,7 @@ def _assert_nothing_leaked(placed, caplog) -> None:
     assert not any("Failing row contains" in t for t in stored + logged)
 
 
-@pytest.mark.postgres  # PostgreSQL's DETAIL carries the failing row
+@pytest.mark.postgres(reason="the leak it guards against is PostgreSQL's DETAIL, which carries the failing row")
 def test_a_real_constraint_violation_on_a_gift_order_leaks_nothing(store, gift_orders, caplog):
     # given: the database refuses every NEXT_DAY order (a constraint we did not write)
     with connection.cursor() as cursor:
