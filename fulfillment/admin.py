@@ -7,13 +7,13 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from .confirmations.admin import AmazonRefusedFilter, ShipmentConfirmationInline
-from .confirmations.selectors import order_state_text, orders_with_amazon_refusal
-from .models import Order, OrderLine, SyncRun, UnreadableOrder, Warehouse
-from .ops.roles import StoreScopedAdminMixin
-from .ops.selectors import order_timeline
-from .privacy.services import buyer_data_viewed_in_admin
-from .services.release import (
+from fulfillment.confirmations.admin import AmazonRefusedFilter, ShipmentConfirmationInline
+from fulfillment.confirmations.selectors import order_state_text, orders_with_amazon_refusal
+from fulfillment.models import Order, OrderLine, SyncRun, UnreadableOrder, Warehouse
+from fulfillment.ops.roles import StoreScopedAdminMixin
+from fulfillment.ops.selectors import order_timeline
+from fulfillment.privacy.services import buyer_data_viewed_in_admin
+from fulfillment.services.release import (
     ADDRESS_MISSING_REASON,
     BUYER_CANCELLATION_REASON,
     NOTHING_TO_SHIP_REASON,
@@ -392,7 +392,7 @@ class UnreadableOrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def retry(self, request, queryset):
         from django_q.tasks import async_task
 
-        from .tasks import UNREADABLE_RETRY_TASK
+        from fulfillment.tasks import UNREADABLE_RETRY_TASK
 
         ids = list(
             queryset.filter(resolved_at__isnull=True).exclude(amazon_order_id="").values_list("pk", flat=True)

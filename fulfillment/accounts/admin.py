@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .services import mfa_reset
+from fulfillment.accounts.services import mfa_reset
 
 User = get_user_model()
 

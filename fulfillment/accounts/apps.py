@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and access"
 
     def ready(self):
-        from . import checks, signals  # noqa: F401  (registers the system check and receivers)
+        from fulfillment.accounts import checks, signals  # noqa: F401  (registers the system check and receivers)

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import PasswordHistory
+from fulfillment.accounts.models import PasswordHistory
 
 
 def client_address(request: HttpRequest) -> str:

@@ -14,8 +14,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import PasswordHistory
-from .selectors import mfa_device_for
+from fulfillment.accounts.models import PasswordHistory
+from fulfillment.accounts.selectors import mfa_device_for
 
 RECOVERY_CODE_COUNT = 10
 DEVICE_NAME = "Authenticator app"

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
-from .services import password_history_record, user_access_end
+from fulfillment.accounts.services import password_history_record, user_access_end
 
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="accounts_first_password")

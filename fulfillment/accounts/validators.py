@@ -23,7 +23,7 @@ class PasswordHistoryValidator:
         return self._count if self._count is not None else settings.PASSWORD_HISTORY_COUNT
 
     def validate(self, password: str, user=None) -> None:
-        from .selectors import password_was_used
+        from fulfillment.accounts.selectors import password_was_used
 
         if user is None or user.pk is None:
             return
@@ -36,7 +36,7 @@ class PasswordHistoryValidator:
             )
 
     def password_changed(self, password: str, user=None) -> None:
-        from .services import password_history_record
+        from fulfillment.accounts.services import password_history_record
 
         if user is not None and user.pk is not None:
             password_history_record(user=user, keep=self.count)

@@ -22,9 +22,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .forms import TokenForm
-from .selectors import mfa_enrolled, recovery_codes_left
-from .services import mfa_enrolment_confirm, mfa_enrolment_device, mfa_verify, recovery_codes_replace
+from fulfillment.accounts.forms import TokenForm
+from fulfillment.accounts.selectors import mfa_enrolled, recovery_codes_left
+from fulfillment.accounts.services import (
+    mfa_enrolment_confirm,
+    mfa_enrolment_device,
+    mfa_verify,
+    recovery_codes_replace,
+)
 
 
 def _next_url(request: HttpRequest) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from fulfillment.confirmations.models import ShipmentConfirmation
+from fulfillment.confirmations.selectors import orders_refused_by_amazon
+from fulfillment.confirmations.services import confirmations_resolve, confirmations_retry
 from fulfillment.ops.roles import StoreScopedAdminMixin
-
-from .models import ShipmentConfirmation
-from .selectors import orders_refused_by_amazon
-from .services import confirmations_resolve, confirmations_retry
 
 
 @admin.register(ShipmentConfirmation)

@@ -36,20 +36,19 @@ from connections.amazon import (
     amazon_client,
 )
 from connections.models import OrderStatus, Store
-from fulfillment.errors import job_failure
-from fulfillment.locks import store_job_lock
-from fulfillment.models import Order, SyncRun
-from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
-from fulfillment.wms.models import Shipment
-
-from .models import ShipmentConfirmation
-from .selectors import (
+from fulfillment.confirmations.models import ShipmentConfirmation
+from fulfillment.confirmations.selectors import (
     Carrier,
     amazon_package_find,
     confirmation_check,
     confirmations_due,
     confirmed_quantities,
 )
+from fulfillment.errors import job_failure
+from fulfillment.locks import store_job_lock
+from fulfillment.models import Order, SyncRun
+from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
+from fulfillment.wms.models import Shipment
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from connections.models import Store
-
-from .schedules import confirmation_schedule_delete, confirmation_schedule_sync
+from fulfillment.confirmations.schedules import confirmation_schedule_delete, confirmation_schedule_sync
 
 
 @receiver(post_save, sender=Store, dispatch_uid="confirmations.schedule_sync")

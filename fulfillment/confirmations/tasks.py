@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 from connections.models import Store
+from fulfillment.confirmations.models import ShipmentConfirmation
+from fulfillment.confirmations.services import confirmation_send, confirmations_sweep
 from fulfillment.locks import JobLockBusy
-
-from .models import ShipmentConfirmation
-from .services import confirmation_send, confirmations_sweep
 
 logger = logging.getLogger(__name__)
 

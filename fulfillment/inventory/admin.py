@@ -6,11 +6,10 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django_q.tasks import async_task
 
+from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState, StoreInventorySettings
+from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
+from fulfillment.inventory.services import inventory_push_cancel, inventory_push_confirm
 from fulfillment.ops.roles import StoreScopedAdminMixin
-
-from .models import InventoryFeed, InventoryPush, ListingState, StoreInventorySettings
-from .schedules import INVENTORY_PUSH_TASK
-from .services import inventory_push_cancel, inventory_push_confirm
 
 
 @admin.register(StoreInventorySettings)

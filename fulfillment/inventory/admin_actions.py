@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from fulfillment.admin_actions import queue_per_store
-
-from .schedules import INVENTORY_PUSH_TASK
+from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
 
 
 def _queue(modeladmin, request, queryset, *, full: bool) -> None:

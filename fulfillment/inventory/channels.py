@@ -30,10 +30,9 @@ from connections.amazon import (
     ReauthorizationRequired,
 )
 from connections.models import Store
+from fulfillment.inventory.models import ListingState
+from fulfillment.inventory.selectors import KnownListing
 from fulfillment.locks import JobLease
-
-from .models import ListingState
-from .selectors import KnownListing
 
 logger = logging.getLogger(__name__)
 

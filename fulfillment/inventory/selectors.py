@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from connections.models import Store
+from fulfillment.inventory.models import ListingState, StoreInventorySettings
 from fulfillment.wms.models import InventoryLevel
 from mappings.selectors import inventory_sku_mappings_for
-
-from .models import ListingState, StoreInventorySettings
 
 
 def listing_quantity(

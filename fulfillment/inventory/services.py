@@ -30,14 +30,10 @@ from django.utils import timezone
 from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
 from connections.models import Store
 from fulfillment.errors import job_failure
-from fulfillment.locks import JobLease, store_job_lock
-from fulfillment.models import SyncRun
-from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
-
-from . import feeds
-from .channels import channel_reads_due, channels_learn
-from .models import InventoryFeed, InventoryPush, ListingState
-from .selectors import (
+from fulfillment.inventory import feeds
+from fulfillment.inventory.channels import channel_reads_due, channels_learn
+from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState
+from fulfillment.inventory.selectors import (
     Availability,
     KnownListing,
     inventory_availability_for,
@@ -45,6 +41,9 @@ from .selectors import (
     listing_states_for,
     store_inventory_settings_for,
 )
+from fulfillment.locks import JobLease, store_job_lock
+from fulfillment.models import SyncRun
+from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 from connections.models import Store
+from fulfillment.inventory.schedules import inventory_schedule_sync
+from fulfillment.inventory.services import inventory_push_run
 from fulfillment.locks import JobLockBusy
-
-from .schedules import inventory_schedule_sync
-from .services import inventory_push_run
 
 logger = logging.getLogger(__name__)
 

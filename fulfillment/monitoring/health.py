@@ -86,8 +86,8 @@ def _cache(now: dt.datetime) -> dict[str, Any]:
 
 
 def _task_cluster(now: dt.datetime) -> dict[str, Any]:
-    from .models import Heartbeat
-    from .schedules import HEARTBEAT_NAME
+    from fulfillment.monitoring.models import Heartbeat
+    from fulfillment.monitoring.schedules import HEARTBEAT_NAME
 
     beat_at = Heartbeat.objects.filter(name=HEARTBEAT_NAME).values_list("beat_at", flat=True).first()
     if beat_at is None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from . import views
+from fulfillment.monitoring import views
 
 _ENDPOINTS: dict[str, Callable[[HttpRequest], HttpResponse]] = {
     "/healthz": views.healthz,

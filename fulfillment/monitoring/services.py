@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .models import Heartbeat
-from .schedules import HEARTBEAT_NAME
+from fulfillment.monitoring.models import Heartbeat
+from fulfillment.monitoring.schedules import HEARTBEAT_NAME
 
 
 def heartbeat_record(*, now: dt.datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from .services import heartbeat_record
+from fulfillment.monitoring.services import heartbeat_record
 
 
 def heartbeat_task() -> dict:

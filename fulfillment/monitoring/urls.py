@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from fulfillment.monitoring import views
 
 # Served by MonitoringEndpointsMiddleware before the host check and HTTPS
 # redirect; listed here too so they resolve and reverse like any page.

@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from .health import health_report
-from .metrics import metrics_text
+from fulfillment.monitoring.health import health_report
+from fulfillment.monitoring.metrics import metrics_text
 
 
 def _health(web_only: bool) -> HttpResponse:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 
 from connections.models import Merchant
-
-from .models import AlertSent, MerchantMembership
-from .roles import user_is_scoped
+from fulfillment.ops.models import AlertSent, MerchantMembership
+from fulfillment.ops.roles import user_is_scoped
 
 
 class MerchantMembershipInline(admin.TabularInline):

@@ -31,8 +31,7 @@ from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.services import confirmation_alert
 from fulfillment.errors import job_failure
 from fulfillment.models import Order, SyncRun, UnreadableOrder
-
-from .models import AlertSent
+from fulfillment.ops.models import AlertSent
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import roles
+        from fulfillment.ops import roles
 
         # New models get their permissions on migrate; keep the role groups in step with them.
         post_migrate.connect(roles.roles_sync_after_migrate, dispatch_uid="ops-roles-sync")

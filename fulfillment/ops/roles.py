@@ -140,7 +140,7 @@ def roles_sync_after_migrate(sender, *, apps=django_apps, verbosity: int = 0, **
     # post_migrate is sent once per app: sync once, on ours. It also follows a
     # test database flush, which empties the groups and the alerts schedule.
     if getattr(sender, "label", None) == "ops":
-        from .schedules import alerts_schedule_ensure
+        from fulfillment.ops.schedules import alerts_schedule_ensure
 
         roles_sync(apps=apps, verbosity=verbosity)
         alerts_schedule_ensure(apps=apps)

@@ -15,10 +15,9 @@ from connections.models import Store
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryPush
 from fulfillment.models import Order, SyncRun, UnreadableOrder
+from fulfillment.ops.charts import DailySeries, daily_bars_svg
+from fulfillment.ops.roles import stores_visible
 from fulfillment.wms.models import Shipment
-
-from .charts import DailySeries, daily_bars_svg
-from .roles import stores_visible
 
 CHART_DAYS = 14
 # A run with no result after this long is a crashed worker's, not a running one.

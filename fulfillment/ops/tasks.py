@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .alerts import alerts_check
+from fulfillment.ops.alerts import alerts_check
 
 
 def alerts_check_task() -> dict:

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import BuyerDataAccess
+from fulfillment.privacy.models import BuyerDataAccess
 
 
 @admin.register(BuyerDataAccess)

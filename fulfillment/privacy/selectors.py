@@ -115,7 +115,7 @@ def access_log_expired(*, cutoff: dt.datetime) -> list[QuerySet]:
     django-axes' logins, logouts and failures."""
     from axes.models import AccessFailureLog, AccessLog
 
-    from .models import BuyerDataAccess
+    from fulfillment.privacy.models import BuyerDataAccess
 
     return [
         BuyerDataAccess.objects.filter(accessed_at__lt=cutoff).order_by("pk"),

@@ -19,8 +19,7 @@ from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 
 from fulfillment.models import Order, OrderLine
-
-from .selectors import (
+from fulfillment.privacy.selectors import (
     access_log_expired,
     order_data_expired_counts,
     order_data_expired_standalone,
@@ -229,7 +228,7 @@ def buyer_data_access_record(
 
     `shown` pairs each order with buyer_data_fields_shown(); one INSERT for all.
     """
-    from .models import BuyerDataAccess
+    from fulfillment.privacy.models import BuyerDataAccess
 
     now = now or timezone.now()
     if wms_key is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .services import order_data_purge, personal_data_purge
+from fulfillment.privacy.services import order_data_purge, personal_data_purge
 
 
 def personal_data_purge_task() -> dict:

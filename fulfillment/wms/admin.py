@@ -20,12 +20,15 @@ from django.utils.html import format_html
 
 from fulfillment.models import Order, Warehouse
 from fulfillment.ops.roles import StoreScopedAdminMixin, scope_queryset, user_is_scoped
-from mappings.imports import CsvUnreadable, csv_text, validate_csv_upload
-
-from . import admin_snapshots  # noqa: F401  (registers Held inventory snapshots)
-from .import_confirmations import csv_import_confirmation_claim
-from .imports import INVENTORY_COLUMNS, SHIPMENT_COLUMNS, inventory_csv_import, shipments_csv_import
-from .models import (
+from fulfillment.wms import admin_snapshots  # noqa: F401  (registers Held inventory snapshots)
+from fulfillment.wms.import_confirmations import csv_import_confirmation_claim
+from fulfillment.wms.imports import (
+    INVENTORY_COLUMNS,
+    SHIPMENT_COLUMNS,
+    inventory_csv_import,
+    shipments_csv_import,
+)
+from fulfillment.wms.models import (
     InventoryChange,
     InventoryLevel,
     Shipment,
@@ -34,7 +37,7 @@ from .models import (
     WebhookDelivery,
     WmsApiKey,
 )
-from .services import (
+from fulfillment.wms.services import (
     ShipmentInput,
     ShipmentLineInput,
     ShipmentRejected,
@@ -43,7 +46,8 @@ from .services import (
     wms_key_create,
     wms_key_revoke,
 )
-from .shipments import ShipmentConflict
+from fulfillment.wms.shipments import ShipmentConflict
+from mappings.imports import CsvUnreadable, csv_text, validate_csv_upload
 
 # --- API keys -----------------------------------------------------------------------
 

@@ -13,14 +13,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from fulfillment.ops.roles import user_is_scoped
-
-from .inventory_snapshots import (
+from fulfillment.wms.inventory_snapshots import (
     snapshot_apply,
     snapshot_changes_since,
     snapshot_discard,
     snapshot_zeroing_skus,
 )
-from .models import HeldInventorySnapshot
+from fulfillment.wms.models import HeldInventorySnapshot
 
 _DECISIONS = {
     "apply": ("Apply", "Apply this snapshot"),

@@ -13,7 +13,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import CsvImportConfirmation
+from fulfillment.wms.models import CsvImportConfirmation
 
 
 def csv_import_confirmation_claim(*, nonce: str, max_age_seconds: int = 3600) -> bool:

@@ -18,12 +18,10 @@ from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
 from fulfillment.models import Warehouse
-from mappings.imports import CsvUnreadable, RowError, csv_size_problem, csv_text
-
-from .errors import ShipmentRejected
-from .models import HeldInventorySnapshot, Shipment
-from .services import InventoryRejected, inventory_update
-from .shipments import (
+from fulfillment.wms.errors import ShipmentRejected
+from fulfillment.wms.models import HeldInventorySnapshot, Shipment
+from fulfillment.wms.services import InventoryRejected, inventory_update
+from fulfillment.wms.shipments import (
     PackageLocked,
     PackageNotFound,
     ShipmentConflict,
@@ -32,6 +30,7 @@ from .shipments import (
     shipment_correct,
     shipment_record,
 )
+from mappings.imports import CsvUnreadable, RowError, csv_size_problem, csv_text
 
 SHIPMENT_COLUMNS = (
     "amazon_order_id",

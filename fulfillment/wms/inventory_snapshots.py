@@ -17,8 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfillment.models import Warehouse
-
-from .models import HeldInventorySnapshot, InventoryChange, InventoryLevel
+from fulfillment.wms.models import HeldInventorySnapshot, InventoryChange, InventoryLevel
 
 
 def snapshot_hold_reason(*, current: dict[str, int], wanted: dict[str, int]) -> tuple[str, int, int]:
@@ -91,7 +90,7 @@ def snapshot_apply(*, snapshot: HeldInventorySnapshot, user) -> bool:
 
     Compare-and-set, in the same transaction as the levels: applied once.
     """
-    from .services import inventory_update  # services imports this module
+    from fulfillment.wms.services import inventory_update  # services imports this module
 
     with transaction.atomic():
         claimed = HeldInventorySnapshot.objects.filter(

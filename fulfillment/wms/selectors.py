@@ -7,8 +7,7 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 
 from fulfillment.models import Order, OrderLine, Warehouse
-
-from .models import InventoryChange, InventoryLevel
+from fulfillment.wms.models import InventoryChange, InventoryLevel
 
 # What the warehouse ever sees: released orders and what became of them. A
 # held order, or one cancelled before release, was never the warehouse's.

@@ -18,14 +18,19 @@ from django.utils import timezone
 
 from fulfillment.errors import safe_error
 from fulfillment.models import Order, Warehouse
-
-from .errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
-from .inventory_snapshots import snapshot_hold, snapshot_hold_reason, snapshots_replace
-from .models import HeldInventorySnapshot, InventoryChange, InventoryLevel, WebhookDelivery, WmsApiKey
-from .selectors import order_payload, wms_orders
+from fulfillment.wms.errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
+from fulfillment.wms.inventory_snapshots import snapshot_hold, snapshot_hold_reason, snapshots_replace
+from fulfillment.wms.models import (
+    HeldInventorySnapshot,
+    InventoryChange,
+    InventoryLevel,
+    WebhookDelivery,
+    WmsApiKey,
+)
+from fulfillment.wms.selectors import order_payload, wms_orders
 
 # Shipments live in .shipments; their names stay importable from here.
-from .shipments import (  # noqa: F401
+from fulfillment.wms.shipments import (  # noqa: F401
     SHIPPABLE_STATUSES,
     ShipmentInput,
     ShipmentLineInput,
@@ -242,7 +247,7 @@ def webhook_signature(*, secret: str, body: bytes) -> str:
 def webhook_deliveries_enqueue(*, now: dt.datetime | None = None) -> int:
     """A pending delivery for every released order of a warehouse with an enabled
     webhook that has none yet. The unique (webhook, order) merges repeats."""
-    from .models import WarehouseWebhook
+    from fulfillment.wms.models import WarehouseWebhook
 
     now = now or timezone.now()
     created = 0

@@ -19,11 +19,10 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from fulfillment.models import Order, OrderLine, Warehouse
-
-from .allocation import Item, SearchTooLarge, allocate_warehouse_units
-from .errors import ShipmentRejected
-from .models import Shipment, ShipmentLine
-from .selectors import wms_orders
+from fulfillment.wms.allocation import Item, SearchTooLarge, allocate_warehouse_units
+from fulfillment.wms.errors import ShipmentRejected
+from fulfillment.wms.models import Shipment, ShipmentLine
+from fulfillment.wms.selectors import wms_orders
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django_q.models import Schedule
 
-from .models import WarehouseWebhook
-from .tasks import WEBHOOK_SWEEP_SCHEDULE, WEBHOOK_SWEEP_TASK
+from fulfillment.wms.models import WarehouseWebhook
+from fulfillment.wms.tasks import WEBHOOK_SWEEP_SCHEDULE, WEBHOOK_SWEEP_TASK
 
 
 @receiver(post_save, sender=WarehouseWebhook, dispatch_uid="wms_webhook_schedule")

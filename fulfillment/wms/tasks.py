@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .services import webhook_deliveries_sweep
+from fulfillment.wms.services import webhook_deliveries_sweep
 
 WEBHOOK_SWEEP_TASK = "fulfillment.wms.tasks.webhook_sweep_task"
 WEBHOOK_SWEEP_SCHEDULE = "wms-webhook-sweep"

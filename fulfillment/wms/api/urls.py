@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from fulfillment.wms.api import views
 
 urlpatterns = [
     path("orders", views.OrderListView.as_view(), name="wms-orders"),

@@ -13,6 +13,18 @@ from rest_framework.views import APIView
 
 from fulfillment.models import Order, OrderLine
 from fulfillment.privacy.services import buyer_data_sent_to_wms
+from fulfillment.wms.api.authentication import HasWmsKey, WmsKeyAuthentication
+from fulfillment.wms.api.serializers import (
+    CancellationSerializer,
+    ErrorSerializer,
+    InventoryHeldSerializer,
+    InventoryInSerializer,
+    InventoryOutSerializer,
+    OrderSerializer,
+    ShipmentConflictSerializer,
+    ShipmentInSerializer,
+    ShipmentOutSerializer,
+)
 from fulfillment.wms.models import Shipment, ShipmentLine
 from fulfillment.wms.selectors import wms_cancellations, wms_orders
 from fulfillment.wms.services import (
@@ -29,19 +41,6 @@ from fulfillment.wms.shipments import (
     ShipmentConflict,
     shipment_correct,
     shipment_record,
-)
-
-from .authentication import HasWmsKey, WmsKeyAuthentication
-from .serializers import (
-    CancellationSerializer,
-    ErrorSerializer,
-    InventoryHeldSerializer,
-    InventoryInSerializer,
-    InventoryOutSerializer,
-    OrderSerializer,
-    ShipmentConflictSerializer,
-    ShipmentInSerializer,
-    ShipmentOutSerializer,
 )
 
 _ERRORS = {
