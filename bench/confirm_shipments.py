@@ -48,7 +48,7 @@ def _setup(n_packages: int):
     from django.utils import timezone
 
     from connections.models import Marketplace, Store
-    from fulfillment.models import Order, OrderLine, Warehouse
+    from fulfillment.orders.models import Order, OrderLine, Warehouse
     from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, shipment_record
     from sandbox.services import sandbox_application_ensure, sandbox_orders_create, sandbox_seller_ensure
 

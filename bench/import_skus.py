@@ -67,7 +67,7 @@ def _setup_django(database_url: str) -> None:
 
 def _make_stores():
     from connections.models import Marketplace, Store
-    from fulfillment.models import Warehouse
+    from fulfillment.orders.models import Warehouse
 
     warehouse = Warehouse.objects.create(code="BENCH", name="Bench warehouse")
     us = Marketplace.objects.get(code="US")

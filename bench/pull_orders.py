@@ -103,7 +103,7 @@ class Timer:
 
 def _setup(n_orders: int):
     from connections.models import Marketplace, Store
-    from fulfillment.models import Warehouse
+    from fulfillment.orders.models import Warehouse
     from mappings.models import ServiceLevel, ShippingMethodMapping
     from sandbox.services import sandbox_application_ensure, sandbox_orders_create, sandbox_seller_ensure
 
@@ -136,7 +136,7 @@ def _setup(n_orders: int):
 def _fresh_start(store) -> None:
     """Forget every download and every rate-limit bucket: the next pull is a first one."""
     from connections.models import RateLimitBucket
-    from fulfillment.models import JobLock, Order, StoreSyncState, SyncRun
+    from fulfillment.orders.models import JobLock, Order, StoreSyncState, SyncRun
     from sandbox.models import SandboxRateBucket
 
     Order.objects.filter(store=store).delete()
@@ -158,8 +158,8 @@ def main() -> int:
         return 2
 
     from connections import amazon
-    from fulfillment.services import orders as orders_module
-    from fulfillment.services.orders import orders_pull
+    from fulfillment.orders.services import download as orders_module
+    from fulfillment.orders.services.download import orders_pull
     from sandbox.rate_limits import USAGE_PLANS
 
     ingest = Timer(orders_module, "orders_ingest_page")

@@ -54,7 +54,7 @@ from sandbox.inprocess import serve_in_process  # noqa: E402
 
 def _setup(n_skus: int):
     from connections.models import Marketplace, Store
-    from fulfillment.models import Warehouse
+    from fulfillment.orders.models import Warehouse
     from fulfillment.wms.models import InventoryLevel
     from mappings.models import SkuMapping
     from sandbox.models import SandboxListing

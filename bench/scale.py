@@ -74,7 +74,7 @@ def _product_tables_size() -> int:
 def _setup(n_stores: int, n_orders: int):
     """Stores, sellers and their sandbox orders (not timed: that is Amazon's side)."""
     from connections.models import Marketplace, Store
-    from fulfillment.models import Warehouse
+    from fulfillment.orders.models import Warehouse
     from mappings.models import ServiceLevel, ShippingMethodMapping
     from sandbox.services import sandbox_application_ensure, sandbox_orders_create, sandbox_seller_ensure
 
@@ -109,7 +109,7 @@ def _setup(n_stores: int, n_orders: int):
 def _ship_all(store) -> int:
     from django.utils import timezone
 
-    from fulfillment.models import Order
+    from fulfillment.orders.models import Order
     from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, shipment_record
 
     shipped = 0
@@ -148,8 +148,8 @@ def main() -> int:
 
     from fulfillment.confirmations.models import ShipmentConfirmation
     from fulfillment.confirmations.services import confirmations_sweep
-    from fulfillment.models import Order
-    from fulfillment.services.orders import orders_pull
+    from fulfillment.orders.models import Order
+    from fulfillment.orders.services.download import orders_pull
     from sandbox.models import SandboxPackage
 
     logging.getLogger("django-q").setLevel(logging.WARNING)  # one "Enqueued" line per package

@@ -8,9 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from fulfillment.admin_actions import pull_orders_now
 from fulfillment.inventory.admin_actions import push_inventory_full_now, push_inventory_now
 from fulfillment.ops.roles import StoreScopedAdminMixin
+from fulfillment.orders.admin_actions import pull_orders_now
 
 from . import services
 from .forms import StoreForm

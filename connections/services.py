@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 
 from .amazon import AmazonClient, AmazonError, authorization_code_exchange
 from .errors import AuthorizationRefused

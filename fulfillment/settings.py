@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI/Redoc served locally, no CDN
     "csp",
-    "fulfillment.apps.FulfillmentConfig",
+    "fulfillment.orders.apps.OrdersConfig",
     "fulfillment.wms",
     "fulfillment.inventory.apps.InventoryConfig",
     "fulfillment.confirmations",

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from fulfillment.csv_examples import csv_example
+from fulfillment.core.csv_examples import csv_example
 
 urlpatterns = [
     # Nothing lives at the root: people arrive at the admin.

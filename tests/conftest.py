@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from connections.models import Marketplace, Store
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 from sandbox.inprocess import in_process_handle_request
 
 pytest_plugins = ["tests.sandbox_fixtures"]

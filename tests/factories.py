@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from connections.models import AcceptedCarrier, Marketplace, Store
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 
 _seq = itertools.count(1)
 

@@ -2,9 +2,9 @@ import pytest
 from django.core.management import call_command
 
 from connections.models import Store
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
+from fulfillment.orders.services.download import orders_pull
 from fulfillment.services.demo import demo_data_ensure
-from fulfillment.services.orders import orders_pull
 from fulfillment.wms.models import WmsApiKey
 
 

@@ -4,7 +4,7 @@ from django.db import connection
 from django.test import override_settings
 
 from connections.models import Store
-from fulfillment.fields import _fernet_for
+from fulfillment.core.fields import _fernet_for
 from tests.factories import make_store
 
 

@@ -18,7 +18,7 @@ import pytest
 from django.urls import reverse
 
 from connections.models import Marketplace, Store
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 from fulfillment.wms.imports import INVENTORY_COLUMNS, SHIPMENT_COLUMNS
 from fulfillment.wms.models import InventoryLevel, Shipment
 from mappings.imports import mapping_columns

@@ -102,7 +102,9 @@ def test_it_refuses_to_mount_the_sandbox_in_production():
 
 def test_it_mounts_the_sandbox_in_production_only_when_told_to():
     told = _run({**PRODUCTION_ENV, "SANDBOX_ENABLED": "1", "SANDBOX_IN_PRODUCTION": "1"}, "check")
-    debug = _run({"DEBUG": "1", "SANDBOX_ENABLED": "1", "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"]}, "check")
+    debug = _run(
+        {"DEBUG": "1", "SANDBOX_ENABLED": "1", "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"]}, "check"
+    )
 
     assert told.returncode == 0, told.stderr
     assert debug.returncode == 0, debug.stderr

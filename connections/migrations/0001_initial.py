@@ -3,7 +3,7 @@
 import connections.models
 import django.core.validators
 import django.db.models.deletion
-import fulfillment.fields
+import fulfillment.core.fields
 from django.db import migrations, models
 
 
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
                 ('merchant_email', models.EmailField(blank=True, max_length=254)),
                 ('selling_partner_id', models.CharField(blank=True, max_length=32)),
                 ('authorization_status', models.CharField(choices=[('not_connected', 'Not connected'), ('awaiting_merchant', 'Link sent to merchant'), ('authorized_by_merchant', 'Authorized by merchant'), ('connected', 'Connected'), ('needs_reauthorization', 'Needs re-authorization')], default='not_connected', max_length=32)),
-                ('refresh_token', fulfillment.fields.EncryptedTextField(blank=True, editable=False)),
+                ('refresh_token', fulfillment.core.fields.EncryptedTextField(blank=True, editable=False)),
                 ('authorized_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('last_connection_test_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('last_connection_test_ok', models.BooleanField(editable=False, null=True)),

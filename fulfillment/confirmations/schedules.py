@@ -1,6 +1,6 @@
 """The per-store confirmation sweep schedule, kept in step with the store.
 
-Like fulfillment/schedules.py for the order download: found by a stable name
+Like fulfillment/orders/schedules.py for the order download: found by a stable name
 (saving a store twice changes nothing), only the store id as argument.
 """
 

@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
 from connections.models import AcceptedCarrier, OrderStatus
 from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.wms.models import Shipment, ShipmentLine
 from mappings.models import OTHER_CARRIER
 from mappings.selectors import amazon_carrier_for

@@ -44,10 +44,10 @@ from fulfillment.confirmations.selectors import (
     confirmations_due,
     confirmed_quantities,
 )
-from fulfillment.errors import job_failure
-from fulfillment.locks import store_job_lock
-from fulfillment.models import Order, SyncRun
-from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
+from fulfillment.jobs.errors import job_failure
+from fulfillment.jobs.locks import store_job_lock
+from fulfillment.jobs.runs import sync_run_finish, sync_run_start
+from fulfillment.orders.models import Order, SyncRun
 from fulfillment.wms.models import Shipment
 
 logger = logging.getLogger(__name__)
@@ -474,7 +474,7 @@ class SweepCounts:
 def confirmations_sweep(*, store: Store, now: dt.datetime | None = None, limit: int = 5000) -> SyncRun:
     """Send every due package of one store; returns the run's record.
 
-    Raises fulfillment.locks.JobLockBusy (recording nothing) when a sweep of
+    Raises fulfillment.jobs.locks.JobLockBusy (recording nothing) when a sweep of
     this store is already running. The on-commit task may send single
     packages meanwhile: the per-row claim keeps them apart.
     """

@@ -7,7 +7,7 @@ import logging
 from connections.models import Store
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.services import confirmation_send, confirmations_sweep
-from fulfillment.locks import JobLockBusy
+from fulfillment.jobs.locks import JobLockBusy
 
 logger = logging.getLogger(__name__)
 

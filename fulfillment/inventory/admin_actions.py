@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from fulfillment.admin_actions import queue_per_store
 from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
+from fulfillment.orders.admin_actions import queue_per_store
 
 
 def _queue(modeladmin, request, queryset, *, full: bool) -> None:

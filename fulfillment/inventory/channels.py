@@ -32,7 +32,7 @@ from connections.amazon import (
 from connections.models import Store
 from fulfillment.inventory.models import ListingState
 from fulfillment.inventory.selectors import KnownListing
-from fulfillment.locks import JobLease
+from fulfillment.jobs.locks import JobLease
 
 logger = logging.getLogger(__name__)
 

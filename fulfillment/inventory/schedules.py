@@ -6,7 +6,7 @@ One django-q2 schedule per store, named `inventory-push:store:<id>`, whose
 `next_run` on to the following push time after each run; the DAILY type is
 only the fallback step if a run dies before doing so. Saving a store (its
 push times, its warehouse, its connection) re-computes it here, through the
-same post_save path as the order schedules (fulfillment/signals.py).
+same post_save path as the order schedules (fulfillment/orders/signals.py).
 """
 
 from __future__ import annotations

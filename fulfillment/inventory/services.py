@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
 from connections.models import Store
-from fulfillment.errors import job_failure
 from fulfillment.inventory import feeds
 from fulfillment.inventory.channels import channel_reads_due, channels_learn
 from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState
@@ -41,9 +40,10 @@ from fulfillment.inventory.selectors import (
     listing_states_for,
     store_inventory_settings_for,
 )
-from fulfillment.locks import JobLease, store_job_lock
-from fulfillment.models import SyncRun
-from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
+from fulfillment.jobs.errors import job_failure
+from fulfillment.jobs.locks import JobLease, store_job_lock
+from fulfillment.jobs.runs import sync_run_finish, sync_run_start
+from fulfillment.orders.models import SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class PushCounts:
 def inventory_push_run(*, store: Store, full: bool = False) -> SyncRun:
     """Push the store's inventory to Amazon; returns the run's record.
 
-    Raises fulfillment.locks.JobLockBusy (recording nothing) when a push of
+    Raises fulfillment.jobs.locks.JobLockBusy (recording nothing) when a push of
     this store is already running elsewhere.
     """
     with store_job_lock(

@@ -7,7 +7,7 @@ import logging
 from connections.models import Store
 from fulfillment.inventory.schedules import inventory_schedule_sync
 from fulfillment.inventory.services import inventory_push_run
-from fulfillment.locks import JobLockBusy
+from fulfillment.jobs.locks import JobLockBusy
 
 logger = logging.getLogger(__name__)
 

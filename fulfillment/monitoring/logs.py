@@ -1,6 +1,6 @@
 """Log lines that say which store and which sync run they are about.
 
-Job code calls `job_context_set()` when a run starts (fulfillment.services.sync_runs);
+Job code calls `job_context_set()` when a run starts (fulfillment.jobs.runs);
 every record logged afterwards in that task or request carries `store_id` and
 `run_id` (contextvars: per thread, per task). Requests and django-q2 tasks start
 with an empty context. Records carry ids only: nothing here reads buyer data.

@@ -38,7 +38,7 @@ def _store_labels(stores: dict[int, str], store_id: int) -> list[str]:
 
 
 def _order_families(stores: dict[int, str]) -> Iterator:
-    from fulfillment.models import Order
+    from fulfillment.orders.models import Order
 
     downloaded = GaugeMetricFamily(
         "fulfillment_orders_downloaded",
@@ -134,7 +134,7 @@ def _amazon_families() -> Iterator:
 
 
 def _job_families(now: dt.datetime) -> Iterator:
-    from fulfillment.models import SyncRun
+    from fulfillment.orders.models import SyncRun
 
     duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
     buckets = {

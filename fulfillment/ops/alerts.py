@@ -29,9 +29,9 @@ from connections.models import Store
 from connections.services import store_send_authorization_link
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.services import confirmation_alert
-from fulfillment.errors import job_failure
-from fulfillment.models import Order, SyncRun, UnreadableOrder
+from fulfillment.jobs.errors import job_failure
 from fulfillment.ops.models import AlertSent
+from fulfillment.orders.models import Order, SyncRun, UnreadableOrder
 
 logger = logging.getLogger(__name__)
 

@@ -265,7 +265,7 @@ class StoreScopedAdminMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         from connections.models import Merchant, Store
-        from fulfillment.models import Order
+        from fulfillment.orders.models import Order
 
         user = request.user
         if user_is_scoped(user):

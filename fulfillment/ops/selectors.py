@@ -14,9 +14,9 @@ from django.utils import timezone
 from connections.models import Store
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryPush
-from fulfillment.models import Order, SyncRun, UnreadableOrder
 from fulfillment.ops.charts import DailySeries, daily_bars_svg
 from fulfillment.ops.roles import stores_visible
+from fulfillment.orders.models import Order, SyncRun, UnreadableOrder
 from fulfillment.wms.models import Shipment
 
 CHART_DAYS = 14

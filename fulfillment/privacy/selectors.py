@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce, Greatest
 
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.wms.models import Shipment
 
 
@@ -69,8 +69,8 @@ def orders_expired(*, cutoff: dt.datetime) -> QuerySet[Order]:
 def order_data_expired_standalone(*, cutoff: dt.datetime) -> list[QuerySet]:
     """Rows not tied to one order that are older than `cutoff`, oldest kinds of history first."""
     from fulfillment.inventory.models import InventoryPush
-    from fulfillment.models import SyncRun, UnreadableOrder
     from fulfillment.ops.models import AlertSent
+    from fulfillment.orders.models import SyncRun, UnreadableOrder
     from fulfillment.wms.models import InventoryChange
 
     return [

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.privacy.selectors import (
     access_log_expired,
     order_data_expired_counts,

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from connections.models import Marketplace, Store
 from connections.services import store_connect
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 from fulfillment.wms.services import inventory_update, wms_key_create
 from mappings.models import ShippingMethodMapping, SkuMapping
 from sandbox.listings import sandbox_listing_upsert

@@ -18,8 +18,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from fulfillment.models import Order, Warehouse
 from fulfillment.ops.roles import StoreScopedAdminMixin, scope_queryset, user_is_scoped
+from fulfillment.orders.models import Order, Warehouse
 from fulfillment.wms import admin_snapshots  # noqa: F401  (registers Held inventory snapshots)
 from fulfillment.wms.import_confirmations import csv_import_confirmation_claim
 from fulfillment.wms.imports import (

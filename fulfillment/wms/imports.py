@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 from fulfillment.wms.errors import ShipmentRejected
 from fulfillment.wms.models import HeldInventorySnapshot, Shipment
 from fulfillment.wms.services import InventoryRejected, inventory_update

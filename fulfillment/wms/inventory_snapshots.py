@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 from fulfillment.wms.models import HeldInventorySnapshot, InventoryChange, InventoryLevel
 
 

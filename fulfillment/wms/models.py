@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from fulfillment.fields import EncryptedTextField
+from fulfillment.core.fields import EncryptedTextField
 
 
 class WmsApiKey(models.Model):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
-from fulfillment.models import Order, OrderLine, Warehouse
+from fulfillment.orders.models import Order, OrderLine, Warehouse
 from fulfillment.wms.models import InventoryChange, InventoryLevel
 
 # What the warehouse ever sees: released orders and what became of them. A

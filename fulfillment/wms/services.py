@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fulfillment.errors import safe_error
-from fulfillment.models import Order, Warehouse
+from fulfillment.jobs.errors import safe_error
+from fulfillment.orders.models import Order, Warehouse
 from fulfillment.wms.errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
 from fulfillment.wms.inventory_snapshots import snapshot_hold, snapshot_hold_reason, snapshots_replace
 from fulfillment.wms.models import (

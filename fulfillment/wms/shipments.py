@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from fulfillment.models import Order, OrderLine, Warehouse
+from fulfillment.orders.models import Order, OrderLine, Warehouse
 from fulfillment.wms.allocation import Item, SearchTooLarge, allocate_warehouse_units
 from fulfillment.wms.errors import ShipmentRejected
 from fulfillment.wms.models import Shipment, ShipmentLine

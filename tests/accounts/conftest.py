@@ -19,6 +19,4 @@ def staff(db) -> User:
 
 
 def password_login(client, username: str = "ops", password: str = PASSWORD, next_url: str = "/admin/"):
-    return client.post(
-        reverse("admin:login"), {"username": username, "password": password, "next": next_url}
-    )
+    return client.post(reverse("admin:login"), {"username": username, "password": password, "next": next_url})

@@ -36,7 +36,9 @@ def people(warehouse):
         "seller", password="x" * 12, is_staff=True, last_login=NOW - dt.timedelta(days=120)
     )
     seller.groups.add(Group.objects.get(name=MERCHANT_USER))
-    MerchantMembership.objects.create(user=seller, merchant=Merchant.objects.create(name="Acme", email="a@x.example"))
+    MerchantMembership.objects.create(
+        user=seller, merchant=Merchant.objects.create(name="Acme", email="a@x.example")
+    )
     User.objects.create_user("gone", password="x" * 12, is_active=False)
     key, _ = wms_key_create(warehouse=warehouse, name="WMS prod", created_by=picker)
     return {"boss": boss, "picker": picker, "seller": seller, "key": key}

@@ -98,9 +98,12 @@ def test_the_lock_lifts_after_the_configured_time(client, staff, settings):
 def test_an_admin_sees_locked_users_and_unlocks_them(admin_client, client, staff):
     # given
     _fail(client, "ops", 10)
-    assert admin_client.get(reverse("admin:auth_user_changelist")).context["cl"].result_list.get(
-        username="ops"
-    ).is_locked_out
+    assert (
+        admin_client.get(reverse("admin:auth_user_changelist"))
+        .context["cl"]
+        .result_list.get(username="ops")
+        .is_locked_out
+    )
 
     # when
     response = admin_client.post(
@@ -141,7 +144,9 @@ def test_locked_addresses_are_listed_and_deleting_one_unlocks(admin_client, clie
         (1, "", "10.0.0.5", "10.0.0.5"),
     ],
 )
-def test_the_client_address_trusts_only_the_configured_proxies(settings, rf, proxies, forwarded, remote, expected):
+def test_the_client_address_trusts_only_the_configured_proxies(
+    settings, rf, proxies, forwarded, remote, expected
+):
     settings.TRUSTED_PROXY_COUNT = proxies
     request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=remote)
 

@@ -221,7 +221,9 @@ def test_an_admin_resets_a_lost_phone_and_the_user_enrols_again(admin_client, mf
     url = reverse("admin:auth_user_changelist")
     asked = admin_client.post(url, {"action": "reset_mfa", "_selected_action": [user.pk]})
     kept = TOTPDevice.objects.filter(user=user).exists()
-    response = admin_client.post(url, {"action": "reset_mfa", "_selected_action": [user.pk], "confirm": "yes"})
+    response = admin_client.post(
+        url, {"action": "reset_mfa", "_selected_action": [user.pk], "confirm": "yes"}
+    )
 
     # then
     assert asked.status_code == 200 and b"picker" in asked.content and kept

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fulfillment.confirmations.services import confirmations_sweep
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, shipment_record
 from sandbox.models import SandboxOrder, SandboxOrderItem
 from sandbox.services import sandbox_orders_create

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.services import confirmations_resolve
-from fulfillment.models import Order
 from fulfillment.ops.selectors import dashboard_for
+from fulfillment.orders.models import Order
 from sandbox.models import SandboxOrder, SandboxPackage
 
 from .conftest import ITEM_A, ITEM_B

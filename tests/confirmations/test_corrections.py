@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.wms.services import wms_key_create
 from sandbox.models import SandboxOrderItem, SandboxPackage
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.selectors import Carrier
 from fulfillment.confirmations.services import confirmation_body, confirmation_claim
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.wms.models import Shipment
 from mappings.models import CarrierMapping
 from sandbox.models import SandboxOrder, SandboxOrderItem, SandboxPackage

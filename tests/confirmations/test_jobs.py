@@ -14,8 +14,8 @@ from django_q.models import Schedule
 from connections.models import Store
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.schedules import SWEEP_TASK, confirmation_sweep_schedule_name
-from fulfillment.locks import JobLockBusy, store_job_lock
-from fulfillment.models import Order, SyncRun
+from fulfillment.jobs.locks import JobLockBusy, store_job_lock
+from fulfillment.orders.models import Order, SyncRun
 from fulfillment.wms.models import Shipment
 from sandbox.models import SandboxPackage
 from tests.confirmations.factories import make_confirmation

@@ -9,7 +9,7 @@ from connections.models import Store
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.services import CONFIRM_TASK, confirmation_send
 from fulfillment.confirmations.tasks import confirmation_send_task
-from fulfillment.models import Order, SyncRun
+from fulfillment.orders.models import Order, SyncRun
 from mappings.models import CarrierMapping
 from sandbox.models import SandboxPackage
 

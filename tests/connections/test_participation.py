@@ -23,13 +23,13 @@ from fulfillment.confirmations.schedules import confirmation_sweep_schedule_name
 from fulfillment.confirmations.tasks import confirmations_sweep_task
 from fulfillment.inventory.schedules import inventory_push_schedule_name
 from fulfillment.inventory.tasks import inventory_push_task
-from fulfillment.models import SyncRun
-from fulfillment.schedules import (
+from fulfillment.orders.models import SyncRun
+from fulfillment.orders.schedules import (
     order_pull_schedule_name,
     order_reconcile_schedule_name,
     stores_schedules_sync_all,
 )
-from fulfillment.tasks import order_pull_task, order_reconcile_task
+from fulfillment.orders.tasks import order_pull_task, order_reconcile_task
 from sandbox.amazon_models import definitions_closure
 from sandbox.services import sandbox_seller_ensure
 from tests.connections.test_authorization import _consent, _start_self_flow, emailed_link, open_link

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from connections.models import Marketplace, Store
 from connections.services import store_test_connection
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 from sandbox.services import sandbox_seller_ensure
 
 

@@ -43,6 +43,8 @@ def log_in(browser, base: str, username: str, password: str) -> None:
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "#login-form input[type=submit]").click()
     # The second step: the code page (ADMIN_MFA_REQUIRED).
-    WebDriverWait(browser, 15).until(expected_conditions.presence_of_element_located((By.ID, "mfa-verify-form")))
+    WebDriverWait(browser, 15).until(
+        expected_conditions.presence_of_element_located((By.ID, "mfa-verify-form"))
+    )
     browser.find_element(By.NAME, "token").send_keys(current_code(User.objects.get(username=username)))
     browser.find_element(By.CSS_SELECTOR, "#mfa-verify-form input[type=submit]").click()

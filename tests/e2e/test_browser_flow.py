@@ -18,7 +18,7 @@ from django.core.management import call_command
 
 from connections.models import Marketplace, Store
 from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.models import Order, Warehouse
+from fulfillment.orders.models import Order, Warehouse
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.models import SandboxOrder
 from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure

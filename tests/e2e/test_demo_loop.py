@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.services.demo import DEMO_PASSWORD, DEMO_UNMAPPED_SKU, DEMO_USERNAME, demo_data_ensure
 from sandbox.inprocess import in_process_handle_request
 from sandbox.models import SandboxOrder

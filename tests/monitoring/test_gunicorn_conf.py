@@ -37,11 +37,14 @@ def test_it_sizes_from_the_cpus_with_a_timeout_below_the_proxy(monkeypatch):
     assert conf["bind"] == "127.0.0.1:8000"
 
 
-@pytest.mark.parametrize(("env", "key", "value"), [
-    ({"WEB_CONCURRENCY": "3"}, "workers", 3),
-    ({"HOST": "10.0.0.5", "PORT": "9000"}, "bind", "10.0.0.5:9000"),
-    ({"GUNICORN_TIMEOUT": "20"}, "timeout", 20),
-])
+@pytest.mark.parametrize(
+    ("env", "key", "value"),
+    [
+        ({"WEB_CONCURRENCY": "3"}, "workers", 3),
+        ({"HOST": "10.0.0.5", "PORT": "9000"}, "bind", "10.0.0.5:9000"),
+        ({"GUNICORN_TIMEOUT": "20"}, "timeout", 20),
+    ],
+)
 def test_the_environment_overrides_it(monkeypatch, env, key, value):
     assert _conf(monkeypatch, **env)[key] == value
 

@@ -187,4 +187,3 @@ def test_the_heartbeat_runs_every_minute_from_a_migration():
     assert schedule.func == HEARTBEAT_TASK
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1)
     assert not schedule.args and not schedule.kwargs
-

@@ -10,14 +10,21 @@ import pytest
 from django.core.signals import request_started
 from django_q.signals import pre_execute
 
-from fulfillment.models import SyncRun
+from fulfillment.jobs.runs import sync_run_finish, sync_run_start
 from fulfillment.monitoring.logs import JobContextFilter, TextFormatter, job_context_set, json_formatter
-from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
+from fulfillment.orders.models import SyncRun
 
 
 def _record(message: str = "page %d committed", *args, **extra) -> logging.LogRecord:
-    record = logging.getLogger("fulfillment.services.orders").makeRecord(
-        "fulfillment.services.orders", logging.INFO, __file__, 1, message, args or (3,), None, extra=extra
+    record = logging.getLogger("fulfillment.orders.services.download").makeRecord(
+        "fulfillment.orders.services.download",
+        logging.INFO,
+        __file__,
+        1,
+        message,
+        args or (3,),
+        None,
+        extra=extra,
     )
     JobContextFilter().filter(record)
     return record
@@ -31,7 +38,7 @@ def test_a_run_puts_its_store_and_run_ids_on_every_line(store):
 
     assert line["store_id"] == store.pk and line["run_id"] == run.pk
     assert line["message"] == "page 3 committed"
-    assert line["level"] == "INFO" and line["logger"] == "fulfillment.services.orders"
+    assert line["level"] == "INFO" and line["logger"] == "fulfillment.orders.services.download"
     assert set(line) == {"time", "level", "logger", "message", "store_id", "run_id", "task_id"}
     assert f"[store={store.pk} run={run.pk}]" in TextFormatter().format(_record())
     sync_run_finish(run=run, ok=True)

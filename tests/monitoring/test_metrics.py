@@ -12,9 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from connections import ratelimit
 from connections.models import RateLimitBucket
 from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.models import Order, SyncRun
 from fulfillment.monitoring.models import Heartbeat
 from fulfillment.monitoring.schedules import HEARTBEAT_NAME
+from fulfillment.orders.models import Order, SyncRun
 from tests.confirmations.factories import make_confirmation
 from tests.factories import make_store
 from tests.inventory.factories import make_push

@@ -74,10 +74,20 @@ def test_a_failing_request_reaches_sentry_without_secrets_or_buyer_data():
     assert event["exception"]["values"][-1]["type"] == "ValueError"
     assert event["request"]["url"] == "http://testserver/boom/"
     assert {k.lower() for k in event["request"]["headers"]} <= {
-        "host", "user-agent", "content-type", "content-length"
+        "host",
+        "user-agent",
+        "content-type",
+        "content-length",
     }
-    for secret in ("CODE-SECRET", "STATE-SECRET", "GIFT-SECRET", "SESSION-SECRET", "KEY-SECRET",
-                   "ADDRESS-SECRET", "203.0.113.9"):
+    for secret in (
+        "CODE-SECRET",
+        "STATE-SECRET",
+        "GIFT-SECRET",
+        "SESSION-SECRET",
+        "KEY-SECRET",
+        "ADDRESS-SECRET",
+        "203.0.113.9",
+    ):
         assert secret not in sent, secret
     frames = event["exception"]["values"][-1]["stacktrace"]["frames"]
     assert frames and not any("vars" in frame for frame in frames)
@@ -94,8 +104,14 @@ def test_the_scrubber_keeps_the_url_path_and_harmless_headers_only():
             "env": {"REMOTE_ADDR": "203.0.113.9"},
         },
         "user": {"ip_address": "203.0.113.9", "email": "jane@example.com"},
-        "breadcrumbs": {"values": [{"category": "httplib", "data": {
-            "url": "https://api.amazon.com/auth/o2/token?x=1", "http.query": "x=1"}}]},
+        "breadcrumbs": {
+            "values": [
+                {
+                    "category": "httplib",
+                    "data": {"url": "https://api.amazon.com/auth/o2/token?x=1", "http.query": "x=1"},
+                }
+            ]
+        },
     }
 
     scrubbed = event_scrub(event, {})

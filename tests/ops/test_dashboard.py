@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryPush
-from fulfillment.models import Order, SyncRun
 from fulfillment.ops.selectors import dashboard_for
+from fulfillment.orders.models import Order, SyncRun
 from tests.confirmations.factories import make_confirmation
 from tests.factories import make_store
 from tests.orders.factories import make_order, make_sync_run, make_unreadable_order

@@ -15,8 +15,8 @@ from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from connections.models import AcceptedCarrier, Marketplace, Store
-from fulfillment.models import Order
 from fulfillment.ops.roles import MERCHANT_USER, WAREHOUSE_ADMIN, WAREHOUSE_STAFF, roles_sync
+from fulfillment.orders.models import Order
 from mappings.models import ImportJob, SkuMapping
 from tests.factories import ROW_MAKERS, make_store, make_user
 from tests.mappings.factories import make_sku_mapping

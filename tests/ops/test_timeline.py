@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.models import Order
 from fulfillment.ops.selectors import order_timeline
+from fulfillment.orders.models import Order
 from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, order_acknowledge, shipment_record
 from tests.orders.factories import make_order
 from tests.wms.factories import make_released_order

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.db.models import F
 
-from fulfillment.models import StoreSyncState
+from fulfillment.orders.models import StoreSyncState
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.models import SandboxOrder
 

@@ -8,7 +8,7 @@ import json
 
 from django.utils import timezone
 
-from fulfillment.models import Order, OrderLine, SyncRun, UnreadableOrder
+from fulfillment.orders.models import Order, OrderLine, SyncRun, UnreadableOrder
 from tests.factories import make_store, register_row_maker
 
 _seq = itertools.count(1)

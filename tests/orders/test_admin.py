@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from fulfillment.admin_actions import pull_orders_now
-from fulfillment.models import Order
+from fulfillment.orders.admin_actions import pull_orders_now
+from fulfillment.orders.models import Order
 from tests.factories import make_store, make_user
 from tests.orders.factories import make_order
 
@@ -92,7 +92,7 @@ def test_pull_orders_now_queues_one_task_per_connected_store(
 
     queued = []
     monkeypatch.setattr(
-        "fulfillment.admin_actions.async_task", lambda func, *args: queued.append((func, args))
+        "fulfillment.orders.admin_actions.async_task", lambda func, *args: queued.append((func, args))
     )
     connected = make_store()
     make_store(is_active=False)
@@ -107,5 +107,5 @@ def test_pull_orders_now_queues_one_task_per_connected_store(
     with django_capture_on_commit_callbacks(execute=True):
         pull_orders_now(ModelAdmin(), request, Store.objects.all())
 
-    assert queued == [("fulfillment.tasks.order_pull_task", (connected.pk,))]
+    assert queued == [("fulfillment.orders.tasks.order_pull_task", (connected.pk,))]
     assert len(messages) == 2

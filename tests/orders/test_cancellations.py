@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fulfillment.models import Order, OrderLine
-from fulfillment.services.orders import orders_pull
+from fulfillment.orders.models import Order, OrderLine
+from fulfillment.orders.services.download import orders_pull
 from mappings.models import ShippingMethodMapping
 from sandbox.models import SandboxOrder
 from sandbox.services import sandbox_order_cancel, sandbox_order_update, sandbox_orders_create

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from fulfillment.models import Order, SyncRun
+from fulfillment.orders.models import Order, SyncRun
 from sandbox.services import sandbox_order_update, sandbox_orders_create
 from tests.factories import make_store
 
@@ -67,8 +67,8 @@ def test_reconcile_imports_missing_orders_and_reports_ones_closed_at_amazon(stor
 @pytest.mark.parametrize("command", ["pull_orders", "reconcile_orders"])
 def test_a_job_command_that_did_nothing_because_of_a_lease_says_so_and_exits_non_zero(store, seller, command):
     # given: another worker holds the store's download lease
-    from fulfillment.management.store_jobs import EXIT_LEASE_BUSY
-    from fulfillment.models import JobLock
+    from fulfillment.jobs.commands import EXIT_LEASE_BUSY
+    from fulfillment.orders.models import JobLock
 
     sandbox_orders_create(seller=seller, count=2, seed=1, status="UNSHIPPED")
     JobLock.objects.create(

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from connections.amazon import AmazonClient
 from connections.models import Marketplace, Store
-from fulfillment.models import Order, StoreSyncState
-from fulfillment.services.orders import order_search_params, orders_pull
+from fulfillment.orders.models import Order, StoreSyncState
+from fulfillment.orders.services.download import order_search_params, orders_pull
 from sandbox.services import sandbox_order_update, sandbox_orders_create
 
 pytestmark = pytest.mark.usefixtures("shipping_for_every_level")

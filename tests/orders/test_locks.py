@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fulfillment.locks import JobLockBusy, JobLockLost, job_lock_acquire, store_job_lock
-from fulfillment.models import JobLock
+from fulfillment.jobs.locks import JobLockBusy, JobLockLost, job_lock_acquire, store_job_lock
+from fulfillment.orders.models import JobLock
 
 
 def test_a_second_worker_cannot_take_a_held_lease(store):
@@ -140,7 +140,7 @@ class _Clock:
 
 @pytest.fixture
 def lease_clock(monkeypatch):
-    from fulfillment import locks
+    from fulfillment.jobs import locks
 
     clock = _Clock()
     monkeypatch.setattr(locks, "timezone", clock)
@@ -149,7 +149,7 @@ def lease_clock(monkeypatch):
 
 def test_the_download_takes_a_lease_of_about_a_minute(store, sandbox_seller, monkeypatch):
     # given: the worker dies after its first page, leaving its lease behind
-    from fulfillment.services import orders as orders_service
+    from fulfillment.orders.services import download as orders_service
     from sandbox.services import sandbox_orders_create
 
     sandbox_orders_create(seller=sandbox_seller, count=150, seed=1, status="UNSHIPPED")
@@ -177,7 +177,7 @@ def test_a_run_waiting_minutes_on_the_rate_limiter_keeps_its_lease(
     # given: Amazon's real searchOrders plan (one call per ~3 minutes) and an empty bucket
     from connections import ratelimit
     from connections.models import RateLimitBucket
-    from fulfillment.services.orders import orders_pull
+    from fulfillment.orders.services.download import orders_pull
 
     settings.SP_API_RATE_TIME_SCALE = 1.0
     RateLimitBucket.objects.create(

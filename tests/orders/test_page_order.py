@@ -15,9 +15,9 @@ import pytest
 from django.utils import timezone
 
 from connections.amazon import amazon_client
-from fulfillment.models import Order, OrderLine, StoreSyncState
-from fulfillment.services import orders as orders_service
-from fulfillment.services.orders import order_search_params, orders_pull
+from fulfillment.orders.models import Order, OrderLine, StoreSyncState
+from fulfillment.orders.services import download as orders_service
+from fulfillment.orders.services.download import order_search_params, orders_pull
 from sandbox.models import PageOrder, SandboxOrder, SandboxOrderItem
 from sandbox.services import sandbox_order_cancel, sandbox_orders_create
 

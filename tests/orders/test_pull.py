@@ -9,9 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from connections.amazon import AmazonClient
-from fulfillment.models import Order, OrderLine, StoreSyncState, SyncRun
-from fulfillment.services import orders as orders_service
-from fulfillment.services.orders import orders_pull
+from fulfillment.orders.models import Order, OrderLine, StoreSyncState, SyncRun
+from fulfillment.orders.services import download as orders_service
+from fulfillment.orders.services.download import orders_pull
 from sandbox.models import SandboxOrder
 from sandbox.services import sandbox_order_cancel, sandbox_order_update, sandbox_orders_create
 
@@ -242,8 +242,13 @@ def test_it_writes_a_page_of_100_orders_in_a_fixed_handful_of_queries(
 
     # given: a page as Amazon sends it
     from connections.amazon import amazon_client
-    from fulfillment.models import UnreadableOrder
-    from fulfillment.services.orders import PullCounts, RunContext, order_search_params, orders_ingest_page
+    from fulfillment.orders.models import UnreadableOrder
+    from fulfillment.orders.services.download import (
+        PullCounts,
+        RunContext,
+        order_search_params,
+        orders_ingest_page,
+    )
 
     sandbox_orders_create(seller=seller, count=100, seed=2, status="UNSHIPPED")
     query = order_search_params(store=store, watermark=None, now=timezone.now())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from fulfillment.models import Order
-from fulfillment.services.orders import orders_pull
-from fulfillment.services.release import orders_release_or_hold
+from fulfillment.orders.models import Order
+from fulfillment.orders.services.download import orders_pull
+from fulfillment.orders.services.release import orders_release_or_hold
 from mappings.models import ShippingMethodMapping, SkuMapping
 from sandbox.models import SandboxOrder, SandboxOrderItem
 from sandbox.services import sandbox_order_update, sandbox_orders_create

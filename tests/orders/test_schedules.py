@@ -7,10 +7,10 @@ import ast
 from django_q.models import Schedule
 
 from connections.models import Store
-from fulfillment.locks import store_job_lock
-from fulfillment.models import SyncRun
-from fulfillment.schedules import order_pull_schedule_name, order_reconcile_schedule_name
-from fulfillment.tasks import order_pull_task
+from fulfillment.jobs.locks import store_job_lock
+from fulfillment.orders.models import SyncRun
+from fulfillment.orders.schedules import order_pull_schedule_name, order_reconcile_schedule_name
+from fulfillment.orders.tasks import order_pull_task
 from tests.factories import make_store
 
 
@@ -25,10 +25,10 @@ def test_a_connected_store_gets_a_download_and_a_daily_reconciliation(db):
 
     pull = Schedule.objects.get(name=f"order-pull:store:{store.pk}")
     reconcile = Schedule.objects.get(name=f"order-reconcile:store:{store.pk}")
-    assert pull.func == "fulfillment.tasks.order_pull_task"
+    assert pull.func == "fulfillment.orders.tasks.order_pull_task"
     assert ast.literal_eval(pull.args) == store.pk  # the id only, never PII
     assert (pull.schedule_type, pull.minutes, pull.repeats) == (Schedule.MINUTES, 15, -1)
-    assert reconcile.func == "fulfillment.tasks.order_reconcile_task"
+    assert reconcile.func == "fulfillment.orders.tasks.order_reconcile_task"
     assert reconcile.schedule_type == Schedule.DAILY
 
 
@@ -104,12 +104,12 @@ def test_the_task_downloads_orders(store, seller, shipping_for_every_level):
 
 def test_a_store_connected_without_a_save_gets_its_schedules_on_the_next_sweep(db):
     # given: connections' services change stores with QuerySet.update(), which sends no signal
-    from fulfillment.schedules import stores_schedules_sync_all
+    from fulfillment.orders.schedules import stores_schedules_sync_all
 
     store = make_store(authorization_status=Store.Authorization.AUTHORIZED_BY_MERCHANT)
     Store.objects.filter(pk=store.pk).update(authorization_status=Store.Authorization.CONNECTED)
     # and a schedule left behind by a store deleted behind Django's back
-    Schedule.objects.create(name="order-pull:store:999999", func="fulfillment.tasks.order_pull_task")
+    Schedule.objects.create(name="order-pull:store:999999", func="fulfillment.orders.tasks.order_pull_task")
     assert not _schedules(store).exists()
 
     # when
@@ -125,5 +125,5 @@ def test_a_store_connected_without_a_save_gets_its_schedules_on_the_next_sweep(d
 def test_the_sweep_is_itself_scheduled(db):
     sweep = Schedule.objects.get(name="store-schedules-sync")
 
-    assert sweep.func == "fulfillment.tasks.store_schedules_sync_task"
+    assert sweep.func == "fulfillment.orders.tasks.store_schedules_sync_task"
     assert (sweep.schedule_type, sweep.minutes) == (Schedule.MINUTES, 5)

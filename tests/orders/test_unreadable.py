@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from fulfillment.models import Order, StoreSyncState, UnreadableOrder
 from fulfillment.ops.alerts import alerts_check
-from fulfillment.services.orders import orders_pull
-from fulfillment.services.release import NOTHING_TO_SHIP_REASON
-from fulfillment.tasks import unreadable_order_retry_task
+from fulfillment.orders.models import Order, StoreSyncState, UnreadableOrder
+from fulfillment.orders.services.download import orders_pull
+from fulfillment.orders.services.release import NOTHING_TO_SHIP_REASON
+from fulfillment.orders.tasks import unreadable_order_retry_task
 from sandbox.models import PoisonKind, SandboxOrder
 from sandbox.services import sandbox_orders_create
 
@@ -167,7 +167,7 @@ def test_an_order_the_database_refuses_is_set_aside_on_its_own(store, seller, mo
     # given: the database refuses one order of the page (a constraint we did not foresee)
     from django.db import IntegrityError
 
-    from fulfillment.services import order_pages
+    from fulfillment.orders.services import pages as order_pages
 
     placed = sandbox_orders_create(seller=seller, count=10, seed=32, status="UNSHIPPED")
     refused = placed[5].order_id

@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from fulfillment.models import Order, OrderLine
 from fulfillment.ops.roles import WAREHOUSE_ADMIN, WAREHOUSE_STAFF
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.privacy.models import BuyerDataAccess
 from fulfillment.wms.services import wms_key_create
 from tests.factories import make_user
@@ -60,7 +60,9 @@ def test_without_the_address_permission_only_the_gift_message_is_recorded(store,
     # given: staff whose role lacks "Can see the buyer's ship-to address"
     user = make_user(is_staff=True)
     user.groups.add(Group.objects.get(name=WAREHOUSE_STAFF))
-    Group.objects.get(name=WAREHOUSE_STAFF).permissions.remove(Permission.objects.get(codename="view_order_address"))
+    Group.objects.get(name=WAREHOUSE_STAFF).permissions.remove(
+        Permission.objects.get(codename="view_order_address")
+    )
 
     # when
     response = _client(user).get(reverse("admin:fulfillment_order_change", args=[gift_order.pk]))
@@ -125,7 +127,11 @@ def test_the_wms_api_order_list_writes_one_row_per_order_sent(wms, store):
 def test_wms_answers_without_buyer_data_write_no_row(wms, gift_order):
     _, api = wms
 
-    responses = [api.get("/api/v1/cancellations"), api.get("/api/v1/orders/999999"), api.get("/api/v1/schema/")]
+    responses = [
+        api.get("/api/v1/cancellations"),
+        api.get("/api/v1/orders/999999"),
+        api.get("/api/v1/schema/"),
+    ]
 
     assert [r.status_code for r in responses] == [200, 404, 200]
     assert not BuyerDataAccess.objects.exists()

@@ -10,8 +10,8 @@ from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
-from fulfillment.fields import decrypt_str, encrypt_str
-from fulfillment.models import Order, OrderLine
+from fulfillment.core.fields import decrypt_str, encrypt_str
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.privacy.services import personal_data_purge
 from tests.wms.factories import make_released_order, make_shipment
 
@@ -50,7 +50,11 @@ def test_the_download_stores_gift_messages_encrypted(store, sandbox_seller):
     from sandbox.models import SandboxOrderItem
 
     call_command(
-        "sandbox_orders", seller=sandbox_seller.selling_partner_id, count=10, seed=3, stdout=open("/dev/null", "w")  # noqa: SIM115
+        "sandbox_orders",
+        seller=sandbox_seller.selling_partner_id,
+        count=10,
+        seed=3,
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
     )
     SandboxOrderItem.objects.update(gift_message=MESSAGE, gift_wrap_level="Classic")
     gift_items = SandboxOrderItem.objects.exclude(gift_message="")
@@ -71,7 +75,7 @@ def test_the_download_stores_gift_messages_encrypted(store, sandbox_seller):
 
 def test_the_migration_encrypts_plain_text_and_leaves_tokens_alone(store):
     # given: a row as it was before the migration (plain text), and one already encrypted
-    migration = importlib.import_module("fulfillment.migrations.0006_gift_message_encrypted")
+    migration = importlib.import_module("fulfillment.orders.migrations.0006_gift_message_encrypted")
     plain = make_released_order(store=store)
     done = make_released_order(store=store, gift_message=MESSAGE)
     token = _raw("fulfillment_order", done.pk)

@@ -13,8 +13,8 @@ from django_q.models import Schedule
 
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryFeed, InventoryPush
-from fulfillment.models import Order, OrderLine, SyncRun, UnreadableOrder
 from fulfillment.ops.models import AlertSent
+from fulfillment.orders.models import Order, OrderLine, SyncRun, UnreadableOrder
 from fulfillment.privacy.models import BuyerDataAccess
 from fulfillment.privacy.schedules import (
     ORDER_DATA_PURGE_SCHEDULE_NAME,

@@ -73,7 +73,7 @@ def _fast_clocks(settings):
 @pytest.fixture
 def small_pages(monkeypatch):
     # Several searchOrders pages out of a few dozen orders.
-    from fulfillment.services import orders
+    from fulfillment.orders.services import download as orders
 
     monkeypatch.setattr(orders, "PAGE_SIZE", 10)
 

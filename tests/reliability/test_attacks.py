@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from connections.merchant_links import store_send_authorization_link
 from connections.models import Store
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.wms.imports import inventory_csv_import, shipments_csv_import
 from fulfillment.wms.models import InventoryLevel, Shipment
 from fulfillment.wms.services import wms_key_create

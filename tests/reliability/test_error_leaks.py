@@ -3,7 +3,7 @@
 PostgreSQL's error text carries the failing row ("DETAIL: Failing row contains
 (...)"), so before issue 16 a refused order copied the buyer's gift message into
 SyncRun.error and the log. Errors stored or logged carry ids and field names
-only (fulfillment/errors.py): checked here on the run row, the unreadable
+only (fulfillment/jobs/errors.py): checked here on the run row, the unreadable
 order row and every log record, for a real constraint violation on PostgreSQL
 and for an error text carrying buyer data on every job's error path.
 """
@@ -15,9 +15,9 @@ import logging
 import pytest
 from django.db import IntegrityError, connection
 
-from fulfillment.errors import safe_error
-from fulfillment.models import Order, SyncRun, UnreadableOrder
-from fulfillment.services.orders import orders_pull, orders_reconcile
+from fulfillment.jobs.errors import safe_error
+from fulfillment.orders.models import Order, SyncRun, UnreadableOrder
+from fulfillment.orders.services.download import orders_pull, orders_reconcile
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.models import SandboxOrder, SandboxOrderItem
 from sandbox.services import sandbox_orders_create
@@ -61,7 +61,9 @@ def _assert_nothing_leaked(placed, caplog) -> None:
     assert not any("Failing row contains" in t for t in stored + logged)
 
 
-@pytest.mark.postgres(reason="the leak it guards against is PostgreSQL's DETAIL, which carries the failing row")
+@pytest.mark.postgres(
+    reason="the leak it guards against is PostgreSQL's DETAIL, which carries the failing row"
+)
 def test_a_real_constraint_violation_on_a_gift_order_leaks_nothing(store, gift_orders, caplog):
     # given: the database refuses every NEXT_DAY order (a constraint we did not write)
     with connection.cursor() as cursor:
@@ -95,8 +97,8 @@ def _failing_with_the_row(placed):
 @pytest.mark.parametrize(
     ("job", "target"),
     [
-        ("download", "fulfillment.services.orders._slice_done"),
-        ("reconciliation", "fulfillment.services.orders._search_pages"),
+        ("download", "fulfillment.orders.services.download._slice_done"),
+        ("reconciliation", "fulfillment.orders.services.download._search_pages"),
         ("confirmation sweep", "fulfillment.confirmations.services.confirmations_due"),
         ("inventory push", "fulfillment.inventory.services.amazon_client"),
     ],
@@ -129,7 +131,7 @@ def test_a_job_failing_with_buyer_data_in_the_error_stores_and_logs_none_of_it(
 
 def test_safe_error_keeps_our_own_messages_and_drops_everything_else():
     from connections.amazon import PermanentAmazonError
-    from fulfillment.services.order_parsing import AmazonOrderParseError
+    from fulfillment.orders.services.parsing import AmazonOrderParseError
 
     assert safe_error(PermanentAmazonError("Invalid input", code="InvalidInput", status=400)) == (
         "PermanentAmazonError: 400 InvalidInput: Invalid input"

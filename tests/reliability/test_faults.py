@@ -22,9 +22,9 @@ from connections.amazon import AmazonClient
 from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory import services as inventory_services
 from fulfillment.inventory.models import InventoryFeed
-from fulfillment.locks import JobLockBusy
-from fulfillment.models import JobLock, Order, SyncRun
-from fulfillment.services import orders as order_services
+from fulfillment.jobs.locks import JobLockBusy
+from fulfillment.orders.models import JobLock, Order, SyncRun
+from fulfillment.orders.services import download as order_services
 from sandbox.models import PageOrder, SandboxFeed, SandboxOrder, SandboxPackage
 
 from .world import WorkerKilled, World, kill_after

@@ -21,7 +21,7 @@ from django_q.signing import SignedPackage
 from django_q.tasks import _sync, async_task
 from rest_framework.test import APIClient
 
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.privacy.schedules import personal_data_purge_schedule_ensure
 from fulfillment.wms.services import wms_key_create
 from sandbox.models import SandboxAccessToken, SandboxOrder
@@ -105,7 +105,7 @@ def test_a_full_cycle_leaves_ids_only_in_django_q_and_nothing_secret_in_logs(
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
 
     # when: the download as its schedule runs it
-    pull = Schedule.objects.get(func="fulfillment.tasks.order_pull_task", args=repr(store.pk))
+    pull = Schedule.objects.get(func="fulfillment.orders.tasks.order_pull_task", args=repr(store.pk))
     async_task(pull.func, *ast.literal_eval(f"({pull.args},)"), sync=True)
     # the WMS takes and ships every order (confirmation tasks queued on commit)
     released = api.get("/api/v1/orders", {"status": "released"}).json()["results"]

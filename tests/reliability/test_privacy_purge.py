@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.privacy.schedules import PURGE_SCHEDULE_NAME, PURGE_TASK, personal_data_purge_schedule_ensure
 from fulfillment.privacy.services import personal_data_purge
 from fulfillment.privacy.tasks import personal_data_purge_task

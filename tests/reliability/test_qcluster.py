@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 DB_NAME = "fulfillment_proof_mp"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 STORES = 10
-PULL_TASK = "fulfillment.tasks.order_pull_task"
+PULL_TASK = "fulfillment.orders.tasks.order_pull_task"
 SWEEP_TASK = "fulfillment.confirmations.tasks.confirmations_sweep_task"
 RUN_SECONDS = int(os.environ.get("QCLUSTER_RUN_SECONDS", "200"))
 
@@ -45,8 +45,8 @@ import json
 from django.utils import timezone
 from django_q.models import Schedule
 from connections.models import Marketplace, Store
-from fulfillment.models import Warehouse
-from fulfillment.schedules import stores_schedules_sync_all
+from fulfillment.orders.models import Warehouse
+from fulfillment.orders.schedules import stores_schedules_sync_all
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.services import sandbox_application_ensure, sandbox_orders_create, sandbox_seller_ensure
 
@@ -88,7 +88,7 @@ Schedule.objects.update(repeats=0)
 WMS_AND_AMAZON = """
 import datetime as dt
 from django.utils import timezone
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, shipment_record
 from sandbox.models import SandboxSeller
 from sandbox.services import sandbox_orders_create
@@ -114,7 +114,7 @@ print(shipped)
 RESULTS = """
 import json
 from django_q.models import Schedule, Task
-from fulfillment.models import Order, SyncRun
+from fulfillment.orders.models import Order, SyncRun
 from fulfillment.wms.models import Shipment
 from sandbox.models import SandboxPackage
 print(json.dumps({

@@ -105,7 +105,9 @@ def test_pages_carry_a_content_security_policy_with_a_fresh_nonce(production_res
 
 def test_static_files_are_served_hashed_compressed_and_cached_for_a_year(production_env, production_response):
     # The login page links the admin's stylesheet by its content-hashed name.
-    url = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', production_response["body"]).group(1)
+    url = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', production_response["body"]).group(
+        1
+    )
 
     result = _run(production_env, "shell", "-c", STATIC_PROBE % url)
     assert result.returncode == 0, result.stderr

@@ -25,8 +25,8 @@ from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.confirmations.tasks import confirmations_sweep_task
 from fulfillment.inventory.selectors import inventory_quantities_for
 from fulfillment.inventory.tasks import inventory_push_task
-from fulfillment.models import Order, OrderLine, StoreSyncState
-from fulfillment.tasks import order_pull_task
+from fulfillment.orders.models import Order, OrderLine, StoreSyncState
+from fulfillment.orders.tasks import order_pull_task
 from fulfillment.wms.models import InventoryLevel, Shipment
 from fulfillment.wms.services import SHIPPABLE_STATUSES, ShipmentInput, ShipmentLineInput, shipment_record
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping

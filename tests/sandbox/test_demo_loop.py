@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment.models import Order
-from fulfillment.services.orders import orders_pull
+from fulfillment.orders.models import Order
+from fulfillment.orders.services.download import orders_pull
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.models import SandboxFaults, SandboxOrder
 from sandbox.services import sandbox_orders_place, sandbox_seller_ensure

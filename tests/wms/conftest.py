@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.wms.services import wms_key_create
 from tests.factories import make_store, make_warehouse
 

@@ -8,7 +8,7 @@ import json
 
 from django.utils import timezone
 
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.wms.models import (
     InventoryChange,
     InventoryLevel,

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment.models import OrderLine
+from fulfillment.orders.models import OrderLine
 from fulfillment.wms.imports import inventory_csv_import, shipments_csv_import
 from fulfillment.wms.models import InventoryChange, InventoryLevel, Shipment, WebhookDelivery, WmsApiKey
 from fulfillment.wms.services import wms_key_hash

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.wms.models import InventoryChange, InventoryLevel, Shipment, ShipmentLine, WmsApiKey
 from fulfillment.wms.services import wms_key_create, wms_key_revoke
 

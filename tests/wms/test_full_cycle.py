@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from fulfillment.models import Order
-from fulfillment.services.orders import orders_pull
+from fulfillment.orders.models import Order
+from fulfillment.orders.services.download import orders_pull
 from fulfillment.wms.models import InventoryLevel, Shipment
 from fulfillment.wms.selectors import inventory_changed_since
 from fulfillment.wms.services import wms_key_create

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.wms.allocation import Item, SearchTooLarge, allocate_warehouse_units
 from fulfillment.wms.models import Shipment
 

@@ -11,7 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, given, settings
 
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 
 from .factories import make_released_order
 

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.wms.models import WebhookDelivery, WmsApiKey
 from fulfillment.wms.services import webhook_backoff, webhook_deliveries_sweep, wms_key_hash
 from fulfillment.wms.tasks import WEBHOOK_SWEEP_SCHEDULE

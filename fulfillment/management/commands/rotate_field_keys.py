@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from fulfillment.fields import EncryptedTextField, rotate_encrypted_value
+from fulfillment.core.fields import EncryptedTextField, rotate_encrypted_value
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ import re
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
-from fulfillment.models import Order
+from fulfillment.orders.models import Order
 from fulfillment.wms.selectors import order_payload
 from fulfillment.wms.shipments import ShipmentInput, ShipmentLineInput
 

@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from fulfillment.privacy.services import buyer_data_sent_to_wms
 from fulfillment.wms.api.authentication import HasWmsKey, WmsKeyAuthentication
 from fulfillment.wms.api.serializers import (

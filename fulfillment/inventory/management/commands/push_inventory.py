@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fulfillment.inventory.services import inventory_push_run
-from fulfillment.management.store_jobs import StoreJobCommand
+from fulfillment.jobs.commands import StoreJobCommand
 
 
 class Command(StoreJobCommand):

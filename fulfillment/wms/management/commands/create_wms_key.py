@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfillment.models import Warehouse
+from fulfillment.orders.models import Warehouse
 from fulfillment.wms.services import wms_key_create
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fulfillment.management.store_jobs import StoreJobCommand
-from fulfillment.services.orders import orders_pull
+from fulfillment.jobs.commands import StoreJobCommand
+from fulfillment.orders.services.download import orders_pull
 
 
 class Command(StoreJobCommand):

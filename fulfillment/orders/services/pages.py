@@ -19,16 +19,20 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 
 from connections.models import OrderStatus, Store
-from fulfillment.errors import safe_error
-from fulfillment.models import Order, OrderLine, UnreadableOrder
-from fulfillment.services.order_parsing import (
+from fulfillment.jobs.errors import safe_error
+from fulfillment.orders.models import Order, OrderLine, UnreadableOrder
+from fulfillment.orders.services.parsing import (
     AmazonLine,
     AmazonOrder,
     AmazonOrderParseError,
     amazon_order_parse,
 )
-from fulfillment.services.release import order_release_decide
-from fulfillment.services.unreadable import Unreadable, unreadable_orders_record, unreadable_orders_resolve
+from fulfillment.orders.services.release import order_release_decide
+from fulfillment.orders.services.unreadable import (
+    Unreadable,
+    unreadable_orders_record,
+    unreadable_orders_resolve,
+)
 from mappings.selectors import ShippingMethodTable, shipping_method_table_for, sku_components_for
 
 logger = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import QuerySet
 
 from connections.models import Store
-from fulfillment.locks import JobLockBusy
-from fulfillment.models import SyncRun
+from fulfillment.jobs.locks import JobLockBusy
+from fulfillment.orders.models import SyncRun
 
 #: Exit status when nothing failed but a lease kept the job from running for a store.
 EXIT_LEASE_BUSY = 75

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 
 # Amazon's FulfillmentStatus enum (the model's), all of which fit Order.amazon_status.
 FULFILLMENT_STATUSES = frozenset(

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 
 from connections.models import Store
-from fulfillment.locks import JobLockBusy
-from fulfillment.services.orders import orders_pull, orders_reconcile
+from fulfillment.jobs.locks import JobLockBusy
+from fulfillment.orders.services.download import orders_pull, orders_reconcile
 
 logger = logging.getLogger(__name__)
 
 RECONCILE_DAYS = 3
-UNREADABLE_RETRY_TASK = "fulfillment.tasks.unreadable_order_retry_task"
+UNREADABLE_RETRY_TASK = "fulfillment.orders.tasks.unreadable_order_retry_task"
 
 
 def _connected_store(store_id: int) -> Store | None:
@@ -50,8 +50,8 @@ def order_reconcile_task(store_id: int) -> dict:
 
 def unreadable_order_retry_task(unreadable_id: int) -> dict:
     """*Retry* on an unreadable order: read it again with getOrder."""
-    from fulfillment.models import UnreadableOrder
-    from fulfillment.services.unreadable import unreadable_order_retry
+    from fulfillment.orders.models import UnreadableOrder
+    from fulfillment.orders.services.unreadable import unreadable_order_retry
 
     row = UnreadableOrder.objects.select_related("store__marketplace").filter(pk=unreadable_id).first()
     if row is None or row.resolved_at is not None:
@@ -63,6 +63,6 @@ def unreadable_order_retry_task(unreadable_id: int) -> dict:
 
 
 def store_schedules_sync_task() -> dict:
-    from fulfillment.schedules import stores_schedules_sync_all
+    from fulfillment.orders.schedules import stores_schedules_sync_all
 
     return {"stores_changed": stores_schedules_sync_all()}

@@ -14,8 +14,8 @@ import datetime as dt
 from django.utils import timezone
 from django_q.models import Schedule
 
-ORDER_PULL_TASK = "fulfillment.tasks.order_pull_task"
-ORDER_RECONCILE_TASK = "fulfillment.tasks.order_reconcile_task"
+ORDER_PULL_TASK = "fulfillment.orders.tasks.order_pull_task"
+ORDER_RECONCILE_TASK = "fulfillment.orders.tasks.order_reconcile_task"
 
 
 def order_pull_schedule_name(store_id: int) -> str:
@@ -69,7 +69,7 @@ def store_schedules_delete(*, store_id: int) -> None:
 
 
 STORE_SCHEDULES_SYNC_NAME = "store-schedules-sync"
-STORE_SCHEDULES_SYNC_TASK = "fulfillment.tasks.store_schedules_sync_task"
+STORE_SCHEDULES_SYNC_TASK = "fulfillment.orders.tasks.store_schedules_sync_task"
 _PULL_PREFIX = "order-pull:store:"
 _RECONCILE_PREFIX = "order-reconcile:store:"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from fulfillment.management.store_jobs import StoreJobCommand
-from fulfillment.services.orders import orders_reconcile
+from fulfillment.jobs.commands import StoreJobCommand
+from fulfillment.orders.services.download import orders_reconcile
 
 
 class Command(StoreJobCommand):

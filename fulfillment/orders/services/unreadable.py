@@ -3,7 +3,7 @@ aside on its own (the rest of its page goes on), shown to a person with the
 field at fault and why, and read again with getOrder on *Retry*.
 
 Never a value from the order: the reason is in our words (services/order_parsing.py,
-fulfillment/errors.py).
+fulfillment/jobs/errors.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from connections.amazon import AmazonClient, AmazonError, CallStats
 from connections.models import Store
-from fulfillment.errors import safe_error
-from fulfillment.models import UnreadableOrder
+from fulfillment.jobs.errors import safe_error
+from fulfillment.orders.models import UnreadableOrder
 
 _ID_LENGTH = UnreadableOrder._meta.get_field("amazon_order_id").max_length
 _FIELD_LENGTH = UnreadableOrder._meta.get_field("field").max_length
@@ -78,7 +78,7 @@ class RetryResult:
 def unreadable_order_retry(*, unreadable: UnreadableOrder, now: dt.datetime | None = None) -> RetryResult:
     """Read the order again with getOrder; if it reads, it is written and released
     or held the normal way and the row is resolved; if not, the row says why now."""
-    from fulfillment.services.orders import INCLUDED_DATA, PullCounts, RunContext, orders_ingest_page
+    from fulfillment.orders.services.download import INCLUDED_DATA, PullCounts, RunContext, orders_ingest_page
 
     now = now or timezone.now()
     store = unreadable.store

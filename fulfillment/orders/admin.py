@@ -9,16 +9,16 @@ from django.utils.safestring import mark_safe
 
 from fulfillment.confirmations.admin import AmazonRefusedFilter, ShipmentConfirmationInline
 from fulfillment.confirmations.selectors import order_state_text, orders_with_amazon_refusal
-from fulfillment.models import Order, OrderLine, SyncRun, UnreadableOrder, Warehouse
 from fulfillment.ops.roles import StoreScopedAdminMixin
 from fulfillment.ops.selectors import order_timeline
-from fulfillment.privacy.services import buyer_data_viewed_in_admin
-from fulfillment.services.release import (
+from fulfillment.orders.models import Order, OrderLine, SyncRun, UnreadableOrder, Warehouse
+from fulfillment.orders.services.release import (
     ADDRESS_MISSING_REASON,
     BUYER_CANCELLATION_REASON,
     NOTHING_TO_SHIP_REASON,
     orders_recheck_holds,
 )
+from fulfillment.privacy.services import buyer_data_viewed_in_admin
 
 
 @admin.register(Warehouse)
@@ -392,7 +392,7 @@ class UnreadableOrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def retry(self, request, queryset):
         from django_q.tasks import async_task
 
-        from fulfillment.tasks import UNREADABLE_RETRY_TASK
+        from fulfillment.orders.tasks import UNREADABLE_RETRY_TASK
 
         ids = list(
             queryset.filter(resolved_at__isnull=True).exclude(amazon_order_id="").values_list("pk", flat=True)

@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from connections.models import Store
-from fulfillment.schedules import store_schedules_delete, store_schedules_sync
+from fulfillment.orders.schedules import store_schedules_delete, store_schedules_sync
 
 
 @receiver(post_save, sender=Store, dispatch_uid="fulfillment.store_schedules_sync")

@@ -35,12 +35,12 @@ from django.utils import timezone
 
 from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
 from connections.models import OrderStatus, Store
-from fulfillment.errors import job_failure
-from fulfillment.locks import JobLease, store_job_lock
-from fulfillment.models import Order, StoreSyncState, SyncRun
-from fulfillment.services.order_pages import PullCounts, RunContext, orders_ingest_page
-from fulfillment.services.order_parsing import AmazonOrderParseError
-from fulfillment.services.sync_runs import sync_run_finish, sync_run_start
+from fulfillment.jobs.errors import job_failure
+from fulfillment.jobs.locks import JobLease, store_job_lock
+from fulfillment.jobs.runs import sync_run_finish, sync_run_start
+from fulfillment.orders.models import Order, StoreSyncState, SyncRun
+from fulfillment.orders.services.pages import PullCounts, RunContext, orders_ingest_page
+from fulfillment.orders.services.parsing import AmazonOrderParseError
 
 __all__ = ["PullCounts", "RunContext", "orders_ingest_page", "orders_pull", "orders_reconcile"]
 
@@ -239,7 +239,7 @@ def _after_page_committed(*, store: Store, page: int) -> None:
 def orders_pull(*, store: Store, now: dt.datetime | None = None) -> SyncRun:
     """Download new and changed orders of one store; returns the run's record.
 
-    Raises fulfillment.locks.JobLockBusy (recording nothing) when a download
+    Raises fulfillment.jobs.locks.JobLockBusy (recording nothing) when a download
     or reconciliation of this store is already running elsewhere.
     """
     with store_job_lock(store=store, kind=SyncRun.Kind.ORDER_PULL, lease_seconds=PULL_LEASE_SECONDS) as lease:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.models import Order, OrderLine
+from fulfillment.orders.models import Order, OrderLine
 from mappings.selectors import Component, ShippingMethodTable, shipping_method_table_for, sku_components_for
 
 BUYER_CANCELLATION_REASON = "buyer requested cancellation"

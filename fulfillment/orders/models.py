@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-from fulfillment.fields import EncryptedTextField
+from fulfillment.core.fields import EncryptedTextField
 
 
 def validate_time_zone(value: str) -> None:
@@ -303,7 +303,7 @@ class StoreSyncState(models.Model):
 class JobLock(models.Model):
     """A lease: one running job per (store, kind) across processes and machines.
 
-    Taken by a compare-and-set UPDATE on an expired lease (fulfillment/locks.py),
+    Taken by a compare-and-set UPDATE on an expired lease (fulfillment/jobs/locks.py),
     not by a transaction-long row lock, because the order download commits
     each page on its own. A crashed worker's lease simply expires.
     """

@@ -14,7 +14,7 @@ def create(apps, schema_editor):
     Schedule.objects.update_or_create(
         name=NAME,
         defaults=dict(
-            func="fulfillment.tasks.store_schedules_sync_task",
+            func="fulfillment.orders.tasks.store_schedules_sync_task",
             schedule_type="I",  # Schedule.MINUTES
             minutes=5,
             repeats=-1,

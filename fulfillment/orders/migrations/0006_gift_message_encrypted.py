@@ -9,7 +9,7 @@ migration can be run again after a crash part-way.
 from cryptography.fernet import InvalidToken
 from django.db import migrations
 
-import fulfillment.fields
+import fulfillment.core.fields
 
 BATCH = 1000
 TABLES = ("fulfillment_order", "fulfillment_orderline")
@@ -17,7 +17,7 @@ TABLES = ("fulfillment_order", "fulfillment_orderline")
 
 def _is_token(value: str) -> bool:
     try:
-        fulfillment.fields.fernet().decrypt(value.encode("ascii"))
+        fulfillment.core.fields.fernet().decrypt(value.encode("ascii"))
     except (InvalidToken, UnicodeEncodeError, ValueError):
         return False
     return True
@@ -49,11 +49,11 @@ def _convert(schema_editor, convert) -> None:
 
 
 def encrypt_plain_text(apps, schema_editor):
-    _convert(schema_editor, lambda v: None if _is_token(v) else fulfillment.fields.encrypt_str(v))
+    _convert(schema_editor, lambda v: None if _is_token(v) else fulfillment.core.fields.encrypt_str(v))
 
 
 def decrypt_to_plain_text(apps, schema_editor):
-    _convert(schema_editor, lambda v: fulfillment.fields.decrypt_str(v) if _is_token(v) else None)
+    _convert(schema_editor, lambda v: fulfillment.core.fields.decrypt_str(v) if _is_token(v) else None)
 
 
 class Migration(migrations.Migration):
@@ -65,12 +65,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="order",
             name="gift_message",
-            field=fulfillment.fields.EncryptedTextField(blank=True),
+            field=fulfillment.core.fields.EncryptedTextField(blank=True),
         ),
         migrations.AlterField(
             model_name="orderline",
             name="gift_message",
-            field=fulfillment.fields.EncryptedTextField(blank=True),
+            field=fulfillment.core.fields.EncryptedTextField(blank=True),
         ),
         migrations.RunPython(encrypt_plain_text, decrypt_to_plain_text, elidable=True),
     ]
