@@ -138,8 +138,8 @@ def main() -> int:
 
     import logging
 
-    from fulfillment.confirmations.models import ShipmentConfirmation
-    from fulfillment.confirmations.services import confirmations_sweep
+    from fulfillment.shipments.models import ShipmentConfirmation
+    from fulfillment.shipments.services.confirmations import confirmations_sweep
     from sandbox.models import SandboxPackage
     from sandbox.rate_limits import USAGE_PLANS
 

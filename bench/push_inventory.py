@@ -54,8 +54,8 @@ from sandbox.inprocess import serve_in_process  # noqa: E402
 
 def _setup(n_skus: int):
     from connections.models import Marketplace, Store
+    from fulfillment.inventory.models import InventoryLevel
     from fulfillment.orders.models import Warehouse
-    from fulfillment.wms.models import InventoryLevel
     from mappings.models import SkuMapping
     from sandbox.models import SandboxListing
     from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
@@ -183,9 +183,8 @@ def main() -> int:
         print("Set DATABASE_URL to a PostgreSQL database (a scratch test_ copy is created).")
         return 2
 
-    from fulfillment.inventory.models import InventoryPush
+    from fulfillment.inventory.models import InventoryLevel, InventoryPush
     from fulfillment.inventory.services import inventory_push_run
-    from fulfillment.wms.models import InventoryLevel
 
     old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
     serve_in_process()

@@ -146,10 +146,10 @@ def main() -> int:
 
     import logging
 
-    from fulfillment.confirmations.models import ShipmentConfirmation
-    from fulfillment.confirmations.services import confirmations_sweep
     from fulfillment.orders.models import Order
     from fulfillment.orders.services.download import orders_pull
+    from fulfillment.shipments.models import ShipmentConfirmation
+    from fulfillment.shipments.services.confirmations import confirmations_sweep
     from sandbox.models import SandboxPackage
 
     logging.getLogger("django-q").setLevel(logging.WARNING)  # one "Enqueued" line per package

@@ -72,7 +72,7 @@ INSTALLED_APPS = [
     "fulfillment.orders.apps.OrdersConfig",
     "fulfillment.wms",
     "fulfillment.inventory.apps.InventoryConfig",
-    "fulfillment.confirmations",
+    "fulfillment.shipments",
     "fulfillment.ops.apps.OpsConfig",
     "fulfillment.privacy",
     "fulfillment.accounts",
@@ -322,7 +322,7 @@ SPECTACULAR_SETTINGS = {
 # Attempts of a webhook POST before its delivery is marked failed (backoff 1, 2, 4 ... min).
 WMS_WEBHOOK_MAX_ATTEMPTS = env.int("WMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 
-# --- Shipment confirmations (fulfillment.confirmations) ---------------------------
+# --- Shipment confirmations (fulfillment.shipments) ---------------------------
 # Attempts of one package (transient errors back off 1, 2, 4 ... min, at most an
 # hour) before it is rejected and operations are emailed.
 CONFIRMATION_MAX_ATTEMPTS = env.int("CONFIRMATION_MAX_ATTEMPTS", default=8)

@@ -18,9 +18,10 @@ import pytest
 from django.urls import reverse
 
 from connections.models import Marketplace, Store
+from fulfillment.inventory.models import InventoryLevel
 from fulfillment.orders.models import Warehouse
+from fulfillment.shipments.models import Shipment
 from fulfillment.wms.imports import INVENTORY_COLUMNS, SHIPMENT_COLUMNS
-from fulfillment.wms.models import InventoryLevel, Shipment
 from mappings.imports import mapping_columns
 from mappings.models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from tests.wms.factories import make_released_order
@@ -114,7 +115,7 @@ def test_the_shipments_example_downloads_and_imports_cleanly(admin_client, acme_
             ("10000000000003", "ACME-BOTTLE-750", 1, [("BOTTLE-750", 1)]),
         ],
     )
-    page = reverse("admin:wms_shipment_import_csv")
+    page = reverse("admin:confirmations_shipment_import_csv")
     content = _download(admin_client, page, "shipment", "shipments.csv")
 
     preview = admin_client.post(page, {"warehouse": acme_us.warehouse_id, "file": io.BytesIO(content)})
@@ -126,7 +127,7 @@ def test_the_shipments_example_downloads_and_imports_cleanly(admin_client, acme_
 
 
 def test_the_inventory_example_downloads_and_imports_cleanly(admin_client, acme_us):
-    page = reverse("admin:wms_inventorylevel_import_csv")
+    page = reverse("admin:inventory_inventorylevel_import_csv")
     content = _download(admin_client, page, "inventorylevel", "inventory.csv")
 
     preview = admin_client.post(page, {"warehouse": acme_us.warehouse_id, "file": io.BytesIO(content)})

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.urls import path
 from django_q.tasks import async_task
 
-from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState, StoreInventorySettings
+from fulfillment.inventory import admin_snapshots  # noqa: F401  (registers Held inventory snapshots)
+from fulfillment.inventory.models import (
+    InventoryChange,
+    InventoryFeed,
+    InventoryLevel,
+    InventoryPush,
+    ListingState,
+    StoreInventorySettings,
+)
 from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
 from fulfillment.inventory.services import inventory_push_cancel, inventory_push_confirm
 from fulfillment.ops.roles import StoreScopedAdminMixin
+from fulfillment.wms.admin_imports import CsvImportAdminMixin, CsvImportForm
+from fulfillment.wms.imports import (
+    INVENTORY_COLUMNS,
+    inventory_csv_import,
+)
 
 
 @admin.register(StoreInventorySettings)
@@ -205,4 +220,76 @@ class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# --- Stock levels from the warehouse ---
+
+
+class InventoryImportForm(CsvImportForm):
+    complete = forms.BooleanField(
+        label="complete snapshot",
+        required=False,
+        help_text="Every SKU of the warehouse not in the file is set to 0.",
+    )
+
+
+@admin.register(InventoryLevel)
+class InventoryLevelAdmin(CsvImportAdminMixin, admin.ModelAdmin):
+    list_display = ("sku", "warehouse", "available", "updated_at")
+    list_filter = ("warehouse",)
+    list_select_related = ("warehouse",)
+    search_fields = ("sku",)
+    show_full_result_count = False
+    fields = ("warehouse", "sku", "available", "updated_at")
+    readonly_fields = fields
+    change_list_template = "wms/change_list_import.html"
+    import_form = InventoryImportForm
+    import_columns = INVENTORY_COLUMNS
+
+    def has_add_permission(self, request) -> bool:
+        # Quantities come from the WMS (API or CSV) so every change is recorded.
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "import-csv/",
+                self.admin_site.admin_view(self.csv_import_view),
+                name="inventory_inventorylevel_import_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The import is the way to change quantities; the change page is read-only.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def run_import(self, *, warehouse, data, options, dry_run):
+        return inventory_csv_import(
+            warehouse=warehouse,
+            data=data,
+            complete=bool(options.get("complete")),
+            dry_run=dry_run,
+            sent_by=str(options.get("sent_by", "")),
+        )
+
+
+@admin.register(InventoryChange)
+class InventoryChangeAdmin(admin.ModelAdmin):
+    list_display = ("sku", "warehouse", "previous", "available", "changed_at")
+    list_filter = ("warehouse",)
+    list_select_related = ("warehouse",)
+    search_fields = ("sku",)
+    show_full_result_count = False
+    fields = ("warehouse", "sku", "previous", "available", "changed_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -1,5 +1,6 @@
-"""Inventory push: what Amazon last accepted per SKU, and each push with its feeds.
+"""Inventory: the warehouse's stock levels and their history, and the push to Amazon.
 
+Levels (`InventoryLevel`, `InventoryChange`) and held snapshots come from the WMS;
 `ListingState` is the delta's memory: a SKU is sent again only when the
 quantity, handling time or channel code we compute differs from what Amazon
 last ACCEPTED (not from what we last sent, so a rejected SKU is retried).
@@ -165,3 +166,89 @@ class InventoryFeed(models.Model):
 
     def __str__(self) -> str:
         return f"feed {self.feed_id or '(not yet created)'} of push {self.push_id}"
+
+
+class InventoryLevel(models.Model):
+    """What the warehouse last said is available of one warehouse SKU."""
+
+    warehouse = models.ForeignKey(
+        "fulfillment.Warehouse", on_delete=models.CASCADE, related_name="inventory_levels"
+    )
+    sku = models.CharField("warehouse SKU", max_length=100)
+    available = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(help_text="When the quantity last changed.")
+
+    class Meta:
+        db_table = "wms_inventorylevel"  # moved from the wms app with its table
+        ordering = ["warehouse", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "sku"], name="inventory_level_unique_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku}: {self.available}"
+
+
+class InventoryChange(models.Model):
+    """One change of an available quantity: the inventory push sends only what changed."""
+
+    warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.CASCADE, related_name="+")
+    sku = models.CharField("warehouse SKU", max_length=100)
+    available = models.PositiveIntegerField()
+    previous = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: a new SKU.")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "wms_inventorychange"  # moved from the wms app with its table
+        ordering = ["-changed_at", "-pk"]
+        indexes = [
+            # inventory_changed_since(): the push's "what changed since my last run".
+            models.Index(fields=["warehouse", "changed_at"], name="inventory_change_since_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku}: {self.previous} → {self.available}"
+
+
+class HeldInventorySnapshot(models.Model):
+    """A complete inventory snapshot that would zero too much of a warehouse, held for a person.
+
+    Nothing of it is written to the levels until someone applies it; `items`
+    is the snapshot exactly as sent ([[sku, available], ...]).
+    """
+
+    class State(models.TextChoices):
+        HELD = "held", "Held for confirmation"
+        APPLIED = "applied", "Applied"
+        DISCARDED = "discarded", "Discarded"
+
+    class Source(models.TextChoices):
+        API = "api", "WMS API"
+        CSV = "csv", "CSV import"
+
+    warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.HELD)
+    source = models.CharField(max_length=4, choices=Source.choices)
+    sent_by = models.CharField(max_length=150, blank=True, help_text="The API key or the user.")
+    items = models.JSONField(default=list, editable=False)
+    item_count = models.PositiveIntegerField("SKUs listed", default=0)
+    zeroing = models.PositiveIntegerField("SKUs it sets to 0", default=0)
+    stocked = models.PositiveIntegerField("SKUs in stock before", default=0)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        db_table = "wms_heldinventorysnapshot"  # moved from the wms app with its table
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "held inventory snapshot"
+        indexes = [
+            models.Index(fields=["warehouse"], name="held_snapshot_open_idx", condition=Q(state="held")),
+        ]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.pk} of {self.warehouse_id} ({self.get_state_display()})"

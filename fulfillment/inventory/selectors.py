@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from connections.models import Store
-from fulfillment.inventory.models import ListingState, StoreInventorySettings
-from fulfillment.wms.models import InventoryLevel
+from fulfillment.inventory.models import InventoryChange, InventoryLevel, ListingState, StoreInventorySettings
+from fulfillment.orders.models import Warehouse
 from mappings.selectors import inventory_sku_mappings_for
 
 
@@ -131,3 +131,11 @@ def inventory_delta_for(
         if state is None or state.accepted != availability.as_tuple():
             out[sku] = availability
     return out
+
+
+def inventory_changed_since(*, warehouse: Warehouse, since: dt.datetime | None) -> set[str]:
+    """Warehouse SKUs whose available quantity changed after `since` (all SKUs ever set when None)."""
+    changes = InventoryChange.objects.filter(warehouse=warehouse)
+    if since is not None:
+        changes = changes.filter(changed_at__gt=since)
+    return set(changes.values_list("sku", flat=True).distinct())

@@ -73,7 +73,7 @@ def _order_families(stores: dict[int, str]) -> Iterator:
 
 
 def _confirmation_family(stores: dict[int, str]) -> Iterator:
-    from fulfillment.confirmations.models import ShipmentConfirmation
+    from fulfillment.shipments.models import ShipmentConfirmation
 
     family = GaugeMetricFamily(
         "fulfillment_shipment_confirmations",

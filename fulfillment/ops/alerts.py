@@ -27,11 +27,11 @@ from django.utils import timezone
 
 from connections.models import Store
 from connections.services import store_send_authorization_link
-from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.confirmations.services import confirmation_alert
 from fulfillment.jobs.errors import job_failure
 from fulfillment.ops.models import AlertSent
 from fulfillment.orders.models import Order, SyncRun, UnreadableOrder
+from fulfillment.shipments.models import ShipmentConfirmation
+from fulfillment.shipments.services.confirmations import confirmation_alert
 
 logger = logging.getLogger(__name__)
 

@@ -12,12 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import Store
-from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryPush
 from fulfillment.ops.charts import DailySeries, daily_bars_svg
 from fulfillment.ops.roles import stores_visible
 from fulfillment.orders.models import Order, SyncRun, UnreadableOrder
-from fulfillment.wms.models import Shipment
+from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 
 CHART_DAYS = 14
 # A run with no result after this long is a crashed worker's, not a running one.

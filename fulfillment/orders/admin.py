@@ -7,8 +7,6 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from fulfillment.confirmations.admin import AmazonRefusedFilter, ShipmentConfirmationInline
-from fulfillment.confirmations.selectors import order_state_text, orders_with_amazon_refusal
 from fulfillment.ops.roles import StoreScopedAdminMixin
 from fulfillment.ops.selectors import order_timeline
 from fulfillment.orders.models import Order, OrderLine, SyncRun, UnreadableOrder, Warehouse
@@ -19,6 +17,8 @@ from fulfillment.orders.services.release import (
     orders_recheck_holds,
 )
 from fulfillment.privacy.services import buyer_data_viewed_in_admin
+from fulfillment.shipments.admin import AmazonRefusedFilter, ShipmentConfirmationInline
+from fulfillment.shipments.selectors import order_state_text, orders_with_amazon_refusal
 
 
 @admin.register(Warehouse)
@@ -224,7 +224,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         if obj is not None:
             context["timeline"] = order_timeline(order=obj)
             context["can_record_shipment"] = obj.status in Order.FROZEN_STATUSES and request.user.has_perm(
-                "wms.add_shipment"
+                "confirmations.add_shipment"
             )
             # Every field is read-only: no Save buttons that would save nothing.
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)

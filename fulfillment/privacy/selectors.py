@@ -8,7 +8,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce, Greatest
 
 from fulfillment.orders.models import Order, OrderLine
-from fulfillment.wms.models import Shipment
+from fulfillment.shipments.models import Shipment
 
 
 def order_closed_at_annotated(queryset: QuerySet[Order]) -> QuerySet[Order]:
@@ -68,10 +68,9 @@ def orders_expired(*, cutoff: dt.datetime) -> QuerySet[Order]:
 
 def order_data_expired_standalone(*, cutoff: dt.datetime) -> list[QuerySet]:
     """Rows not tied to one order that are older than `cutoff`, oldest kinds of history first."""
-    from fulfillment.inventory.models import InventoryPush
+    from fulfillment.inventory.models import InventoryChange, InventoryPush
     from fulfillment.ops.models import AlertSent
     from fulfillment.orders.models import SyncRun, UnreadableOrder
-    from fulfillment.wms.models import InventoryChange
 
     return [
         SyncRun.objects.filter(started_at__lt=cutoff).order_by("pk"),
@@ -85,16 +84,16 @@ def order_data_expired_standalone(*, cutoff: dt.datetime) -> list[QuerySet]:
 
 def order_data_expired_counts(*, cutoff: dt.datetime, access_log_cutoff: dt.datetime) -> dict[str, int]:
     """What a purge would delete now, per model label (the command's --dry-run)."""
-    from fulfillment.confirmations.models import ShipmentConfirmation
     from fulfillment.inventory.models import InventoryFeed
-    from fulfillment.wms.models import ShipmentLine, WebhookDelivery
+    from fulfillment.shipments.models import ShipmentConfirmation, ShipmentLine
+    from fulfillment.wms.models import WebhookDelivery
 
     order_ids = orders_expired(cutoff=cutoff).values("pk")
     counts = {
         "fulfillment.Order": orders_expired(cutoff=cutoff).count(),
         "fulfillment.OrderLine": OrderLine.objects.filter(order__in=order_ids).count(),
-        "wms.Shipment": Shipment.objects.filter(order__in=order_ids).count(),
-        "wms.ShipmentLine": ShipmentLine.objects.filter(shipment__order__in=order_ids).count(),
+        "confirmations.Shipment": Shipment.objects.filter(order__in=order_ids).count(),
+        "confirmations.ShipmentLine": ShipmentLine.objects.filter(shipment__order__in=order_ids).count(),
         "confirmations.ShipmentConfirmation": ShipmentConfirmation.objects.filter(
             order__in=order_ids
         ).count(),

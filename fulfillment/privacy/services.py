@@ -151,8 +151,8 @@ def _orders_delete(*, cutoff: dt.datetime, batch_size: int) -> Counter[str]:
 
 
 def _orders_with_children_delete(ids: list[int]) -> Counter[str]:
-    from fulfillment.confirmations.models import ShipmentConfirmation
-    from fulfillment.wms.models import Shipment, ShipmentLine, WebhookDelivery
+    from fulfillment.shipments.models import Shipment, ShipmentConfirmation, ShipmentLine
+    from fulfillment.wms.models import WebhookDelivery
 
     deleted: Counter[str] = Counter()
     with transaction.atomic():

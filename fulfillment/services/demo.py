@@ -15,8 +15,9 @@ from django.db import transaction
 
 from connections.models import Marketplace, Store
 from connections.services import store_connect
+from fulfillment.inventory.levels import inventory_update
 from fulfillment.orders.models import Warehouse
-from fulfillment.wms.services import inventory_update, wms_key_create
+from fulfillment.wms.services import wms_key_create
 from mappings.models import ShippingMethodMapping, SkuMapping
 from sandbox.listings import sandbox_listing_upsert
 from sandbox.models import SandboxOrder

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
+from fulfillment.core.errors import ShipmentRejected
+from fulfillment.inventory.levels import InventoryRejected, inventory_update
+from fulfillment.inventory.models import HeldInventorySnapshot
 from fulfillment.orders.models import Warehouse
-from fulfillment.wms.errors import ShipmentRejected
-from fulfillment.wms.models import HeldInventorySnapshot, Shipment
-from fulfillment.wms.services import InventoryRejected, inventory_update
-from fulfillment.wms.shipments import (
+from fulfillment.shipments.models import Shipment
+from fulfillment.shipments.services.recording import (
     PackageLocked,
     PackageNotFound,
     ShipmentConflict,

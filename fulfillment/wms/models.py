@@ -1,4 +1,4 @@
-"""The warehouse side: API keys, shipments, inventory levels and the outbound webhook."""
+"""The warehouse side: API keys, inventory levels and the outbound webhook."""
 
 from __future__ import annotations
 
@@ -47,94 +47,6 @@ class WmsApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-
-class Shipment(models.Model):
-    """One package the warehouse shipped. Idempotent on (order, package_id)."""
-
-    class Source(models.TextChoices):
-        API = "api", "WMS API"
-        ADMIN = "admin", "Admin"
-        CSV = "csv", "CSV import"
-
-    order = models.ForeignKey("fulfillment.Order", on_delete=models.PROTECT, related_name="shipments")
-    package_id = models.CharField("package id", max_length=100, help_text="The WMS's own package id.")
-    # Amazon's confirmShipment wants a numeric packageReferenceId: 1, 2, ... per order.
-    package_reference = models.PositiveIntegerField(editable=False)
-    carrier = models.CharField(max_length=100)
-    service = models.CharField(max_length=100, blank=True)
-    tracking_number = models.CharField(max_length=100)
-    ship_date = models.DateTimeField()
-    source = models.CharField(max_length=8, choices=Source.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["order", "package_id"], name="shipment_unique_package_id"),
-            models.UniqueConstraint(
-                fields=["order", "package_reference"], name="shipment_unique_package_reference"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.package_id} ({self.tracking_number})"
-
-
-class ShipmentLine(models.Model):
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey("fulfillment.OrderLine", on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField(help_text="Amazon units.")
-
-    class Meta:
-        ordering = ["shipment", "order_line"]
-        constraints = [
-            models.UniqueConstraint(fields=["shipment", "order_line"], name="shipment_line_unique_item"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.order_line_id} x{self.quantity}"
-
-
-class InventoryLevel(models.Model):
-    """What the warehouse last said is available of one warehouse SKU."""
-
-    warehouse = models.ForeignKey(
-        "fulfillment.Warehouse", on_delete=models.CASCADE, related_name="inventory_levels"
-    )
-    sku = models.CharField("warehouse SKU", max_length=100)
-    available = models.PositiveIntegerField()
-    updated_at = models.DateTimeField(help_text="When the quantity last changed.")
-
-    class Meta:
-        ordering = ["warehouse", "sku"]
-        constraints = [
-            models.UniqueConstraint(fields=["warehouse", "sku"], name="inventory_level_unique_sku"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.sku}: {self.available}"
-
-
-class InventoryChange(models.Model):
-    """One change of an available quantity: the inventory push sends only what changed."""
-
-    warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.CASCADE, related_name="+")
-    sku = models.CharField("warehouse SKU", max_length=100)
-    available = models.PositiveIntegerField()
-    previous = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: a new SKU.")
-    changed_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-changed_at", "-pk"]
-        indexes = [
-            # inventory_changed_since(): the push's "what changed since my last run".
-            models.Index(fields=["warehouse", "changed_at"], name="inventory_change_since_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.sku}: {self.previous} → {self.available}"
 
 
 class WarehouseWebhook(models.Model):
@@ -193,49 +105,6 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"order {self.order_id} → webhook {self.webhook_id}"
-
-
-class HeldInventorySnapshot(models.Model):
-    """A complete inventory snapshot that would zero too much of a warehouse, held for a person.
-
-    Nothing of it is written to the levels until someone applies it; `items`
-    is the snapshot exactly as sent ([[sku, available], ...]).
-    """
-
-    class State(models.TextChoices):
-        HELD = "held", "Held for confirmation"
-        APPLIED = "applied", "Applied"
-        DISCARDED = "discarded", "Discarded"
-
-    class Source(models.TextChoices):
-        API = "api", "WMS API"
-        CSV = "csv", "CSV import"
-
-    warehouse = models.ForeignKey("fulfillment.Warehouse", on_delete=models.CASCADE, related_name="+")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.HELD)
-    source = models.CharField(max_length=4, choices=Source.choices)
-    sent_by = models.CharField(max_length=150, blank=True, help_text="The API key or the user.")
-    items = models.JSONField(default=list, editable=False)
-    item_count = models.PositiveIntegerField("SKUs listed", default=0)
-    zeroing = models.PositiveIntegerField("SKUs it sets to 0", default=0)
-    stocked = models.PositiveIntegerField("SKUs in stock before", default=0)
-    reason = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    decision_note = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = "held inventory snapshot"
-        indexes = [
-            models.Index(fields=["warehouse"], name="held_snapshot_open_idx", condition=Q(state="held")),
-        ]
-
-    def __str__(self) -> str:
-        return f"snapshot {self.pk} of {self.warehouse_id} ({self.get_state_display()})"
 
 
 class CsvImportConfirmation(models.Model):

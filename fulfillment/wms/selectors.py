@@ -7,7 +7,6 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 
 from fulfillment.orders.models import Order, OrderLine, Warehouse
-from fulfillment.wms.models import InventoryChange, InventoryLevel
 
 # What the warehouse ever sees: released orders and what became of them. A
 # held order, or one cancelled before release, was never the warehouse's.
@@ -106,19 +105,3 @@ def order_payload(*, order: Order, lines: list[OrderLine]) -> dict:
         "ship_to": ship_to_payload(order=order),
         "lines": wms_lines_payload(lines=lines),
     }
-
-
-def inventory_changed_since(*, warehouse: Warehouse, since: dt.datetime | None) -> set[str]:
-    """Warehouse SKUs whose available quantity changed after `since` (all SKUs ever set when None)."""
-    changes = InventoryChange.objects.filter(warehouse=warehouse)
-    if since is not None:
-        changes = changes.filter(changed_at__gt=since)
-    return set(changes.values_list("sku", flat=True).distinct())
-
-
-def inventory_levels_for(*, warehouse: Warehouse, skus: set[str] | None = None) -> dict[str, int]:
-    """Available quantity per warehouse SKU (every SKU when `skus` is None). Unknown SKUs are absent."""
-    levels = InventoryLevel.objects.filter(warehouse=warehouse)
-    if skus is not None:
-        levels = levels.filter(sku__in=skus)
-    return dict(levels.values_list("sku", "available"))

@@ -7,8 +7,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections import defaultdict
-from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
@@ -16,33 +14,19 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fulfillment.core.errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
 from fulfillment.jobs.errors import safe_error
 from fulfillment.orders.models import Order, Warehouse
-from fulfillment.wms.errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
-from fulfillment.wms.inventory_snapshots import snapshot_hold, snapshot_hold_reason, snapshots_replace
-from fulfillment.wms.models import (
-    HeldInventorySnapshot,
-    InventoryChange,
-    InventoryLevel,
-    WebhookDelivery,
-    WmsApiKey,
-)
-from fulfillment.wms.selectors import order_payload, wms_orders
 
 # Shipments live in .shipments; their names stay importable from here.
-from fulfillment.wms.shipments import (  # noqa: F401
+from fulfillment.shipments.services.recording import (  # noqa: F401
     SHIPPABLE_STATUSES,
     ShipmentInput,
     ShipmentLineInput,
     shipment_record,
 )
-
-# --- Errors ----------------------------------------------------------------------
-
-
-class InventoryRejected(WmsError):
-    """`errors` keys: items, and items.<i> for the i-th item (0-based)."""
-
+from fulfillment.wms.models import WebhookDelivery, WmsApiKey
+from fulfillment.wms.selectors import order_payload, wms_orders
 
 # --- API keys ----------------------------------------------------------------------
 
@@ -114,116 +98,6 @@ def cancellation_acknowledge(*, warehouse: Warehouse, order_id: int) -> Order:
             order.cancellation_acknowledged_at = timezone.now()
             order.save(update_fields=["cancellation_acknowledged_at", "updated_at"])
     return order
-
-
-# --- Inventory -----------------------------------------------------------------------
-
-
-@dataclass
-class InventoryUpdateResult:
-    changed: int = 0
-    unchanged: int = 0
-    zeroed: int = 0
-    # Set when a complete snapshot was held for a person instead of applied.
-    held: HeldInventorySnapshot | None = None
-
-
-SKU_MAX_LENGTH = InventoryLevel._meta.get_field("sku").max_length
-# PositiveIntegerField's upper bound on PostgreSQL.
-AVAILABLE_MAX = 2_147_483_647
-
-
-def _inventory_errors(items: list[tuple[str, int]]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = defaultdict(list)
-    first: dict[str, int] = {}
-    for i, (sku, available) in enumerate(items):
-        key = f"items.{i}"
-        if not isinstance(sku, str) or not sku.strip():
-            errors[key].append("sku is required")
-        elif len(sku) > SKU_MAX_LENGTH:
-            errors[key].append(f"sku is longer than {SKU_MAX_LENGTH} characters")
-        elif sku in first:
-            errors[key].append(f"sku {sku} is listed twice (first as item {first[sku] + 1})")
-        else:
-            first[sku] = i
-        if isinstance(available, bool) or not isinstance(available, int):
-            errors[key].append(f"available must be a whole number, not {available!r}")
-        elif not 0 <= available <= AVAILABLE_MAX:
-            errors[key].append(f"available must be between 0 and {AVAILABLE_MAX}, not {available}")
-    return dict(errors)
-
-
-def inventory_update(
-    *,
-    warehouse: Warehouse,
-    items: list[tuple[str, int]],
-    complete: bool,
-    guard: bool = True,
-    source: str = HeldInventorySnapshot.Source.API,
-    sent_by: str = "",
-) -> InventoryUpdateResult:
-    """Set available quantities; with `complete`, every SKU not listed becomes 0.
-
-    All or nothing. Only SKUs whose quantity changes are written, each with an
-    InventoryChange row, so the inventory push can send only what changed. A
-    complete snapshot that would zero too much of the warehouse is held for a
-    person instead (`result.held`; nothing written): see inventory_snapshots.
-    `guard=False` is for a person applying a held snapshot.
-    """
-    errors = _inventory_errors(items)
-    if errors:
-        raise InventoryRejected(errors)
-    result = InventoryUpdateResult()
-    now = timezone.now()
-    wanted = dict(items)
-    with transaction.atomic():
-        # One writer per warehouse at a time: each change's `previous` is then exact.
-        Warehouse.objects.select_for_update().filter(pk=warehouse.pk).first()
-        levels = InventoryLevel.objects.filter(warehouse=warehouse)
-        if not complete:
-            levels = levels.filter(sku__in=wanted)
-        current = dict(levels.values_list("sku", "available"))
-        if complete and guard:
-            reason, stocked, zeroing = snapshot_hold_reason(current=current, wanted=wanted)
-            if reason:
-                result.held = snapshot_hold(
-                    warehouse=warehouse,
-                    items=items,
-                    source=source,
-                    sent_by=sent_by,
-                    reason=reason,
-                    stocked=stocked,
-                    zeroing=zeroing,
-                )
-                return result
-        if complete:
-            snapshots_replace(warehouse=warehouse)
-            for sku, available in current.items():
-                if sku not in wanted and available != 0:
-                    wanted[sku] = 0
-                    result.zeroed += 1
-        changes = [
-            InventoryChange(
-                warehouse=warehouse, sku=sku, available=available, previous=current.get(sku), changed_at=now
-            )
-            for sku, available in wanted.items()
-            if current.get(sku) != available
-        ]
-        result.changed = len(changes) - result.zeroed
-        result.unchanged = len(items) - result.changed
-        if changes:
-            InventoryLevel.objects.bulk_create(
-                [
-                    InventoryLevel(warehouse=warehouse, sku=c.sku, available=c.available, updated_at=now)
-                    for c in changes
-                ],
-                batch_size=2000,
-                update_conflicts=True,
-                unique_fields=["warehouse", "sku"],
-                update_fields=["available", "updated_at"],
-            )
-            InventoryChange.objects.bulk_create(changes, batch_size=2000)
-    return result
 
 
 # --- Outbound webhook --------------------------------------------------------------------

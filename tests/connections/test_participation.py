@@ -19,8 +19,6 @@ from connections.amazon import AmazonClient
 from connections.amazon_models import load
 from connections.models import Marketplace, Store
 from connections.participation import Participation, participation_verdict, seller_participation_check
-from fulfillment.confirmations.schedules import confirmation_sweep_schedule_name
-from fulfillment.confirmations.tasks import confirmations_sweep_task
 from fulfillment.inventory.schedules import inventory_push_schedule_name
 from fulfillment.inventory.tasks import inventory_push_task
 from fulfillment.orders.models import SyncRun
@@ -30,6 +28,8 @@ from fulfillment.orders.schedules import (
     stores_schedules_sync_all,
 )
 from fulfillment.orders.tasks import order_pull_task, order_reconcile_task
+from fulfillment.shipments.schedules import confirmation_sweep_schedule_name
+from fulfillment.shipments.tasks import confirmations_sweep_task
 from sandbox.amazon_models import definitions_closure
 from sandbox.services import sandbox_seller_ensure
 from tests.connections.test_authorization import _consent, _start_self_flow, emailed_link, open_link

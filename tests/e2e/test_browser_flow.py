@@ -17,8 +17,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from connections.models import Marketplace, Store
-from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.orders.models import Order, Warehouse
+from fulfillment.shipments.models import ShipmentConfirmation
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.models import SandboxOrder
 from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from fulfillment.wms.models import InventoryLevel
+from fulfillment.inventory.models import InventoryLevel
 from mappings.models import SkuMapping
 from sandbox.listings import sandbox_listing_upsert
 

@@ -6,8 +6,13 @@ import itertools
 
 from django.utils import timezone
 
-from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState, StoreInventorySettings
-from fulfillment.wms.models import HeldInventorySnapshot
+from fulfillment.inventory.models import (
+    HeldInventorySnapshot,
+    InventoryFeed,
+    InventoryPush,
+    ListingState,
+    StoreInventorySettings,
+)
 from tests.factories import make_store, make_warehouse, register_row_maker
 
 _seq = itertools.count(1)

@@ -11,9 +11,8 @@ from django.utils import timezone
 from connections import amazon
 from connections.amazon import PermanentAmazonError, TransientAmazonError
 from connections.models import Marketplace
-from fulfillment.inventory.models import ListingState
+from fulfillment.inventory.models import InventoryLevel, ListingState
 from fulfillment.inventory.services import inventory_push_run
-from fulfillment.wms.models import InventoryLevel
 from mappings.models import SkuMapping
 from sandbox.listings import sandbox_listing_upsert
 from sandbox.models import SandboxListing

@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from fulfillment.inventory.models import InventoryPush
+from fulfillment.inventory.levels import inventory_update
+from fulfillment.inventory.models import HeldInventorySnapshot, InventoryChange, InventoryLevel, InventoryPush
 from fulfillment.inventory.services import inventory_push_run
 from fulfillment.ops.models import MerchantMembership
 from fulfillment.ops.roles import MERCHANT_USER
-from fulfillment.wms.models import HeldInventorySnapshot, InventoryChange, InventoryLevel
-from fulfillment.wms.services import inventory_update, wms_key_create
+from fulfillment.wms.services import wms_key_create
 from tests.factories import make_user
 from tests.ops.factories import make_merchant
 
@@ -103,8 +103,8 @@ def test_a_person_applies_a_held_snapshot_on_a_confirmation_page_once(api, admin
     # given
     snapshot_id = put(api, [{"sku": "A", "available": 2}]).json()["snapshot_id"]
     put(api, [{"sku": "C", "available": 9}], complete=False)  # a change after the snapshot
-    page = reverse("admin:wms_heldinventorysnapshot_change", args=[snapshot_id])
-    apply = reverse("admin:wms_heldinventorysnapshot_apply", args=[snapshot_id])
+    page = reverse("admin:inventory_heldinventorysnapshot_change", args=[snapshot_id])
+    apply = reverse("admin:inventory_heldinventorysnapshot_apply", args=[snapshot_id])
 
     # when
     shown = admin_client.get(page)
@@ -128,11 +128,11 @@ def test_a_person_applies_a_held_snapshot_on_a_confirmation_page_once(api, admin
 @pytest.mark.usefixtures("stocked")
 def test_a_person_discards_a_held_snapshot(api, admin_client):
     snapshot_id = put(api, []).json()["snapshot_id"]
-    discard = reverse("admin:wms_heldinventorysnapshot_discard", args=[snapshot_id])
+    discard = reverse("admin:inventory_heldinventorysnapshot_discard", args=[snapshot_id])
 
     assert b"Discarding keeps" in admin_client.get(discard).content
     admin_client.post(discard)
-    admin_client.post(reverse("admin:wms_heldinventorysnapshot_apply", args=[snapshot_id]))
+    admin_client.post(reverse("admin:inventory_heldinventorysnapshot_apply", args=[snapshot_id]))
 
     assert HeldInventorySnapshot.objects.get(pk=snapshot_id).state == "discarded"
     assert levels() == BEFORE
@@ -147,8 +147,8 @@ def test_a_merchant_user_cannot_see_or_decide_held_snapshots(api, store):
     client = Client()
     client.force_login(user)
 
-    listing = client.get(reverse("admin:wms_heldinventorysnapshot_changelist"))
-    decide = client.post(reverse("admin:wms_heldinventorysnapshot_apply", args=[snapshot_id]))
+    listing = client.get(reverse("admin:inventory_heldinventorysnapshot_changelist"))
+    decide = client.post(reverse("admin:inventory_heldinventorysnapshot_apply", args=[snapshot_id]))
 
     assert listing.status_code == 403 and decide.status_code == 403
     assert levels() == BEFORE
@@ -156,7 +156,7 @@ def test_a_merchant_user_cannot_see_or_decide_held_snapshots(api, store):
 
 @pytest.mark.usefixtures("stocked")
 def test_the_csv_import_holds_an_empty_complete_snapshot_and_says_so(admin_client, store):
-    url = reverse("admin:wms_inventorylevel_import_csv")
+    url = reverse("admin:inventory_inventorylevel_import_csv")
     upload = SimpleUploadedFile("stock.csv", b"sku,available\n", content_type="text/csv")
 
     preview = admin_client.post(url, {"warehouse": store.warehouse.pk, "file": upload, "complete": "on"})

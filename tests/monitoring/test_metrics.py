@@ -11,14 +11,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from connections import ratelimit
 from connections.models import RateLimitBucket
-from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.monitoring.models import Heartbeat
 from fulfillment.monitoring.schedules import HEARTBEAT_NAME
 from fulfillment.orders.models import Order, SyncRun
-from tests.confirmations.factories import make_confirmation
+from fulfillment.shipments.models import ShipmentConfirmation
 from tests.factories import make_store
 from tests.inventory.factories import make_push
 from tests.orders.factories import make_order, make_sync_run
+from tests.shipments.factories import make_confirmation
 from tests.wms.factories import make_shipment
 
 pytestmark = pytest.mark.django_db

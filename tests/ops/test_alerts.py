@@ -10,14 +10,14 @@ from django.core import mail
 from django.utils import timezone
 
 from connections.models import Store
-from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.ops.alerts import alerts_check
 from fulfillment.ops.models import AlertSent
 from fulfillment.ops.tasks import alerts_check_task
 from fulfillment.orders.models import Order, SyncRun
-from tests.confirmations.factories import make_confirmation
+from fulfillment.shipments.models import ShipmentConfirmation
 from tests.factories import make_store, make_warehouse
 from tests.orders.factories import make_order, make_sync_run
+from tests.shipments.factories import make_confirmation
 from tests.wms.factories import make_released_order, make_shipment
 
 OPS = "ops@warehouse.example"

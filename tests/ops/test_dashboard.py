@@ -9,13 +9,13 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory.models import InventoryPush
 from fulfillment.ops.selectors import dashboard_for
 from fulfillment.orders.models import Order, SyncRun
-from tests.confirmations.factories import make_confirmation
+from fulfillment.shipments.models import ShipmentConfirmation
 from tests.factories import make_store
 from tests.orders.factories import make_order, make_sync_run, make_unreadable_order
+from tests.shipments.factories import make_confirmation
 from tests.wms.factories import make_released_order, make_shipment
 
 # stores (with last pull, last push and open unreadable orders subqueries), order

@@ -39,7 +39,7 @@ def test_it_creates_the_three_groups_with_their_permissions(db):
     admin_perms, staff, merchant = _perms(WAREHOUSE_ADMIN), _perms(WAREHOUSE_STAFF), _perms(MERCHANT_USER)
 
     assert {"wms.add_wmsapikey", "auth.change_user", "sandbox.change_sandboxfaults"} <= admin_perms
-    assert {"fulfillment.change_order", "wms.add_shipment", "mappings.add_skumapping"} <= staff
+    assert {"fulfillment.change_order", "confirmations.add_shipment", "mappings.add_skumapping"} <= staff
     assert {"fulfillment.view_syncrun", "mappings.view_importjob"} <= staff
     # No credentials for staff: keys, webhooks, sandbox, users, store authorization.
     for secret in (
@@ -52,7 +52,7 @@ def test_it_creates_the_three_groups_with_their_permissions(db):
     assert not any(p.startswith("sandbox.") for p in staff | merchant)
     assert {"connections.change_store", "fulfillment.view_order", "mappings.change_skumapping"} <= merchant
     assert "fulfillment.view_warehouse" not in merchant
-    assert "wms.view_inventorylevel" not in merchant
+    assert "inventory.view_inventorylevel" not in merchant
 
 
 def test_it_syncs_roles_idempotently(db):
@@ -250,7 +250,7 @@ def test_it_lets_a_merchant_user_import_its_own_rows(merchant_client, store_a):
 
 def test_it_refuses_other_merchants_custom_admin_views(merchant_client, store_b):
     order = make_released_order(store=store_b)
-    record = merchant_client.get(reverse("admin:wms_shipment_record", args=[order.pk]))
+    record = merchant_client.get(reverse("admin:confirmations_shipment_record", args=[order.pk]))
     assert record.status_code == 404
     for name in (
         "connections_store_send_link",
@@ -262,7 +262,7 @@ def test_it_refuses_other_merchants_custom_admin_views(merchant_client, store_b)
         )
         assert response.status_code == 403, name
     # The shipments file names orders of the whole warehouse: closed to merchant users.
-    assert merchant_client.get(reverse("admin:wms_shipment_import_csv")).status_code in (302, 403)
+    assert merchant_client.get(reverse("admin:confirmations_shipment_import_csv")).status_code in (302, 403)
     assert Order.objects.get(pk=order.pk).shipments.count() == 0
 
 

@@ -7,9 +7,9 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.ops.selectors import order_timeline
 from fulfillment.orders.models import Order
+from fulfillment.shipments.models import ShipmentConfirmation
 from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, order_acknowledge, shipment_record
 from tests.orders.factories import make_order
 from tests.wms.factories import make_released_order
@@ -95,12 +95,12 @@ def test_the_order_page_shows_timeline_record_link_and_confirmations(admin_clien
     body = response.content.decode()
     assert response.status_code == 200
     assert 'id="order-timeline"' in body and "Package P9 shipped" in body
-    assert reverse("admin:wms_shipment_record", args=[order.pk]) in body
+    assert reverse("admin:confirmations_shipment_record", args=[order.pk]) in body
     assert "package confirmations to amazon" in body.lower()
 
 
 def test_a_held_order_page_has_no_record_shipment_link(admin_client):
     order = make_order()
     body = admin_client.get(reverse("admin:fulfillment_order_change", args=[order.pk])).content.decode()
-    assert reverse("admin:wms_shipment_record", args=[order.pk]) not in body
+    assert reverse("admin:confirmations_shipment_record", args=[order.pk]) not in body
     assert "Held" in body

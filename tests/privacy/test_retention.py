@@ -11,8 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
-from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.inventory.models import InventoryFeed, InventoryPush
+from fulfillment.inventory.models import InventoryChange, InventoryFeed, InventoryPush
 from fulfillment.ops.models import AlertSent
 from fulfillment.orders.models import Order, OrderLine, SyncRun, UnreadableOrder
 from fulfillment.privacy.models import BuyerDataAccess
@@ -23,13 +22,14 @@ from fulfillment.privacy.schedules import (
 )
 from fulfillment.privacy.services import order_data_purge, personal_data_purge
 from fulfillment.privacy.tasks import order_data_purge_task
-from fulfillment.wms.models import InventoryChange, Shipment, ShipmentLine, WebhookDelivery
+from fulfillment.shipments.models import Shipment, ShipmentConfirmation, ShipmentLine
+from fulfillment.wms.models import WebhookDelivery
 from tests.accounts.factories import make_access_failure, make_access_log
-from tests.confirmations.factories import make_confirmation
 from tests.inventory.factories import make_feed
 from tests.ops.factories import make_alert
 from tests.orders.factories import make_sync_run
 from tests.privacy.factories import make_buyer_data_access
+from tests.shipments.factories import make_confirmation
 from tests.wms.factories import (
     ADDRESS,
     make_delivery,
@@ -157,12 +157,12 @@ def test_it_deletes_only_what_is_old_enough_and_a_second_run_deletes_nothing(age
     assert first == {
         "fulfillment.Order": 2,
         "fulfillment.OrderLine": 2,
-        "wms.Shipment": 1,
-        "wms.ShipmentLine": 1,
+        "confirmations.Shipment": 1,
+        "confirmations.ShipmentLine": 1,
         "confirmations.ShipmentConfirmation": 1,
         "wms.WebhookDelivery": 1,
         "fulfillment.SyncRun": 1,
-        "wms.InventoryChange": 1,
+        "inventory.InventoryChange": 1,
         "inventory.InventoryPush": 1,
         "inventory.InventoryFeed": 1,
         "ops.AlertSent": 1,

@@ -21,9 +21,10 @@ from rest_framework.test import APIClient
 
 from connections.merchant_links import store_send_authorization_link
 from connections.models import Store
+from fulfillment.inventory.models import InventoryLevel
 from fulfillment.orders.models import Order
+from fulfillment.shipments.models import Shipment
 from fulfillment.wms.imports import inventory_csv_import, shipments_csv_import
-from fulfillment.wms.models import InventoryLevel, Shipment
 from fulfillment.wms.services import wms_key_create
 from mappings.imports import mapping_csv_import
 from mappings.models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
@@ -275,7 +276,7 @@ def test_oversized_csv_files_are_refused_before_parsing(store, settings, admin_c
         {"file": SimpleUploadedFile("big.csv", big, content_type="text/csv")},
     )
     wms_upload = admin_client.post(
-        reverse("admin:wms_inventorylevel_import_csv"),
+        reverse("admin:inventory_inventorylevel_import_csv"),
         {
             "warehouse": store.warehouse.pk,
             "file": SimpleUploadedFile("big.csv", b"sku,available\n" + b"W,1\n" * 400),
@@ -455,7 +456,7 @@ def test_an_empty_complete_snapshot_cannot_zero_a_warehouse(store, tally):
 def test_a_replayed_inventory_csv_confirm_changes_nothing(store, admin_client, tally):
     # given: a confirmed import, then the WMS moves the stock on
     _stock(store.warehouse, A=3)
-    url = reverse("admin:wms_inventorylevel_import_csv")
+    url = reverse("admin:inventory_inventorylevel_import_csv")
     upload = SimpleUploadedFile("stock.csv", b"sku,available\nA,9\n", content_type="text/csv")
     payload = admin_client.post(url, {"warehouse": store.warehouse.pk, "file": upload}).context["payload"]
     assert admin_client.post(url, {"payload": payload}).status_code == 302

@@ -99,7 +99,7 @@ def _failing_with_the_row(placed):
     [
         ("download", "fulfillment.orders.services.download._slice_done"),
         ("reconciliation", "fulfillment.orders.services.download._search_pages"),
-        ("confirmation sweep", "fulfillment.confirmations.services.confirmations_due"),
+        ("confirmation sweep", "fulfillment.shipments.services.confirmations.confirmations_due"),
         ("inventory push", "fulfillment.inventory.services.amazon_client"),
     ],
 )
@@ -107,8 +107,8 @@ def test_a_job_failing_with_buyer_data_in_the_error_stores_and_logs_none_of_it(
     store, gift_orders, caplog, monkeypatch, job, target
 ):
     # given: the job fails with an error whose text carries a row of buyer data
-    from fulfillment.confirmations.services import confirmations_sweep
     from fulfillment.inventory.services import inventory_push_run
+    from fulfillment.shipments.services.confirmations import confirmations_sweep
 
     module, name = target.rsplit(".", 1)
     monkeypatch.setattr(module + "." + name, _failing_with_the_row(gift_orders))

@@ -19,12 +19,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from connections.amazon import AmazonClient
-from fulfillment.confirmations.models import ShipmentConfirmation
 from fulfillment.inventory import services as inventory_services
 from fulfillment.inventory.models import InventoryFeed
 from fulfillment.jobs.locks import JobLockBusy
 from fulfillment.orders.models import JobLock, Order, SyncRun
 from fulfillment.orders.services import download as order_services
+from fulfillment.shipments.models import ShipmentConfirmation
 from sandbox.models import PageOrder, SandboxFeed, SandboxOrder, SandboxPackage
 
 from .world import WorkerKilled, World, kill_after

@@ -131,7 +131,7 @@ def test_a_full_cycle_leaves_ids_only_in_django_q_and_nothing_secret_in_logs(
     queued_args = [SignedPackage.loads(q.payload)["args"] for q in OrmQ.objects.all()]
     ran = _run_queued()
     # the sweep, the push and the purge, as the cluster runs them
-    async_task("fulfillment.confirmations.tasks.confirmations_sweep_task", store.pk, sync=True)
+    async_task("fulfillment.shipments.tasks.confirmations_sweep_task", store.pk, sync=True)
     async_task("fulfillment.inventory.tasks.inventory_push_task", store.pk, sync=True)
     # (delivered: the purge counts from the later of ship date and deliver-by)
     Order.objects.update(deliver_by_latest=timezone.now() - dt.timedelta(minutes=1))

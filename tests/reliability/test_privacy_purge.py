@@ -15,7 +15,7 @@ from fulfillment.orders.models import Order, OrderLine
 from fulfillment.privacy.schedules import PURGE_SCHEDULE_NAME, PURGE_TASK, personal_data_purge_schedule_ensure
 from fulfillment.privacy.services import personal_data_purge
 from fulfillment.privacy.tasks import personal_data_purge_task
-from fulfillment.wms.models import Shipment
+from fulfillment.shipments.models import Shipment
 from tests.wms.factories import ADDRESS, make_released_order, make_shipment
 
 pytestmark = pytest.mark.django_db

@@ -32,7 +32,7 @@ DB_NAME = "fulfillment_proof_mp"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 STORES = 10
 PULL_TASK = "fulfillment.orders.tasks.order_pull_task"
-SWEEP_TASK = "fulfillment.confirmations.tasks.confirmations_sweep_task"
+SWEEP_TASK = "fulfillment.shipments.tasks.confirmations_sweep_task"
 RUN_SECONDS = int(os.environ.get("QCLUSTER_RUN_SECONDS", "200"))
 
 pytestmark = [
@@ -115,7 +115,7 @@ RESULTS = """
 import json
 from django_q.models import Schedule, Task
 from fulfillment.orders.models import Order, SyncRun
-from fulfillment.wms.models import Shipment
+from fulfillment.shipments.models import Shipment
 from sandbox.models import SandboxPackage
 print(json.dumps({
     "runs": list(SyncRun.objects.values("store_id", "kind", "started_at", "finished_at", "ok", "error")),

@@ -12,10 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from fulfillment.confirmations.models import ShipmentConfirmation
+from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 from fulfillment.wms.api import serializers as api_serializers
 from fulfillment.wms.imports import shipments_csv_import
-from fulfillment.wms.models import Shipment
 from fulfillment.wms.services import wms_key_create
 from tests.wms.factories import make_released_order
 
@@ -71,7 +70,7 @@ def test_a_ship_date_amazon_would_refuse_is_a_400_naming_it_and_writes_nothing(
     assert not Shipment.objects.exists() and not ShipmentConfirmation.objects.exists()
     # and every page that lists shipments still answers
     for url in (
-        reverse("admin:wms_shipment_changelist"),
+        reverse("admin:confirmations_shipment_changelist"),
         reverse("admin:confirmations_shipmentconfirmation_changelist"),
         reverse("admin:fulfillment_order_change", args=[order.pk]),
     ):
@@ -85,7 +84,7 @@ def test_the_csv_import_and_the_admin_form_apply_the_same_ship_date_rule(admin_c
     )
     report = shipments_csv_import(warehouse=warehouse, data=csv, dry_run=False)
     form = admin_client.post(
-        reverse("admin:wms_shipment_record", args=[order.pk]),
+        reverse("admin:confirmations_shipment_record", args=[order.pk]),
         {
             "package_id": "P2",
             "carrier": "UPS",
@@ -215,7 +214,7 @@ def test_a_tracking_number_no_carrier_prints_is_refused_everywhere(case, api, or
     )
     report = shipments_csv_import(warehouse=warehouse, data=csv, dry_run=False)
     form = admin_client.post(
-        reverse("admin:wms_shipment_record", args=[order.pk]),
+        reverse("admin:confirmations_shipment_record", args=[order.pk]),
         {
             "package_id": "P2",
             "carrier": "UPS",

@@ -21,13 +21,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from connections.models import Store
-from fulfillment.confirmations.models import ShipmentConfirmation
-from fulfillment.confirmations.tasks import confirmations_sweep_task
+from fulfillment.inventory.models import InventoryLevel
 from fulfillment.inventory.selectors import inventory_quantities_for
 from fulfillment.inventory.tasks import inventory_push_task
 from fulfillment.orders.models import Order, OrderLine, StoreSyncState
 from fulfillment.orders.tasks import order_pull_task
-from fulfillment.wms.models import InventoryLevel, Shipment
+from fulfillment.shipments.models import Shipment, ShipmentConfirmation
+from fulfillment.shipments.tasks import confirmations_sweep_task
 from fulfillment.wms.services import SHIPPABLE_STATUSES, ShipmentInput, ShipmentLineInput, shipment_record
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.listings import sandbox_listing_upsert

@@ -8,16 +8,10 @@ import json
 
 from django.utils import timezone
 
+from fulfillment.inventory.models import InventoryChange, InventoryLevel
 from fulfillment.orders.models import Order, OrderLine
-from fulfillment.wms.models import (
-    InventoryChange,
-    InventoryLevel,
-    Shipment,
-    ShipmentLine,
-    WarehouseWebhook,
-    WebhookDelivery,
-    WmsApiKey,
-)
+from fulfillment.shipments.models import Shipment, ShipmentLine
+from fulfillment.wms.models import WarehouseWebhook, WebhookDelivery, WmsApiKey
 from fulfillment.wms.services import wms_key_create
 from tests.factories import make_store, make_warehouse, register_row_maker
 

@@ -10,9 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfillment.inventory.models import InventoryChange, InventoryLevel
 from fulfillment.orders.models import OrderLine
+from fulfillment.shipments.models import Shipment
 from fulfillment.wms.imports import inventory_csv_import, shipments_csv_import
-from fulfillment.wms.models import InventoryChange, InventoryLevel, Shipment, WebhookDelivery, WmsApiKey
+from fulfillment.wms.models import WebhookDelivery, WmsApiKey
 from fulfillment.wms.services import wms_key_hash
 
 from .factories import make_delivery
@@ -50,7 +52,7 @@ def test_the_revoke_action_revokes(admin_client, warehouse):
 
 def test_it_records_a_shipment_from_the_order_page(admin_client, order):
     # given
-    url = reverse("admin:wms_shipment_record", args=[order.pk])
+    url = reverse("admin:confirmations_shipment_record", args=[order.pk])
     lines = {line.order_item_id: line for line in order.lines.all()}
     assert admin_client.get(url).status_code == 200
     form = {
@@ -77,7 +79,7 @@ def test_it_records_a_shipment_from_the_order_page(admin_client, order):
 def test_the_record_form_refuses_more_than_left(admin_client, order):
     line = order.lines.get(order_item_id="K1")
     response = admin_client.post(
-        reverse("admin:wms_shipment_record", args=[order.pk]),
+        reverse("admin:confirmations_shipment_record", args=[order.pk]),
         {
             "package_id": "B",
             "carrier": "UPS",
@@ -179,7 +181,7 @@ def test_it_refuses_a_file_with_the_wrong_columns(warehouse):
 
 def test_the_admin_import_previews_then_confirms(admin_client, warehouse):
     # given
-    url = reverse("admin:wms_inventorylevel_import_csv")
+    url = reverse("admin:inventory_inventorylevel_import_csv")
     upload = SimpleUploadedFile("stock.csv", b"sku,available\nA,4\nB,1\n", content_type="text/csv")
 
     # when
@@ -200,7 +202,7 @@ def test_the_admin_import_shows_errors_with_lines(admin_client, warehouse, order
         f"amazon_order_id,package_id,carrier,tracking_number,ship_date,order_item_id,quantity\n{order.amazon_order_id},P,UPS,1Z0000000,{TODAY},A1,5\n".encode(),
     )
     response = admin_client.post(
-        reverse("admin:wms_shipment_import_csv"), {"warehouse": warehouse.pk, "file": upload}
+        reverse("admin:confirmations_shipment_import_csv"), {"warehouse": warehouse.pk, "file": upload}
     )
     assert response.status_code == 200 and response.context["payload"] is None
     assert [e.line for e in response.context["report"].errors] == [2]

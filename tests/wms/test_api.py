@@ -9,8 +9,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from fulfillment.inventory.models import InventoryChange, InventoryLevel
 from fulfillment.orders.models import Order, OrderLine
-from fulfillment.wms.models import InventoryChange, InventoryLevel, Shipment, ShipmentLine, WmsApiKey
+from fulfillment.shipments.models import Shipment, ShipmentLine
+from fulfillment.wms.models import WmsApiKey
 from fulfillment.wms.services import wms_key_create, wms_key_revoke
 
 from .factories import make_released_order

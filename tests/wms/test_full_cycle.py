@@ -7,10 +7,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from fulfillment.inventory.models import InventoryLevel
+from fulfillment.inventory.selectors import inventory_changed_since
 from fulfillment.orders.models import Order
 from fulfillment.orders.services.download import orders_pull
-from fulfillment.wms.models import InventoryLevel, Shipment
-from fulfillment.wms.selectors import inventory_changed_since
+from fulfillment.shipments.models import Shipment
 from fulfillment.wms.services import wms_key_create
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.services import sandbox_orders_create

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from fulfillment.orders.models import Order
-from fulfillment.wms.allocation import Item, SearchTooLarge, allocate_warehouse_units
-from fulfillment.wms.models import Shipment
+from fulfillment.shipments.models import Shipment
+from fulfillment.shipments.services.allocation import Item, SearchTooLarge, allocate_warehouse_units
 
 from .factories import make_released_order
 
@@ -124,7 +124,7 @@ def test_the_search_settles_kits_that_share_every_component():
 
 
 def test_a_search_too_large_is_refused_not_run_forever(monkeypatch):
-    monkeypatch.setattr("fulfillment.wms.allocation.SEARCH_LIMIT", 50)
+    monkeypatch.setattr("fulfillment.shipments.services.allocation.SEARCH_LIMIT", 50)
     items = [Item(key=k, parts={"A": 2, "B": 3 + k % 2}, left=1000) for k in range(6)]
 
     with pytest.raises(SearchTooLarge):

@@ -8,8 +8,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from fulfillment.orders.models import Order
+from fulfillment.shipments.services.recording import ShipmentInput, ShipmentLineInput
 from fulfillment.wms.selectors import order_payload
-from fulfillment.wms.shipments import ShipmentInput, ShipmentLineInput
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -11,8 +11,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fulfillment.inventory.levels import InventoryRejected, inventory_update
 from fulfillment.orders.models import Order, OrderLine
 from fulfillment.privacy.services import buyer_data_sent_to_wms
+from fulfillment.shipments.models import Shipment, ShipmentLine
+from fulfillment.shipments.services.recording import (
+    PackageLocked,
+    PackageNotFound,
+    ShipmentConflict,
+    shipment_correct,
+    shipment_record,
+)
 from fulfillment.wms.api.authentication import HasWmsKey, WmsKeyAuthentication
 from fulfillment.wms.api.serializers import (
     CancellationSerializer,
@@ -25,22 +34,12 @@ from fulfillment.wms.api.serializers import (
     ShipmentInSerializer,
     ShipmentOutSerializer,
 )
-from fulfillment.wms.models import Shipment, ShipmentLine
 from fulfillment.wms.selectors import wms_cancellations, wms_orders
 from fulfillment.wms.services import (
-    InventoryRejected,
     OrderConflict,
     ShipmentRejected,
     cancellation_acknowledge,
-    inventory_update,
     order_acknowledge,
-)
-from fulfillment.wms.shipments import (
-    PackageLocked,
-    PackageNotFound,
-    ShipmentConflict,
-    shipment_correct,
-    shipment_record,
 )
 
 _ERRORS = {

@@ -1,0 +1,39 @@
+"""django-q2 tasks: ids in, a short summary without personal data out."""
+
+from __future__ import annotations
+
+import logging
+
+from connections.models import Store
+from fulfillment.jobs.locks import JobLockBusy
+from fulfillment.shipments.models import ShipmentConfirmation
+from fulfillment.shipments.services.confirmations import confirmation_send, confirmations_sweep
+
+logger = logging.getLogger(__name__)
+
+
+def confirmation_send_task(confirmation_id: int) -> dict:
+    """Queued right after a shipment commits: confirm that one package now."""
+    row = (
+        ShipmentConfirmation.objects.filter(pk=confirmation_id)
+        .values("store__is_active", "store__authorization_status")
+        .first()
+    )
+    if row is None:
+        return {"skipped": "confirmation missing"}
+    if not row["store__is_active"] or row["store__authorization_status"] != Store.Authorization.CONNECTED:
+        # The sweep sends it once the store is connected again.
+        return {"skipped": "store inactive or not connected"}
+    return {"confirmation": confirmation_id, "state": confirmation_send(confirmation_id=confirmation_id)}
+
+
+def confirmations_sweep_task(store_id: int) -> dict:
+    store = Store.objects.select_related("marketplace", "warehouse").filter(pk=store_id).first()
+    if store is None or not (store.is_active and store.is_connected):
+        return {"skipped": "store missing, inactive or not connected"}
+    try:
+        run = confirmations_sweep(store=store)
+    except JobLockBusy:
+        logger.info("confirmation sweep of store %s already running; skipped", store_id)
+        return {"skipped": "already running"}
+    return {"sync_run": run.pk, "ok": run.ok, **run.counts}

@@ -1,0 +1,219 @@
+"""Confirming packages to Amazon (the sandbox): full, partial, multi-package, carriers."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from connections.models import Store
+from fulfillment.orders.models import Order, SyncRun
+from fulfillment.shipments.models import ShipmentConfirmation
+from fulfillment.shipments.services.confirmations import CONFIRM_TASK, confirmation_send
+from fulfillment.shipments.tasks import confirmation_send_task
+from mappings.models import CarrierMapping
+from sandbox.models import SandboxPackage
+
+from .conftest import ITEM_A, ITEM_B
+
+State = ShipmentConfirmation.State
+
+
+def test_it_confirms_a_full_shipment_once_and_the_order_is_shipped(order, amazon_order, ship, sweep):
+    # given
+    shipment = ship(order, {ITEM_A: 2, ITEM_B: 1}, service="UPS Ground", tracking="1ZFULL0001")
+    assert shipment.confirmation.state == State.PENDING
+
+    # when
+    run, _ = sweep()
+    again, _ = sweep()
+
+    # then
+    shipment.confirmation.refresh_from_db()
+    assert shipment.confirmation.state == State.ACCEPTED
+    assert shipment.confirmation.accepted_at is not None
+    package = SandboxPackage.objects.get(order=amazon_order)
+    assert package.package_reference_id == str(shipment.package_reference)
+    assert package.carrier_code == "UPS"
+    assert package.carrier_name == ""
+    assert package.shipping_method == "UPS Ground"
+    assert package.tracking_number == "1ZFULL0001"
+    assert sorted((i["orderItemId"], i["quantity"]) for i in package.items) == [(ITEM_A, 2), (ITEM_B, 1)]
+    amazon_order.refresh_from_db()
+    assert amazon_order.status == "SHIPPED"
+    order.refresh_from_db()
+    assert (order.status, order.amazon_status) == (Order.Status.SHIPPED, "SHIPPED")
+    assert run.ok and run.kind == SyncRun.Kind.SHIPMENT_CONFIRM
+    assert run.counts == {"sent": 1, "accepted": 1, "rejected": 0, "retrying": 0, "skipped": 0, "failed": 0}
+    assert run.api_calls == 1
+    # the second run finds nothing to send
+    assert again.ok and again.api_calls == 0 and again.counts["sent"] == 0
+    assert SandboxPackage.objects.count() == 1
+
+
+def test_it_confirms_each_package_of_a_partial_shipment_with_its_own_items(order, amazon_order, ship, sweep):
+    # given: the warehouse ships one unit of A first
+    first = ship(order, {ITEM_A: 1})
+
+    # when
+    sweep()
+
+    # then
+    order.refresh_from_db()
+    amazon_order.refresh_from_db()
+    assert order.status == Order.Status.PARTIALLY_SHIPPED
+    assert order.amazon_status == "PARTIALLY_SHIPPED"
+    assert amazon_order.status == "PARTIALLY_SHIPPED"
+    assert SandboxPackage.objects.get().items == [{"orderItemId": ITEM_A, "quantity": 1}]
+
+    # when: the rest in a second package, twice over
+    second = ship(order, {ITEM_A: 1, ITEM_B: 1})
+    sweep()
+    sweep()
+
+    # then
+    packages = {p.package_reference_id: p for p in SandboxPackage.objects.all()}
+    assert set(packages) == {str(first.package_reference), str(second.package_reference)}
+    assert sorted(
+        (i["orderItemId"], i["quantity"]) for i in packages[str(second.package_reference)].items
+    ) == [
+        (ITEM_A, 1),
+        (ITEM_B, 1),
+    ]
+    order.refresh_from_db()
+    amazon_order.refresh_from_db()
+    assert (order.status, order.amazon_status, amazon_order.status) == ("shipped", "SHIPPED", "SHIPPED")
+    assert set(ShipmentConfirmation.objects.values_list("state", flat=True)) == {State.ACCEPTED}
+
+
+def test_it_confirms_several_packages_of_one_order_in_one_run(order, amazon_order, ship, sweep):
+    # given: three packages recorded before any is sent
+    ship(order, {ITEM_A: 1})
+    ship(order, {ITEM_A: 1})
+    ship(order, {ITEM_B: 1})
+
+    # when
+    run, _ = sweep()
+
+    # then
+    assert run.counts["accepted"] == 3
+    assert sorted(SandboxPackage.objects.values_list("package_reference_id", flat=True)) == ["1", "2", "3"]
+    amazon_order.refresh_from_db()
+    assert amazon_order.status == "SHIPPED"
+
+
+def test_the_wms_moving_the_order_first_is_never_undone_by_a_partial_acceptance(order, ship):
+    # given: both packages recorded, so the warehouse side already says shipped
+    first = ship(order, {ITEM_A: 2})
+    ship(order, {ITEM_B: 1})
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+
+    # when: only the first is confirmed
+    confirmation_send(confirmation_id=first.confirmation.pk)
+
+    # then: shipped stays; Amazon's own status says partially shipped
+    order.refresh_from_db()
+    assert (order.status, order.amazon_status) == (Order.Status.SHIPPED, "PARTIALLY_SHIPPED")
+
+
+def test_it_queues_the_send_task_when_the_shipment_commits(
+    order, amazon_order, ship, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args: queued.append((func, *args)))
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        shipment = ship(order, {ITEM_A: 2, ITEM_B: 1})
+
+    # then: the id only, once
+    assert queued == [(CONFIRM_TASK, shipment.confirmation.pk)]
+
+    # when: the worker runs it (twice: django-q2 delivers at least once)
+    result = confirmation_send_task(shipment.confirmation.pk)
+    confirmation_send_task(shipment.confirmation.pk)
+
+    # then
+    assert result["state"] == State.ACCEPTED
+    assert SandboxPackage.objects.filter(order=amazon_order).count() == 1
+
+
+def test_a_rolled_back_shipment_queues_nothing(order, ship, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args: queued.append((func, *args)))
+    from django.db import transaction
+
+    def shipment_then_failure():
+        with transaction.atomic():
+            ship(order, {ITEM_A: 1})
+            raise RuntimeError("the WMS request failed after the shipment")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        shipment_then_failure()
+
+    assert queued == []
+    assert not ShipmentConfirmation.objects.exists()
+
+
+def test_the_task_leaves_a_disconnected_stores_package_to_the_sweep(order, store, ship):
+    shipment = ship(order, {ITEM_A: 1})
+    Store.objects.filter(pk=store.pk).update(authorization_status=Store.Authorization.NEEDS_REAUTHORIZATION)
+
+    result = confirmation_send_task(shipment.confirmation.pk)
+
+    assert "skipped" in result
+    shipment.confirmation.refresh_from_db()
+    assert shipment.confirmation.state == State.PENDING
+
+
+@pytest.mark.parametrize(
+    ("warehouse_carrier", "mapping", "code", "name"),
+    [
+        ("UPS Ground", ("store", "UPS"), "UPS", ""),
+        ("Fedex Home", ("default", "FedEx"), "FedEx", ""),
+        ("fedex", None, "FedEx", ""),
+        ("uSpS", None, "USPS", ""),
+        ("Pony Express", None, "Other", "Pony Express"),
+        ("Our Van", ("store", "Other", "Acme Local Courier"), "Other", "Acme Local Courier"),
+    ],
+    ids=[
+        "store mapping",
+        "default mapping",
+        "exact lower case",
+        "exact mixed case",
+        "Other + name",
+        "mapped Other",
+    ],
+)
+def test_it_sends_the_carrier_amazon_accepts(
+    order, amazon_order, store, ship, sweep, warehouse_carrier, mapping, code, name
+):
+    # given
+    if mapping:
+        CarrierMapping.objects.create(
+            store=store if mapping[0] == "store" else None,
+            warehouse_carrier=warehouse_carrier,
+            amazon_carrier_code=mapping[1],
+            amazon_carrier_name=mapping[2] if len(mapping) > 2 else "",
+        )
+    ship(order, {ITEM_A: 1}, carrier=warehouse_carrier)
+
+    # when
+    sweep()
+
+    # then
+    package = SandboxPackage.objects.get(order=amazon_order)
+    assert (package.carrier_code, package.carrier_name) == (code, name)
+    assert ShipmentConfirmation.objects.get().state == State.ACCEPTED
+
+
+def test_the_store_mapping_wins_over_the_default(order, amazon_order, store, ship, sweep):
+    CarrierMapping.objects.create(store=None, warehouse_carrier="Ground", amazon_carrier_code="FedEx")
+    CarrierMapping.objects.create(store=store, warehouse_carrier="GROUND", amazon_carrier_code="UPS")
+    ship(order, {ITEM_A: 1}, carrier="ground")
+
+    sweep()
+
+    assert SandboxPackage.objects.get(order=amazon_order).carrier_code == "UPS"
+    assert not mail.outbox
