@@ -136,7 +136,8 @@ def _setup(n_orders: int):
 def _fresh_start(store) -> None:
     """Forget every download and every rate-limit bucket: the next pull is a first one."""
     from connections.models import RateLimitBucket
-    from fulfillment.orders.models import JobLock, Order, StoreSyncState, SyncRun
+    from fulfillment.jobs.models import JobLock, SyncRun
+    from fulfillment.orders.models import Order, StoreSyncState
     from sandbox.models import SandboxRateBucket
 
     Order.objects.filter(store=store).delete()

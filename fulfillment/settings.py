@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI/Redoc served locally, no CDN
     "csp",
+    "fulfillment.core.apps.CoreConfig",
+    "fulfillment.jobs.apps.JobsConfig",
     "fulfillment.orders.apps.OrdersConfig",
     "fulfillment.wms",
     "fulfillment.inventory.apps.InventoryConfig",

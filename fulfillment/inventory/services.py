@@ -42,8 +42,8 @@ from fulfillment.inventory.selectors import (
 )
 from fulfillment.jobs.errors import job_failure
 from fulfillment.jobs.locks import JobLease, store_job_lock
+from fulfillment.jobs.models import SyncRun
 from fulfillment.jobs.runs import sync_run_finish, sync_run_start
-from fulfillment.orders.models import SyncRun
 
 logger = logging.getLogger(__name__)
 

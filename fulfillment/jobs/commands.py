@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from connections.models import Store
 from fulfillment.jobs.locks import JobLockBusy
-from fulfillment.orders.models import SyncRun
+from fulfillment.jobs.models import SyncRun
 
 #: Exit status when nothing failed but a lease kept the job from running for a store.
 EXIT_LEASE_BUSY = 75

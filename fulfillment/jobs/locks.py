@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from django.utils import timezone
 
 from connections import ratelimit
-from fulfillment.orders.models import JobLock
+from fulfillment.jobs.models import JobLock
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 # Long enough for the slowest single step a job takes between renewals (an

@@ -107,7 +107,7 @@ def stores_late(*, now: dt.datetime) -> tuple[int, int]:
     a store connected a minute ago is not late. One query.
     """
     from connections.models import Store
-    from fulfillment.orders.models import SyncRun
+    from fulfillment.jobs.models import SyncRun
 
     last_ok = (
         SyncRun.objects.filter(store=OuterRef("pk"), kind=SyncRun.Kind.ORDER_PULL, ok=True)

@@ -134,7 +134,7 @@ def _amazon_families() -> Iterator:
 
 
 def _job_families(now: dt.datetime) -> Iterator:
-    from fulfillment.orders.models import SyncRun
+    from fulfillment.jobs.models import SyncRun
 
     duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
     buckets = {

@@ -28,8 +28,9 @@ from django.utils import timezone
 from connections.models import Store
 from connections.services import store_send_authorization_link
 from fulfillment.jobs.errors import job_failure
+from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.models import AlertSent
-from fulfillment.orders.models import Order, SyncRun, UnreadableOrder
+from fulfillment.orders.models import Order, UnreadableOrder
 from fulfillment.shipments.models import ShipmentConfirmation
 from fulfillment.shipments.services.confirmations import confirmation_alert
 
@@ -177,7 +178,7 @@ def alerts_job_failing(*, now: dt.datetime) -> int:
                 "kind": label,
                 "count": n,
                 "last_error": runs[0]["error"],
-                "runs_url": _admin_url("admin:fulfillment_syncrun_changelist")
+                "runs_url": _admin_url("admin:jobs_syncrun_changelist")
                 + f"?store__id__exact={store_id}&kind__exact={kind}",
             },
         )

@@ -40,7 +40,7 @@ WAREHOUSE_ADMIN_ONLY: frozenset[tuple[str, str, str]] = frozenset(
 # (the store page holds the authorization flow and its secrets).
 STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "fulfillment.order": ("view", "change", "view_order_address"),
-    "fulfillment.syncrun": _VIEW,
+    "jobs.syncrun": _VIEW,
     "fulfillment.unreadableorder": _EDIT,
     "fulfillment.warehouse": _VIEW,
     "confirmations.shipment": ("view", "add"),
@@ -68,7 +68,7 @@ STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
 # stores (the scoping mixin), plus its own stores' settings and authorization.
 MERCHANT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "fulfillment.order": ("view", "change", "view_order_address"),
-    "fulfillment.syncrun": _VIEW,
+    "jobs.syncrun": _VIEW,
     "fulfillment.unreadableorder": _EDIT,
     "confirmations.shipment": ("view", "add"),
     "confirmations.shipmentconfirmation": _EDIT,

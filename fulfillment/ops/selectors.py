@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from connections.models import Store
 from fulfillment.inventory.models import InventoryPush
+from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.charts import DailySeries, daily_bars_svg
 from fulfillment.ops.roles import stores_visible
-from fulfillment.orders.models import Order, SyncRun, UnreadableOrder
+from fulfillment.orders.models import Order, UnreadableOrder
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 
 CHART_DAYS = 14
@@ -169,7 +170,7 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
                 pull_stale=stale,
                 last_pull=Figure(
                     "never" if age is None else _age(age),
-                    _changelist("fulfillment_syncrun", kind__exact=SyncRun.Kind.ORDER_PULL, **by_store),
+                    _changelist("jobs_syncrun", kind__exact=SyncRun.Kind.ORDER_PULL, **by_store),
                     alert=stale,
                 ),
                 held=Figure(

@@ -2,14 +2,13 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Case, When
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from fulfillment.ops.roles import StoreScopedAdminMixin
 from fulfillment.ops.selectors import order_timeline
-from fulfillment.orders.models import Order, OrderLine, SyncRun, UnreadableOrder, Warehouse
+from fulfillment.orders.models import Order, OrderLine, UnreadableOrder, Warehouse
 from fulfillment.orders.services.release import (
     ADDRESS_MISSING_REASON,
     BUYER_CANCELLATION_REASON,
@@ -268,50 +267,6 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             f"{counts.released} order(s) released, {counts.held} still held.",
             messages.SUCCESS if counts.released else messages.INFO,
         )
-
-
-@admin.register(SyncRun)
-class SyncRunAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("started_at", "store", "kind", "ok", "summary", "api_calls", "throttled", "short_error")
-    list_filter = ("kind", "ok", "store")
-    list_select_related = ("store",)
-    show_full_result_count = False
-    readonly_fields = (
-        "store",
-        "kind",
-        "started_at",
-        "finished_at",
-        "ok",
-        "counts",
-        "api_calls",
-        "throttled",
-        "error",
-        "notes",
-    )
-    fields = readonly_fields
-
-    def get_queryset(self, request):
-        # Failed runs first, then running ones, then the rest; newest first within each.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_failed_first=Case(When(ok=False, then=0), When(ok__isnull=True, then=1), default=2))
-            .order_by("_failed_first", "-started_at")
-        )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="counts")
-    def summary(self, run: SyncRun) -> str:
-        return ", ".join(f"{v} {k}" for k, v in run.counts.items() if v)
-
-    @admin.display(description="error")
-    def short_error(self, run: SyncRun) -> str:
-        return run.error[:120]
 
 
 # --- Unreadable orders ---------------------------------------------------------

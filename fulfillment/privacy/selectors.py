@@ -69,8 +69,9 @@ def orders_expired(*, cutoff: dt.datetime) -> QuerySet[Order]:
 def order_data_expired_standalone(*, cutoff: dt.datetime) -> list[QuerySet]:
     """Rows not tied to one order that are older than `cutoff`, oldest kinds of history first."""
     from fulfillment.inventory.models import InventoryChange, InventoryPush
+    from fulfillment.jobs.models import SyncRun
     from fulfillment.ops.models import AlertSent
-    from fulfillment.orders.models import SyncRun, UnreadableOrder
+    from fulfillment.orders.models import UnreadableOrder
 
     return [
         SyncRun.objects.filter(started_at__lt=cutoff).order_by("pk"),

@@ -21,7 +21,7 @@ from connections.models import Marketplace, Store
 from connections.participation import Participation, participation_verdict, seller_participation_check
 from fulfillment.inventory.schedules import inventory_push_schedule_name
 from fulfillment.inventory.tasks import inventory_push_task
-from fulfillment.orders.models import SyncRun
+from fulfillment.jobs.models import SyncRun
 from fulfillment.orders.schedules import (
     order_pull_schedule_name,
     order_reconcile_schedule_name,

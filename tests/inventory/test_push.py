@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from fulfillment.inventory import feeds, services
 from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState
 from fulfillment.inventory.services import inventory_push_confirm, inventory_push_run
-from fulfillment.orders.models import SyncRun
+from fulfillment.jobs.models import SyncRun
 from sandbox.models import SandboxFeed, SandboxListing
 
 

@@ -11,9 +11,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from connections import ratelimit
 from connections.models import RateLimitBucket
+from fulfillment.jobs.models import SyncRun
 from fulfillment.monitoring.models import Heartbeat
 from fulfillment.monitoring.schedules import HEARTBEAT_NAME
-from fulfillment.orders.models import Order, SyncRun
+from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation
 from tests.factories import make_store
 from tests.inventory.factories import make_push

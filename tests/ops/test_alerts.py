@@ -10,10 +10,11 @@ from django.core import mail
 from django.utils import timezone
 
 from connections.models import Store
+from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.alerts import alerts_check
 from fulfillment.ops.models import AlertSent
 from fulfillment.ops.tasks import alerts_check_task
-from fulfillment.orders.models import Order, SyncRun
+from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation
 from tests.factories import make_store, make_warehouse
 from tests.orders.factories import make_order, make_sync_run

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.inventory.models import InventoryPush
+from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.selectors import dashboard_for
-from fulfillment.orders.models import Order, SyncRun
+from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation
 from tests.factories import make_store
 from tests.orders.factories import make_order, make_sync_run, make_unreadable_order

@@ -40,7 +40,7 @@ def test_it_creates_the_three_groups_with_their_permissions(db):
 
     assert {"wms.add_wmsapikey", "auth.change_user", "sandbox.change_sandboxfaults"} <= admin_perms
     assert {"fulfillment.change_order", "confirmations.add_shipment", "mappings.add_skumapping"} <= staff
-    assert {"fulfillment.view_syncrun", "mappings.view_importjob"} <= staff
+    assert {"jobs.view_syncrun", "mappings.view_importjob"} <= staff
     # No credentials for staff: keys, webhooks, sandbox, users, store authorization.
     for secret in (
         "wms.view_wmsapikey",

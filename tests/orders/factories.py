@@ -8,7 +8,8 @@ import json
 
 from django.utils import timezone
 
-from fulfillment.orders.models import Order, OrderLine, SyncRun, UnreadableOrder
+from fulfillment.jobs.models import SyncRun
+from fulfillment.orders.models import Order, OrderLine, UnreadableOrder
 from tests.factories import make_store, register_row_maker
 
 _seq = itertools.count(1)

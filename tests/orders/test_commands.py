@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from fulfillment.orders.models import Order, SyncRun
+from fulfillment.jobs.models import SyncRun
+from fulfillment.orders.models import Order
 from sandbox.services import sandbox_order_update, sandbox_orders_create
 from tests.factories import make_store
 
@@ -68,7 +69,7 @@ def test_reconcile_imports_missing_orders_and_reports_ones_closed_at_amazon(stor
 def test_a_job_command_that_did_nothing_because_of_a_lease_says_so_and_exits_non_zero(store, seller, command):
     # given: another worker holds the store's download lease
     from fulfillment.jobs.commands import EXIT_LEASE_BUSY
-    from fulfillment.orders.models import JobLock
+    from fulfillment.jobs.models import JobLock
 
     sandbox_orders_create(seller=seller, count=2, seed=1, status="UNSHIPPED")
     JobLock.objects.create(

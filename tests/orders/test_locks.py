@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from fulfillment.jobs.locks import JobLockBusy, JobLockLost, job_lock_acquire, store_job_lock
-from fulfillment.orders.models import JobLock
+from fulfillment.jobs.models import JobLock
 
 
 def test_a_second_worker_cannot_take_a_held_lease(store):

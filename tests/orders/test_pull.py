@@ -9,7 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from connections.amazon import AmazonClient
-from fulfillment.orders.models import Order, OrderLine, StoreSyncState, SyncRun
+from fulfillment.jobs.models import SyncRun
+from fulfillment.orders.models import Order, OrderLine, StoreSyncState
 from fulfillment.orders.services import download as orders_service
 from fulfillment.orders.services.download import orders_pull
 from sandbox.models import SandboxOrder

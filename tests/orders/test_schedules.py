@@ -8,7 +8,7 @@ from django_q.models import Schedule
 
 from connections.models import Store
 from fulfillment.jobs.locks import store_job_lock
-from fulfillment.orders.models import SyncRun
+from fulfillment.jobs.models import SyncRun
 from fulfillment.orders.schedules import order_pull_schedule_name, order_reconcile_schedule_name
 from fulfillment.orders.tasks import order_pull_task
 from tests.factories import make_store

@@ -84,7 +84,7 @@ def test_pages_without_buyer_data_write_no_row(admin_client, store, gift_order):
     pages = [
         admin_client.get(reverse("admin:fulfillment_order_changelist")),
         admin_client.get(reverse("admin:fulfillment_order_change", args=[purged.pk])),
-        admin_client.get(reverse("admin:fulfillment_syncrun_change", args=[run.pk])),
+        admin_client.get(reverse("admin:jobs_syncrun_change", args=[run.pk])),
         admin_client.get(reverse("admin:index")),
     ]
 

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from fulfillment.inventory.models import InventoryChange, InventoryFeed, InventoryPush
+from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.models import AlertSent
-from fulfillment.orders.models import Order, OrderLine, SyncRun, UnreadableOrder
+from fulfillment.orders.models import Order, OrderLine, UnreadableOrder
 from fulfillment.privacy.models import BuyerDataAccess
 from fulfillment.privacy.schedules import (
     ORDER_DATA_PURGE_SCHEDULE_NAME,
@@ -161,7 +162,7 @@ def test_it_deletes_only_what_is_old_enough_and_a_second_run_deletes_nothing(age
         "confirmations.ShipmentLine": 1,
         "confirmations.ShipmentConfirmation": 1,
         "wms.WebhookDelivery": 1,
-        "fulfillment.SyncRun": 1,
+        "jobs.SyncRun": 1,
         "inventory.InventoryChange": 1,
         "inventory.InventoryPush": 1,
         "inventory.InventoryFeed": 1,
@@ -222,7 +223,7 @@ def test_the_command_prints_counts_and_deletes_nothing_on_a_dry_run(aged, capsys
     out = capsys.readouterr().out.splitlines()
     assert after_dry_run == 4
     assert "fulfillment.Order: would delete 2" in out
-    assert "fulfillment.SyncRun: would delete 1" in out
+    assert "jobs.SyncRun: would delete 1" in out
     assert "fulfillment.Order: deleted 2" in out
     assert out[-1] == "deleted 0 row(s) in total"
     assert Order.objects.count() == 2

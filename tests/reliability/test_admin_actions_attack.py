@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django_q.models import OrmQ
 
 from connections.models import AcceptedCarrier, Marketplace, Store
-from fulfillment.orders.models import JobLock, SyncRun
+from fulfillment.jobs.models import JobLock, SyncRun
 from tests.factories import ROW_MAKERS
 from tests.ops.conftest import merchant_a, merchant_b, merchant_client, merchant_user, store_a  # noqa: F401
 

@@ -16,7 +16,8 @@ import pytest
 from django.db import IntegrityError, connection
 
 from fulfillment.jobs.errors import safe_error
-from fulfillment.orders.models import Order, SyncRun, UnreadableOrder
+from fulfillment.jobs.models import SyncRun
+from fulfillment.orders.models import Order, UnreadableOrder
 from fulfillment.orders.services.download import orders_pull, orders_reconcile
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.models import SandboxOrder, SandboxOrderItem

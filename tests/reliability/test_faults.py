@@ -22,7 +22,8 @@ from connections.amazon import AmazonClient
 from fulfillment.inventory import services as inventory_services
 from fulfillment.inventory.models import InventoryFeed
 from fulfillment.jobs.locks import JobLockBusy
-from fulfillment.orders.models import JobLock, Order, SyncRun
+from fulfillment.jobs.models import JobLock, SyncRun
+from fulfillment.orders.models import Order
 from fulfillment.orders.services import download as order_services
 from fulfillment.shipments.models import ShipmentConfirmation
 from sandbox.models import PageOrder, SandboxFeed, SandboxOrder, SandboxPackage

@@ -114,7 +114,8 @@ print(shipped)
 RESULTS = """
 import json
 from django_q.models import Schedule, Task
-from fulfillment.orders.models import Order, SyncRun
+from fulfillment.orders.models import Order
+from fulfillment.jobs.models import SyncRun
 from fulfillment.shipments.models import Shipment
 from sandbox.models import SandboxPackage
 print(json.dumps({

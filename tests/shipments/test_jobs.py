@@ -13,7 +13,8 @@ from django_q.models import Schedule
 
 from connections.models import Store
 from fulfillment.jobs.locks import JobLockBusy, store_job_lock
-from fulfillment.orders.models import Order, SyncRun
+from fulfillment.jobs.models import SyncRun
+from fulfillment.orders.models import Order
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 from fulfillment.shipments.schedules import SWEEP_TASK, confirmation_sweep_schedule_name
 from sandbox.models import SandboxPackage

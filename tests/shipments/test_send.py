@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 
 from connections.models import Store
-from fulfillment.orders.models import Order, SyncRun
+from fulfillment.jobs.models import SyncRun
+from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation
 from fulfillment.shipments.services.confirmations import CONFIRM_TASK, confirmation_send
 from fulfillment.shipments.tasks import confirmation_send_task

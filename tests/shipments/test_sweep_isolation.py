@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from fulfillment.shipments import services as confirmation_services
+from fulfillment.shipments.services import confirmations as confirmation_services
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 from sandbox.models import SandboxPackage
 

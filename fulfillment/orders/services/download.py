@@ -37,8 +37,9 @@ from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, am
 from connections.models import OrderStatus, Store
 from fulfillment.jobs.errors import job_failure
 from fulfillment.jobs.locks import JobLease, store_job_lock
+from fulfillment.jobs.models import SyncRun
 from fulfillment.jobs.runs import sync_run_finish, sync_run_start
-from fulfillment.orders.models import Order, StoreSyncState, SyncRun
+from fulfillment.orders.models import Order, StoreSyncState
 from fulfillment.orders.services.pages import PullCounts, RunContext, orders_ingest_page
 from fulfillment.orders.services.parsing import AmazonOrderParseError
 

@@ -38,8 +38,9 @@ from connections.amazon import (
 from connections.models import OrderStatus, Store
 from fulfillment.jobs.errors import job_failure
 from fulfillment.jobs.locks import store_job_lock
+from fulfillment.jobs.models import SyncRun
 from fulfillment.jobs.runs import sync_run_finish, sync_run_start
-from fulfillment.orders.models import Order, SyncRun
+from fulfillment.orders.models import Order
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 from fulfillment.shipments.selectors import (
     Carrier,
