@@ -8,14 +8,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from connections.admin_scoping import StoreScopedAdminMixin
+from connections.scoping import user_is_scoped
 from fulfillment.inventory.admin_actions import push_inventory_full_now, push_inventory_now
-from fulfillment.ops.roles import StoreScopedAdminMixin
 from fulfillment.orders.admin_actions import pull_orders_now
 
 from . import services
 from .forms import StoreForm
 from .merchant_links import merchant_links_withdraw
-from .models import AcceptedCarrier, Marketplace, MerchantLink, Store
+from .models import AcceptedCarrier, Marketplace, Merchant, MerchantLink, MerchantMembership, Store
 from .selectors import marketplaces_named
 
 FINALIZE_PERMISSION = "connections.finalize_store_authorization"
@@ -289,3 +290,34 @@ class MerchantLinkAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset) -> None:
         count = merchant_links_withdraw(links=queryset)
         self.message_user(request, f"{count} link(s) revoked; they now answer “no longer valid”.")
+
+
+# --- Merchants and the people who work for them ---
+
+
+class MerchantMembershipInline(admin.TabularInline):
+    model = MerchantMembership
+    extra = 1
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "created_at")
+    search_fields = ("name", "email")
+    inlines = (MerchantMembershipInline,)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if user_is_scoped(request.user):
+            return queryset.filter(memberships__user_id=request.user.pk)
+        return queryset
+
+
+@admin.register(MerchantMembership)
+class MerchantMembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "merchant", "created_at")
+    list_filter = ("merchant",)
+    list_select_related = ("user", "merchant")
+    search_fields = ("user__username", "merchant__name")
+    autocomplete_fields = ("user", "merchant")

@@ -1,6 +1,7 @@
 import datetime as dt
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -130,6 +131,26 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MerchantMembership(models.Model):
+    """A user who works for a merchant: in the "Merchant user" group they see only its rows."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_memberships"
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "ops_merchantmembership"  # moved from the ops app with its table
+        ordering = ["merchant", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="merchant_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant}"
 
 
 class StoreQuerySet(models.QuerySet):

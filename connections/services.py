@@ -20,8 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from fulfillment.orders.models import Warehouse
-
 from .amazon import AmazonClient, AmazonError, authorization_code_exchange
 from .errors import AuthorizationRefused
 from .merchant_links import (
@@ -36,6 +34,13 @@ from .participation import ParticipationCheck, participation_verdict, seller_par
 from .selectors import marketplace_find
 
 __all__ = ["AuthorizationRefused", "store_send_authorization_link"]  # re-exported for callers
+
+
+def _warehouses():
+    # The warehouse model belongs to the orders package, which sits above this
+    # one: reach it through the store's relation instead of importing upward.
+    return Store._meta.get_field("warehouse").related_model.objects
+
 
 logger = logging.getLogger(__name__)
 
@@ -411,7 +416,7 @@ def store_connect(
     """
     marketplace = marketplace_find(name=marketplace_code)
     existing = Store.objects.filter(name=name).only("pk").first()
-    if existing is None and not warehouse_code and Warehouse.objects.count() != 1:
+    if existing is None and not warehouse_code and _warehouses().count() != 1:
         raise ValueError("Give --warehouse CODE: no single warehouse to default to.")
     candidate = Store(pk=existing.pk if existing else None, name=name, marketplace=marketplace)
     check = seller_participation_check(
@@ -424,13 +429,13 @@ def store_connect(
         raise AuthorizationRefused(f"Store {name} was not connected: {check.message}")
     warehouse = None
     if warehouse_code:
-        warehouse, _ = Warehouse.objects.get_or_create(code=warehouse_code, defaults={"name": warehouse_code})
+        warehouse, _ = _warehouses().get_or_create(code=warehouse_code, defaults={"name": warehouse_code})
     now = timezone.now()
     with transaction.atomic():
         store = Store.objects.select_for_update().filter(name=name).first()
         created = store is None
         if created:
-            warehouse = warehouse or Warehouse.objects.get()
+            warehouse = warehouse or _warehouses().get()
             store = Store(name=name, warehouse=warehouse, marketplace=marketplace)
         store.marketplace = marketplace
         if warehouse is not None:

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fulfillment.ops.roles import stores_visible
+from connections.scoping import stores_visible
 
 from . import services
 from .models import OAuthState, Store

@@ -374,7 +374,7 @@ CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # --- Logging --------------------------------------------------------------------
 # One line per record; LOG_FORMAT=json gives one JSON object per line for a log
 # shipper. Either carries the store and sync-run ids a job is working on
-# (fulfillment.monitoring.logs), never buyer data.
+# (fulfillment.core.logs), never buyer data.
 # sp_api logs tokens and whole responses at DEBUG: keep it at WARNING always.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):
@@ -386,7 +386,7 @@ LOGGING = {
     # string and no link token (connections/log_redaction.py), before any handler.
     "filters": {
         "redact_url_secrets": {"()": "connections.log_redaction.RedactUrlSecrets"},
-        "job_context": {"()": "fulfillment.monitoring.logs.JobContextFilter"},
+        "job_context": {"()": "fulfillment.core.logs.JobContextFilter"},
     },
     "formatters": {
         # Django's own dev-server format, restated because django.server is redefined here.
@@ -395,8 +395,8 @@ LOGGING = {
             "format": "[{server_time}] {message}",
             "style": "{",
         },
-        "text": {"()": "fulfillment.monitoring.logs.TextFormatter"},
-        "json": {"()": "fulfillment.monitoring.logs.json_formatter"},
+        "text": {"()": "fulfillment.core.logs.TextFormatter"},
+        "json": {"()": "fulfillment.core.logs.json_formatter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["job_context"]},

@@ -8,7 +8,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ExportMixin
 
-from fulfillment.ops.roles import OwnedByUserAdminMixin, StoreScopedAdminMixin, user_is_scoped
+from connections.admin_scoping import OwnedByUserAdminMixin, StoreScopedAdminMixin
+from connections.scoping import user_is_scoped
 
 from .imports import mapping_columns, validate_csv_upload
 from .models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping

@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from fulfillment.ops.roles import stores_visible, user_is_scoped
+from connections.scoping import stores_visible, user_is_scoped
 
 from .imports import ImportReport, csv_row_count, mapping_csv_import
 from .models import ImportJob

@@ -95,7 +95,7 @@ def access_review(*, now: dt.datetime, stale_days: int = 90) -> AccessReview:
     from django.contrib.auth import get_user_model
     from django.db.models import Exists, OuterRef, Prefetch, Subquery
 
-    from fulfillment.ops.models import MerchantMembership
+    from connections.models import MerchantMembership
     from fulfillment.wms.models import WmsApiKey
 
     stale = now - dt.timedelta(days=stale_days)

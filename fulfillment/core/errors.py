@@ -18,3 +18,12 @@ class ShipmentRejected(WmsError):
 
 class OrderConflict(Exception):
     """The order exists but is in no state for this call (answered 409)."""
+
+
+class ValueFreeError(Exception):
+    """An exception whose message names things (fields, ids, states), never values.
+
+    `fulfillment.jobs.errors.safe_error` keeps such a message as it is; any other
+    exception's text could carry a buyer's address or a token and is reduced to
+    its class and where it was raised.
+    """

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.urls import path
 from django_q.tasks import async_task
 
+from connections.admin_scoping import StoreScopedAdminMixin
 from fulfillment.inventory import admin_snapshots  # noqa: F401  (registers Held inventory snapshots)
 from fulfillment.inventory.models import (
     InventoryChange,
@@ -19,7 +20,6 @@ from fulfillment.inventory.models import (
 )
 from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
 from fulfillment.inventory.services import inventory_push_cancel, inventory_push_confirm
-from fulfillment.ops.roles import StoreScopedAdminMixin
 from fulfillment.wms.admin_imports import CsvImportAdminMixin, CsvImportForm
 from fulfillment.wms.imports import (
     INVENTORY_COLUMNS,

@@ -12,14 +12,14 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from connections.scoping import user_is_scoped
+from fulfillment.inventory.levels import snapshot_apply
 from fulfillment.inventory.models import HeldInventorySnapshot
 from fulfillment.inventory.snapshots import (
-    snapshot_apply,
     snapshot_changes_since,
     snapshot_discard,
     snapshot_zeroing_skus,
 )
-from fulfillment.ops.roles import user_is_scoped
 
 _DECISIONS = {
     "apply": ("Apply", "Apply this snapshot"),

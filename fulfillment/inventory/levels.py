@@ -123,3 +123,26 @@ def inventory_update(
             )
             InventoryChange.objects.bulk_create(changes, batch_size=2000)
     return result
+
+
+def snapshot_apply(*, snapshot: HeldInventorySnapshot, user) -> bool:
+    """A person applies a held snapshot: the levels become what it says. False if no longer held.
+
+    Compare-and-set, in the same transaction as the levels: applied once.
+    """
+    with transaction.atomic():
+        claimed = HeldInventorySnapshot.objects.filter(
+            pk=snapshot.pk, state=HeldInventorySnapshot.State.HELD
+        ).update(state=HeldInventorySnapshot.State.APPLIED, decided_at=timezone.now(), decided_by=user)
+        if not claimed:
+            return False
+        result = inventory_update(
+            warehouse=snapshot.warehouse,
+            items=[(sku, available) for sku, available in snapshot.items],
+            complete=True,
+            guard=False,
+        )
+        HeldInventorySnapshot.objects.filter(pk=snapshot.pk).update(
+            decision_note=f"Applied: {result.changed} changed, {result.zeroed} set to 0."
+        )
+    return True

@@ -13,7 +13,6 @@ snapshot replaces it).
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from fulfillment.inventory.models import HeldInventorySnapshot, InventoryChange, InventoryLevel
@@ -83,31 +82,6 @@ def snapshot_changes_since(*, snapshot: HeldInventorySnapshot) -> int:
     return InventoryChange.objects.filter(
         warehouse_id=snapshot.warehouse_id, changed_at__gt=snapshot.created_at
     ).count()
-
-
-def snapshot_apply(*, snapshot: HeldInventorySnapshot, user) -> bool:
-    """A person applies a held snapshot: the levels become what it says. False if no longer held.
-
-    Compare-and-set, in the same transaction as the levels: applied once.
-    """
-    from fulfillment.inventory.levels import inventory_update  # services imports this module
-
-    with transaction.atomic():
-        claimed = HeldInventorySnapshot.objects.filter(
-            pk=snapshot.pk, state=HeldInventorySnapshot.State.HELD
-        ).update(state=HeldInventorySnapshot.State.APPLIED, decided_at=timezone.now(), decided_by=user)
-        if not claimed:
-            return False
-        result = inventory_update(
-            warehouse=snapshot.warehouse,
-            items=[(sku, available) for sku, available in snapshot.items],
-            complete=True,
-            guard=False,
-        )
-        HeldInventorySnapshot.objects.filter(pk=snapshot.pk).update(
-            decision_note=f"Applied: {result.changed} changed, {result.zeroed} set to 0."
-        )
-    return True
 
 
 def snapshot_discard(*, snapshot: HeldInventorySnapshot, user) -> bool:

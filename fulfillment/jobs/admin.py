@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Case, When
 
+from connections.admin_scoping import StoreScopedAdminMixin
 from fulfillment.jobs.models import SyncRun
-from fulfillment.ops.roles import StoreScopedAdminMixin
 
 
 @admin.register(SyncRun)

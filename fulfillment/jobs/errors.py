@@ -20,6 +20,8 @@ from pathlib import Path
 
 from django.db import DatabaseError
 
+from fulfillment.core.errors import ValueFreeError
+
 _ROOT = Path(__file__).resolve().parents[2]  # the repository
 # SQLite's constraint messages name tables and columns only.
 _SQLITE_SAFE = re.compile(r"^(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(: [\w., ]+)?$")
@@ -28,10 +30,8 @@ _SQLITE_SAFE = re.compile(r"^(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint fail
 def _safe_classes() -> tuple[type[BaseException], ...]:
     # Imported late: these modules import this one (directly or not).
     from connections.amazon import AmazonError
-    from fulfillment.jobs.locks import JobLockBusy, JobLockLost
-    from fulfillment.orders.services.parsing import AmazonOrderParseError
 
-    return (AmazonError, AmazonOrderParseError, JobLockBusy, JobLockLost)
+    return (AmazonError, ValueFreeError)
 
 
 def _where(exc: BaseException) -> str:

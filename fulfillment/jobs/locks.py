@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from django.utils import timezone
 
 from connections import ratelimit
+from fulfillment.core.errors import ValueFreeError
 from fulfillment.jobs.models import JobLock
 
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -42,7 +43,7 @@ _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 DEFAULT_LEASE_SECONDS = 60
 
 
-class JobLockBusy(Exception):
+class JobLockBusy(ValueFreeError):
     """Another worker holds the lease for this store and job."""
 
     def __init__(self, message: str, *, held_until: dt.datetime | None = None) -> None:
@@ -50,7 +51,7 @@ class JobLockBusy(Exception):
         self.held_until = held_until
 
 
-class JobLockLost(Exception):
+class JobLockLost(ValueFreeError):
     """The lease expired and another worker took it: stop before writing more."""
 
 

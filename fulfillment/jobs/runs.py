@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from fulfillment.core.logs import job_context_set
 from fulfillment.jobs.models import SyncRun
-from fulfillment.monitoring.logs import job_context_set
 
 
 def sync_run_start(*, store, kind: str) -> SyncRun:

@@ -10,7 +10,7 @@ class MonitoringConfig(AppConfig):
         from django.core.signals import request_started
         from django_q.signals import pre_execute
 
-        from fulfillment.monitoring import logs
+        from fulfillment.core import logs
 
         # Each request and each task starts with no store or run in its log lines.
         request_started.connect(logs.job_context_clear_on_request, dispatch_uid="monitoring-log-request")

@@ -1,40 +1,10 @@
-"""Merchants (with their users) and the alerts log in the admin."""
+"""The alerts log in the admin."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from connections.models import Merchant
-from fulfillment.ops.models import AlertSent, MerchantMembership
-from fulfillment.ops.roles import user_is_scoped
-
-
-class MerchantMembershipInline(admin.TabularInline):
-    model = MerchantMembership
-    extra = 1
-    autocomplete_fields = ("user",)
-
-
-@admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
-    list_display = ("name", "email", "created_at")
-    search_fields = ("name", "email")
-    inlines = (MerchantMembershipInline,)
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if user_is_scoped(request.user):
-            return queryset.filter(memberships__user_id=request.user.pk)
-        return queryset
-
-
-@admin.register(MerchantMembership)
-class MerchantMembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "merchant", "created_at")
-    list_filter = ("merchant",)
-    list_select_related = ("user", "merchant")
-    search_fields = ("user__username", "merchant__name")
-    autocomplete_fields = ("user", "merchant")
+from fulfillment.ops.models import AlertSent
 
 
 @admin.register(AlertSent)

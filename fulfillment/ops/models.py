@@ -1,28 +1,8 @@
-"""Operations tables: who belongs to which merchant, and which alerts went out."""
+"""Operations tables: which alerts went out."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
-
-
-class MerchantMembership(models.Model):
-    """A user who works for a merchant: in the "Merchant user" group they see only its rows."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_memberships"
-    )
-    merchant = models.ForeignKey("connections.Merchant", on_delete=models.CASCADE, related_name="memberships")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["merchant", "user"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "merchant"], name="merchant_membership_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.merchant}"
 
 
 class AlertSent(models.Model):

@@ -1,28 +1,18 @@
 """Roles: warehouse admin, warehouse staff, merchant user.
 
 Model permissions come from three groups, created by migration 0002 and kept in
-step with new models after every migrate (`roles_sync`). Row scoping comes from
-`StoreScopedAdminMixin`, applied to every admin of a store-owned model: a user
-scoped to a merchant sees, changes and deletes only rows whose store belongs to
-that merchant, in querysets (changelist, change, delete, history, export,
-autocomplete) and in object permissions (custom views that load a row by id
-and then ask `has_change_permission(request, obj)`), not only in menus.
-
-Who is scoped: a user in "Merchant user" or with a merchant membership, unless
-a superuser or in "Warehouse admin"/"Warehouse staff". A scoped user with no
-membership sees nothing. Users in no role keep plain Django permissions.
+step with new models after every migrate (`roles_sync`). Row scoping (who sees
+which merchant's rows) lives with the stores: connections/scoping.py and
+connections/admin_scoping.py.
 """
 
 from __future__ import annotations
 
 from django.apps import apps as django_apps
-from django.contrib import admin
-from django.db.models import Q, QuerySet
 
-WAREHOUSE_ADMIN = "Warehouse admin"
-WAREHOUSE_STAFF = "Warehouse staff"
-MERCHANT_USER = "Merchant user"
-ROLE_NAMES = (WAREHOUSE_ADMIN, WAREHOUSE_STAFF, MERCHANT_USER)
+from connections.scoping import MERCHANT_USER, ROLE_NAMES, WAREHOUSE_ADMIN, WAREHOUSE_STAFF
+
+__all__ = ["MERCHANT_USER", "ROLE_NAMES", "WAREHOUSE_ADMIN", "WAREHOUSE_STAFF", "roles_sync"]
 
 _VIEW = ("view",)
 _EDIT = ("view", "change")
@@ -147,143 +137,3 @@ def roles_sync_after_migrate(sender, *, apps=django_apps, verbosity: int = 0, **
 
 
 # --- Who sees what --------------------------------------------------------------------
-
-
-def _role_names(user) -> frozenset[str]:
-    cached = getattr(user, "_ops_role_names", None)
-    if cached is None:
-        cached = (
-            frozenset(user.groups.values_list("name", flat=True)) if user.is_authenticated else frozenset()
-        )
-        user._ops_role_names = cached
-    return cached
-
-
-def user_is_scoped(user) -> bool:
-    """True when the user may see only its merchants' stores."""
-    if not user.is_authenticated:
-        return True
-    if user.is_superuser:
-        return False
-    roles = _role_names(user)
-    if WAREHOUSE_ADMIN in roles or WAREHOUSE_STAFF in roles:
-        return False
-    if MERCHANT_USER in roles:
-        return True
-    cached = getattr(user, "_ops_has_membership", None)
-    if cached is None:
-        cached = user.merchant_memberships.exists()
-        user._ops_has_membership = cached
-    return cached
-
-
-def stores_visible(*, user) -> QuerySet:
-    """The stores a user may see: every store, or its merchants' stores (lazy, no query)."""
-    from connections.models import Store
-
-    if not user_is_scoped(user):
-        return Store.objects.all()
-    if not user.is_authenticated:
-        return Store.objects.none()
-    return Store.objects.filter(merchant__memberships__user_id=user.pk)
-
-
-def scope_queryset(queryset: QuerySet, *, user, store_path: str) -> QuerySet:
-    """`queryset` limited to rows of stores the user may see ("" = the stores themselves)."""
-    if not user_is_scoped(user):
-        return queryset
-    lookup = f"{store_path}__in" if store_path else "pk__in"
-    return queryset.filter(**{lookup: stores_visible(user=user).values("pk")})
-
-
-# --- The admin side ---------------------------------------------------------------------
-
-
-class ScopedStoreListFilter(admin.RelatedFieldListFilter):
-    """The "store" sidebar filter listing only the stores the user may see."""
-
-    def field_choices(self, field, request, model_admin):
-        stores = stores_visible(user=request.user).order_by("name").only("pk", "name")
-        return [(s.pk, str(s)) for s in stores]
-
-
-class StoreScopedAdminMixin:
-    """Limit an admin of a store-owned model to the stores the user may see.
-
-    `store_path` is the lookup from the model to its store ("store",
-    "order__store"; "" for Store itself). Put the mixin first in the bases.
-    """
-
-    store_path: str = "store"
-    # Fields a scoped user may not change (e.g. a store's merchant or warehouse).
-    scoped_readonly_fields: tuple[str, ...] = ()
-
-    def scope_filter(self, request) -> Q | None:
-        if not user_is_scoped(request.user):
-            return None
-        lookup = f"{self.store_path}__in" if self.store_path else "pk__in"
-        return Q(**{lookup: stores_visible(user=request.user).values("pk")})
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        q = self.scope_filter(request)
-        return queryset if q is None else queryset.filter(q)
-
-    def in_scope(self, request, obj) -> bool:
-        if obj is None:
-            return True
-        q = self.scope_filter(request)
-        if q is None:
-            return True
-        # Asked several times per page (view, change, delete, each inline): once per row.
-        cache = request.__dict__.setdefault("_ops_in_scope", {})
-        key = (obj._meta.label, obj.pk)
-        if key not in cache:
-            cache[key] = type(obj)._default_manager.filter(q, pk=obj.pk).exists()
-        return cache[key]
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self.in_scope(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self.in_scope(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self.in_scope(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = tuple(super().get_readonly_fields(request, obj))
-        if self.scoped_readonly_fields and user_is_scoped(request.user):
-            fields += tuple(f for f in self.scoped_readonly_fields if f not in fields)
-        return fields
-
-    def get_list_filter(self, request):
-        return [
-            ("store", ScopedStoreListFilter) if item == "store" else item
-            for item in super().get_list_filter(request)
-        ]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from connections.models import Merchant, Store
-        from fulfillment.orders.models import Order
-
-        user = request.user
-        if user_is_scoped(user):
-            if db_field.related_model is Store:
-                kwargs["queryset"] = stores_visible(user=user)
-            elif db_field.related_model is Order:
-                kwargs["queryset"] = scope_queryset(Order.objects.all(), user=user, store_path="store")
-            elif db_field.related_model is Merchant:
-                kwargs["queryset"] = Merchant.objects.filter(memberships__user_id=user.pk)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class OwnedByUserAdminMixin(StoreScopedAdminMixin):
-    """For rows with no store but a creator (import jobs): a scoped user sees its own."""
-
-    owner_path = "created_by"
-
-    def scope_filter(self, request) -> Q | None:
-        if not user_is_scoped(request.user):
-            return None
-        return Q(**{self.owner_path: request.user.pk})

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import Store
+from connections.scoping import stores_visible
 from fulfillment.inventory.models import InventoryPush
 from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.charts import DailySeries, daily_bars_svg
-from fulfillment.ops.roles import stores_visible
 from fulfillment.orders.models import Order, UnreadableOrder
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 

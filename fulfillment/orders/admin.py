@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from fulfillment.ops.roles import StoreScopedAdminMixin
+from connections.admin_scoping import StoreScopedAdminMixin
 from fulfillment.ops.selectors import order_timeline
 from fulfillment.orders.models import Order, OrderLine, UnreadableOrder, Warehouse
 from fulfillment.orders.services.release import (

@@ -12,8 +12,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from connections.admin_scoping import StoreScopedAdminMixin
+from connections.scoping import scope_queryset
 from fulfillment.core.errors import ShipmentRejected
-from fulfillment.ops.roles import StoreScopedAdminMixin, scope_queryset
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation, ShipmentLine
 from fulfillment.shipments.selectors import orders_refused_by_amazon

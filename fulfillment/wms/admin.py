@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 
-from fulfillment.ops.roles import StoreScopedAdminMixin
+from connections.admin_scoping import StoreScopedAdminMixin
 from fulfillment.wms.models import WarehouseWebhook, WebhookDelivery, WmsApiKey
 from fulfillment.wms.services import (
     webhook_deliveries_retry,

@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from fulfillment.ops.roles import user_is_scoped
+from connections.scoping import user_is_scoped
 from fulfillment.orders.models import Warehouse
 from fulfillment.wms.import_confirmations import csv_import_confirmation_claim
 from mappings.imports import CsvUnreadable, csv_text, validate_csv_upload

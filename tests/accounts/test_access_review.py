@@ -13,9 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from connections.models import Merchant
+from connections.models import Merchant, MerchantMembership
 from fulfillment.accounts.selectors import access_review
-from fulfillment.ops.models import MerchantMembership
 from fulfillment.ops.roles import MERCHANT_USER, WAREHOUSE_ADMIN, WAREHOUSE_STAFF
 from fulfillment.wms.models import WmsApiKey
 from fulfillment.wms.services import wms_key_create

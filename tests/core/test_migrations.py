@@ -44,6 +44,7 @@ MOVED = {
     "wms_heldinventorysnapshot": ("inventory", "HeldInventorySnapshot"),
     "fulfillment_syncrun": ("jobs", "SyncRun"),
     "fulfillment_joblock": ("jobs", "JobLock"),
+    "ops_merchantmembership": ("connections", "MerchantMembership"),
 }
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -153,6 +154,9 @@ def _fill(apps) -> dict[str, object]:
         api_calls=2,
     )
     get("fulfillment", "JobLock").objects.create(store=store, kind="order_pull", locked_until=NOW)
+    user = get("auth", "User").objects.create(username="merchant-person")
+    merchant = get("connections", "Merchant").objects.create(name="Migration merchant")
+    get("ops", "MerchantMembership").objects.create(user=user, merchant=merchant)
     return {"order": order.pk, "shipment": shipment.pk, "store": store.pk, "warehouse": warehouse.pk}
 
 

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from connections.models import MerchantMembership
 from fulfillment.inventory.levels import inventory_update
 from fulfillment.inventory.models import HeldInventorySnapshot, InventoryChange, InventoryLevel, InventoryPush
 from fulfillment.inventory.services import inventory_push_run
-from fulfillment.ops.models import MerchantMembership
 from fulfillment.ops.roles import MERCHANT_USER
 from fulfillment.wms.services import wms_key_create
 from tests.factories import make_user

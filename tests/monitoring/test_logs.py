@@ -10,9 +10,9 @@ import pytest
 from django.core.signals import request_started
 from django_q.signals import pre_execute
 
+from fulfillment.core.logs import JobContextFilter, TextFormatter, job_context_set, json_formatter
 from fulfillment.jobs.models import SyncRun
 from fulfillment.jobs.runs import sync_run_finish, sync_run_start
-from fulfillment.monitoring.logs import JobContextFilter, TextFormatter, job_context_set, json_formatter
 
 
 def _record(message: str = "page %d committed", *args, **extra) -> logging.LogRecord:

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from fulfillment.ops.models import MerchantMembership
+from connections.models import MerchantMembership
 from fulfillment.ops.roles import MERCHANT_USER, WAREHOUSE_STAFF
 from tests.factories import make_store, make_user
 from tests.ops.factories import make_merchant

@@ -6,8 +6,8 @@ import itertools
 
 from django.utils import timezone
 
-from connections.models import Merchant
-from fulfillment.ops.models import AlertSent, MerchantMembership
+from connections.models import Merchant, MerchantMembership
+from fulfillment.ops.models import AlertSent
 from tests.factories import make_store, make_user, register_row_maker
 
 _seq = itertools.count(1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from fulfillment.shipments.services import confirmations as confirmation_services
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
+from fulfillment.shipments.services import confirmations as confirmation_services
 from sandbox.models import SandboxPackage
 
 from .conftest import ITEM_A, ITEM_B

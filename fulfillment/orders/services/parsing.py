@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from fulfillment.core.errors import ValueFreeError
 from fulfillment.orders.models import Order, OrderLine
 
 # Amazon's FulfillmentStatus enum (the model's), all of which fit Order.amazon_status.
@@ -40,7 +41,7 @@ MAX_QUANTITY = 2_147_483_647
 TITLE_LENGTH = OrderLine._meta.get_field("title").max_length
 
 
-class AmazonOrderParseError(ValueError):
+class AmazonOrderParseError(ValueFreeError, ValueError):
     """An order in Amazon's answer that the product cannot read or store.
 
     `field` is the path in Amazon's Order (e.g. `orderItems[1].quantityOrdered`);
