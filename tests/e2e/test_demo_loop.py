@@ -21,8 +21,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from fulfillment.orders.models import Order
-from fulfillment.services.demo import DEMO_PASSWORD, DEMO_UNMAPPED_SKU, DEMO_USERNAME, demo_data_ensure
 from fulfillment.shipments.models import ShipmentConfirmation
+from sandbox.demo import DEMO_PASSWORD, DEMO_UNMAPPED_SKU, DEMO_USERNAME, demo_data_ensure
 from sandbox.inprocess import in_process_handle_request
 from sandbox.models import SandboxOrder
 from tests.e2e.helpers import admin_action, admin_login, run_queued_tasks, wait_for_text

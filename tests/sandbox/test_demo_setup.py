@@ -4,8 +4,8 @@ from django.core.management import call_command
 from connections.models import Store
 from fulfillment.orders.models import Order
 from fulfillment.orders.services.download import orders_pull
-from fulfillment.services.demo import demo_data_ensure
 from fulfillment.wms.models import WmsApiKey
+from sandbox.demo import demo_data_ensure
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Idempotent demo data for `make demo` (see fulfillment/services/demo.py)."""
+"""Idempotent demo data for `make demo` (see sandbox/demo.py)."""
 
 from base64 import b32encode
 from urllib.parse import urlsplit
@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from fulfillment.accounts.services import mfa_device_ensure
-from fulfillment.services.demo import demo_data_ensure
+from sandbox.demo import demo_data_ensure
 from sandbox.inprocess import serve_in_process
 
 

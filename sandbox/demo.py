@@ -4,6 +4,9 @@ Everything is created through the same services a warehouse uses, so the demo
 shows the product's real behaviour: the store is connected like
 `connect_store` does, inventory arrives like a WMS posts it, and orders come
 from the sandbox through the scheduled download.
+
+It lives in the sandbox because it seeds Amazon's side too: the sandbox may use
+the product, never the other way round (the product imports no sandbox code).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from fulfillment.inventory.levels import inventory_update
 from fulfillment.orders.models import Warehouse
 from fulfillment.wms.services import wms_key_create
 from mappings.models import ShippingMethodMapping, SkuMapping
-from sandbox.listings import sandbox_listing_upsert
-from sandbox.models import SandboxOrder
-from sandbox.services import (
+
+from .listings import sandbox_listing_upsert
+from .models import SandboxOrder
+from .services import (
     SANDBOX_CATALOG,
     sandbox_application_ensure,
     sandbox_orders_create,
