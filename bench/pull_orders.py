@@ -105,7 +105,8 @@ def _setup(n_orders: int):
     from connections.models import Marketplace, Store
     from fulfillment.orders.models import Warehouse
     from mappings.models import ServiceLevel, ShippingMethodMapping
-    from sandbox.services import sandbox_application_ensure, sandbox_orders_create, sandbox_seller_ensure
+    from sandbox.orders import sandbox_orders_create
+    from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 
     sandbox_application_ensure()
     seller = sandbox_seller_ensure(

@@ -58,7 +58,7 @@ def _setup(n_skus: int):
     from fulfillment.orders.models import Warehouse
     from mappings.models import SkuMapping
     from sandbox.models import SandboxListing
-    from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
+    from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 
     rng = random.Random(42)
     sandbox_application_ensure()

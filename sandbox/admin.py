@@ -28,14 +28,14 @@ from .models import (
     SandboxRefreshToken,
     SandboxSeller,
 )
-from .services import (
-    refresh_token_revoke,
+from .orders import (
     sandbox_now,
     sandbox_order_cancel,
     sandbox_order_ship_outside,
     sandbox_order_update,
     sandbox_orders_place,
 )
+from .sellers import refresh_token_revoke
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

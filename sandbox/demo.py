@@ -25,12 +25,8 @@ from mappings.models import ShippingMethodMapping, SkuMapping
 
 from .listings import sandbox_listing_upsert
 from .models import SandboxOrder
-from .services import (
-    SANDBOX_CATALOG,
-    sandbox_application_ensure,
-    sandbox_orders_create,
-    sandbox_seller_ensure,
-)
+from .orders import SANDBOX_CATALOG, sandbox_orders_create
+from .sellers import sandbox_application_ensure, sandbox_seller_ensure
 
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "demo-admin-password"  # noqa: S105 - printed for the demo only

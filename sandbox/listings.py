@@ -26,8 +26,8 @@ from django.utils import timezone
 from connections.models import Marketplace
 
 from .amazon_models import schema_errors, schema_validator
+from .errors import SpApiError
 from .models import SandboxFeed, SandboxFeedDocument, SandboxListing, SandboxSeller
-from .services import SpApiError
 
 FULFILLMENT_AVAILABILITY_PATH = "/attributes/fulfillment_availability"
 SUPPORTED_FEED_TYPES = {"JSON_LISTINGS_FEED"}

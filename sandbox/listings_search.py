@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+from .errors import SpApiError
 from .models import SandboxFaults, SandboxListing, SandboxSeller
-from .services import SpApiError
 
 MAX_IDENTIFIERS = 20
 MAX_PAGE_SIZE = 20

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.models import SandboxApplication, SandboxFaults, SandboxSeller
-from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
+from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..api import error_response, json_body, sp_api_operation
+from ..errors import SpApiError
 from ..listings import (
     sandbox_feed_advance,
     sandbox_feed_create,
@@ -16,7 +17,6 @@ from ..listings import (
 )
 from ..models import SandboxAccessToken, SandboxFeed, SandboxFeedDocument
 from ..selectors import iso
-from ..services import SpApiError
 
 
 @require_POST

@@ -9,10 +9,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from ..api import error_response, json_body, query_list, sp_api_operation
+from ..errors import SpApiError
 from ..listings import sandbox_listing_patch
 from ..listings_search import listings_search_parse, sandbox_listings_search
 from ..models import SandboxAccessToken, SandboxListing
-from ..services import SpApiError
 
 INCLUDED_DATA = {
     "summaries",

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..models import SandboxApplication, SandboxSeller
-from ..services import LwaError, authorization_code_issue, lwa_token_grant
+from ..sellers import LwaError, authorization_code_issue, lwa_token_grant
 
 
 @csrf_exempt

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from ..api import error_response, json_body, query_list, sp_api_operation
+from ..errors import SpApiError
 from ..faults import order_change_between_pages, order_search_page_order
 from ..models import SandboxAccessToken
 from ..selectors import (
@@ -17,7 +18,7 @@ from ..selectors import (
     orders_for_wire,
     orders_search,
 )
-from ..services import SpApiError, sandbox_shipment_confirm
+from ..shipments import sandbox_shipment_confirm
 
 INCLUDED_DATA = {
     "BUYER",

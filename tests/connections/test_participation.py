@@ -31,7 +31,7 @@ from fulfillment.orders.tasks import order_pull_task, order_reconcile_task
 from fulfillment.shipments.schedules import confirmation_sweep_schedule_name
 from fulfillment.shipments.tasks import confirmations_sweep_task
 from sandbox.amazon_models import definitions_closure
-from sandbox.services import sandbox_seller_ensure
+from sandbox.sellers import sandbox_seller_ensure
 from tests.connections.test_authorization import _consent, _start_self_flow, emailed_link, open_link
 from tests.factories import make_store
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from connections.models import Marketplace, Store
 from connections.services import store_test_connection
 from fulfillment.orders.models import Warehouse
-from sandbox.services import sandbox_seller_ensure
+from sandbox.sellers import sandbox_seller_ensure
 
 
 def test_it_records_a_successful_connection_test(admin_client, store, sandbox_seller):

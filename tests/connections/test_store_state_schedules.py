@@ -6,7 +6,7 @@ from django_q.models import Schedule
 from connections.models import Store
 from connections.services import store_finalize_authorization, store_mark_needs_reauthorization
 from fulfillment.orders.schedules import order_pull_schedule_name
-from sandbox.services import sandbox_seller_ensure
+from sandbox.sellers import sandbox_seller_ensure
 from tests.factories import make_store
 
 

@@ -21,7 +21,7 @@ from fulfillment.orders.models import Order, Warehouse
 from fulfillment.shipments.models import ShipmentConfirmation
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.models import SandboxOrder
-from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
+from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 from tests.e2e.helpers import admin_login, run_queued_tasks, wait_for_text
 from tests.e2e.login import enrol
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from connections.models import Marketplace, Store
 from fulfillment.orders.models import Order, Warehouse
-from sandbox.services import sandbox_application_ensure, sandbox_seller_ensure
+from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 from tests.e2e.login import enrolment_code
 from tests.orders.factories import make_order
 

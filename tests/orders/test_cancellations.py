@@ -8,7 +8,7 @@ from fulfillment.orders.models import Order, OrderLine
 from fulfillment.orders.services.download import orders_pull
 from mappings.models import ShippingMethodMapping
 from sandbox.models import SandboxOrder
-from sandbox.services import sandbox_order_cancel, sandbox_order_update, sandbox_orders_create
+from sandbox.orders import sandbox_order_cancel, sandbox_order_update, sandbox_orders_create
 
 
 @pytest.fixture

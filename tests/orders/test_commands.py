@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fulfillment.jobs.models import SyncRun
 from fulfillment.orders.models import Order
-from sandbox.services import sandbox_order_update, sandbox_orders_create
+from sandbox.orders import sandbox_order_update, sandbox_orders_create
 from tests.factories import make_store
 
 pytestmark = pytest.mark.usefixtures("shipping_for_every_level")

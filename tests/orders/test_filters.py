@@ -11,7 +11,7 @@ from connections.amazon import AmazonClient
 from connections.models import Marketplace, Store
 from fulfillment.orders.models import Order, StoreSyncState
 from fulfillment.orders.services.download import order_search_params, orders_pull
-from sandbox.services import sandbox_order_update, sandbox_orders_create
+from sandbox.orders import sandbox_order_update, sandbox_orders_create
 
 pytestmark = pytest.mark.usefixtures("shipping_for_every_level")
 

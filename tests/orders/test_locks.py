@@ -150,7 +150,7 @@ def lease_clock(monkeypatch):
 def test_the_download_takes_a_lease_of_about_a_minute(store, sandbox_seller, monkeypatch):
     # given: the worker dies after its first page, leaving its lease behind
     from fulfillment.orders.services import download as orders_service
-    from sandbox.services import sandbox_orders_create
+    from sandbox.orders import sandbox_orders_create
 
     sandbox_orders_create(seller=sandbox_seller, count=150, seed=1, status="UNSHIPPED")
     seen = []

@@ -19,7 +19,7 @@ from fulfillment.orders.models import Order, OrderLine, StoreSyncState
 from fulfillment.orders.services import download as orders_service
 from fulfillment.orders.services.download import order_search_params, orders_pull
 from sandbox.models import PageOrder, SandboxOrder, SandboxOrderItem
-from sandbox.services import sandbox_order_cancel, sandbox_orders_create
+from sandbox.orders import sandbox_order_cancel, sandbox_orders_create
 
 pytestmark = pytest.mark.usefixtures("shipping_for_every_level")
 

@@ -14,7 +14,7 @@ from fulfillment.orders.models import Order, OrderLine, StoreSyncState
 from fulfillment.orders.services import download as orders_service
 from fulfillment.orders.services.download import orders_pull
 from sandbox.models import SandboxOrder
-from sandbox.services import sandbox_order_cancel, sandbox_order_update, sandbox_orders_create
+from sandbox.orders import sandbox_order_cancel, sandbox_order_update, sandbox_orders_create
 
 pytestmark = pytest.mark.usefixtures("shipping_for_every_level")
 

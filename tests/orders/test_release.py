@@ -10,7 +10,7 @@ from fulfillment.orders.services.download import orders_pull
 from fulfillment.orders.services.release import orders_release_or_hold
 from mappings.models import ShippingMethodMapping, SkuMapping
 from sandbox.models import SandboxOrder, SandboxOrderItem
-from sandbox.services import sandbox_order_update, sandbox_orders_create
+from sandbox.orders import sandbox_order_update, sandbox_orders_create
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def test_the_task_skips_a_store_that_is_gone_or_disconnected(store):
 
 
 def test_the_task_downloads_orders(store, seller, shipping_for_every_level):
-    from sandbox.services import sandbox_orders_create
+    from sandbox.orders import sandbox_orders_create
 
     sandbox_orders_create(seller=seller, count=3, seed=1, status="UNSHIPPED")
 

@@ -23,7 +23,7 @@ from fulfillment.orders.services.download import orders_pull
 from fulfillment.orders.services.release import NOTHING_TO_SHIP_REASON
 from fulfillment.orders.tasks import unreadable_order_retry_task
 from sandbox.models import PoisonKind, SandboxOrder
-from sandbox.services import sandbox_orders_create
+from sandbox.orders import sandbox_orders_create
 
 pytestmark = pytest.mark.usefixtures("shipping_for_every_level")
 

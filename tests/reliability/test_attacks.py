@@ -29,7 +29,7 @@ from fulfillment.wms.services import wms_key_create
 from mappings.imports import mapping_csv_import
 from mappings.models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from mappings.resources import CarrierMappingResource, ShippingMethodMappingResource, SkuMappingResource
-from sandbox.services import sandbox_seller_ensure
+from sandbox.sellers import sandbox_seller_ensure
 from tests.connections.test_authorization import _consent as _consent_page
 from tests.connections.test_authorization import open_link
 from tests.factories import make_store, make_warehouse

@@ -21,7 +21,7 @@ from fulfillment.orders.models import Order, UnreadableOrder
 from fulfillment.orders.services.download import orders_pull, orders_reconcile
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.models import SandboxOrder, SandboxOrderItem
-from sandbox.services import sandbox_orders_create
+from sandbox.orders import sandbox_orders_create
 
 GIFT = "Happy birthday Jane, love from 42 Secret Lane"
 

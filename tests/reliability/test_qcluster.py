@@ -48,7 +48,8 @@ from connections.models import Marketplace, Store
 from fulfillment.orders.models import Warehouse
 from fulfillment.orders.schedules import stores_schedules_sync_all
 from mappings.models import ServiceLevel, ShippingMethodMapping
-from sandbox.services import sandbox_application_ensure, sandbox_orders_create, sandbox_seller_ensure
+from sandbox.orders import sandbox_orders_create
+from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 
 sandbox_application_ensure()
 warehouse = Warehouse.objects.create(code="MP", name="Multi-process DC")
@@ -91,7 +92,7 @@ from django.utils import timezone
 from fulfillment.orders.models import Order
 from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, shipment_record
 from sandbox.models import SandboxSeller
-from sandbox.services import sandbox_orders_create
+from sandbox.orders import sandbox_orders_create
 
 for n, seller in enumerate(SandboxSeller.objects.order_by("pk")):
     sandbox_orders_create(seller=seller, count=3, seed=1000 + n + %(round)d * 100, status="UNSHIPPED")

@@ -32,7 +32,7 @@ from fulfillment.wms.services import SHIPPABLE_STATUSES, ShipmentInput, Shipment
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.listings import sandbox_listing_upsert
 from sandbox.models import SandboxFaults, SandboxListing, SandboxOrder, SandboxOrderItem, SandboxPackage
-from sandbox.services import sandbox_orders_create
+from sandbox.orders import sandbox_orders_create
 
 INVENTORY_SKUS = [f"INV-{n}" for n in range(1, 7)]
 

@@ -22,11 +22,11 @@ from sandbox.models import (
     SandboxRefreshToken,
     SandboxSeller,
 )
-from sandbox.services import (
+from sandbox.orders import sandbox_orders_create
+from sandbox.sellers import (
     authorization_code_issue,
     refresh_token_issue,
     sandbox_application_ensure,
-    sandbox_orders_create,
     sandbox_seller_ensure,
 )
 from tests.factories import register_row_maker

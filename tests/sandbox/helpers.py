@@ -1,4 +1,4 @@
-from sandbox.services import lwa_token_grant
+from sandbox.sellers import lwa_token_grant
 
 
 def access_token_for(refresh_token: str = "Atzr|acme-refresh-token") -> str:

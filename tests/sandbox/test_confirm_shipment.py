@@ -3,7 +3,7 @@
 import pytest
 
 from sandbox.models import SandboxOrder
-from sandbox.services import sandbox_orders_create
+from sandbox.orders import sandbox_orders_create
 from tests.sandbox.helpers import access_token_for
 from tests.sandbox.schemas import assert_valid, assert_valid_response
 

@@ -16,7 +16,8 @@ from fulfillment.orders.models import Order
 from fulfillment.orders.services.download import orders_pull
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.models import SandboxFaults, SandboxOrder
-from sandbox.services import sandbox_orders_place, sandbox_seller_ensure
+from sandbox.orders import sandbox_orders_place
+from sandbox.sellers import sandbox_seller_ensure
 
 CHANGELIST = "admin:sandbox_sandboxorder_changelist"
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from sandbox.models import SandboxAccessToken, SandboxOrder
-from sandbox.services import sandbox_order_cancel, sandbox_order_update, sandbox_orders_create
+from sandbox.orders import sandbox_order_cancel, sandbox_order_update, sandbox_orders_create
 from tests.sandbox.helpers import access_token_for
 from tests.sandbox.schemas import assert_valid_response
 
@@ -130,7 +130,7 @@ def test_it_returns_recipient_and_other_sections_only_when_included(api, sandbox
 
 
 def test_it_answers_404_for_an_order_of_another_seller(api, sandbox_seller):
-    from sandbox.services import sandbox_seller_ensure
+    from sandbox.sellers import sandbox_seller_ensure
 
     other = sandbox_seller_ensure(selling_partner_id="AOTHER")
     order = sandbox_orders_create(seller=other, count=1, seed=5)[0]

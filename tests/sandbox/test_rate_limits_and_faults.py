@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from sandbox.models import SandboxOrder
+from sandbox.orders import sandbox_orders_create
 from sandbox.rate_limits import rate_bucket_take
-from sandbox.services import sandbox_orders_create
 from tests.sandbox.helpers import access_token_for
 from tests.sandbox.schemas import assert_valid_response
 

@@ -1,4 +1,4 @@
-"""The sandbox.services contract other engineers' tests rely on."""
+"""The sandbox's service contract (sellers, LWA, orders) other engineers' tests rely on."""
 
 import threading
 
@@ -7,14 +7,9 @@ from django.db import connection
 from django.utils import timezone
 
 from sandbox.models import SandboxApplication, SandboxRefreshToken, SandboxSeller
+from sandbox.orders import sandbox_order_cancel, sandbox_orders_create
 from sandbox.rate_limits import rate_bucket_take
-from sandbox.services import (
-    lwa_token_grant,
-    sandbox_application_ensure,
-    sandbox_order_cancel,
-    sandbox_orders_create,
-    sandbox_seller_ensure,
-)
+from sandbox.sellers import lwa_token_grant, sandbox_application_ensure, sandbox_seller_ensure
 
 
 def test_ensuring_the_application_and_a_seller_twice_changes_nothing(db):

@@ -18,7 +18,7 @@ from sp_api.base.exceptions import SellingApiBadRequestException, SellingApiRequ
 
 from sandbox.listings import sandbox_listing_upsert
 from sandbox.models import SandboxListing
-from sandbox.services import sandbox_orders_create
+from sandbox.orders import sandbox_orders_create
 
 
 class SandboxLwa(AccessTokenClient):

@@ -15,7 +15,7 @@ from fulfillment.orders.models import Order
 from fulfillment.shipments.services.confirmations import confirmations_sweep
 from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, shipment_record
 from sandbox.models import SandboxOrder, SandboxOrderItem
-from sandbox.services import sandbox_orders_create
+from sandbox.orders import sandbox_orders_create
 from tests.wms.factories import make_released_order
 
 ITEM_A = "11111111111111"  # 2 ordered

@@ -14,7 +14,7 @@ from fulfillment.shipments.selectors import Carrier
 from fulfillment.shipments.services.confirmations import confirmation_body, confirmation_claim
 from mappings.models import CarrierMapping
 from sandbox.models import SandboxOrder, SandboxOrderItem, SandboxPackage
-from sandbox.services import sandbox_shipment_confirm
+from sandbox.shipments import sandbox_shipment_confirm
 
 from .conftest import ITEM_A, ITEM_B
 

@@ -14,7 +14,7 @@ from fulfillment.orders.services.download import orders_pull
 from fulfillment.shipments.models import Shipment
 from fulfillment.wms.services import wms_key_create
 from mappings.models import ServiceLevel, ShippingMethodMapping
-from sandbox.services import sandbox_orders_create
+from sandbox.orders import sandbox_orders_create
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from collections import Counter
 from django.core.management.base import BaseCommand, CommandError
 
 from connections.selectors import UnknownMarketplace, marketplace_find
-from sandbox.services import sandbox_now, sandbox_orders_create, sandbox_orders_place, sandbox_seller_ensure
+from sandbox.orders import sandbox_now, sandbox_orders_create, sandbox_orders_place
+from sandbox.sellers import sandbox_seller_ensure
 
 
 class Command(BaseCommand):
