@@ -11,7 +11,8 @@ from import_export.admin import ExportMixin
 from connections.admin_scoping import OwnedByUserAdminMixin, StoreScopedAdminMixin
 from connections.scoping import user_is_scoped
 
-from .imports import mapping_columns, validate_csv_upload
+from .csv_files import validate_csv_upload
+from .import_tables import mapping_columns
 from .models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from .resources import CarrierMappingResource, ShippingMethodMappingResource, SkuMappingResource
 from .services import (

@@ -18,7 +18,8 @@ from django_q.tasks import async_task
 
 from connections.scoping import stores_visible, user_is_scoped
 
-from .imports import ImportReport, csv_row_count, mapping_csv_import
+from .csv_files import csv_row_count
+from .imports import ImportReport, mapping_csv_import
 from .models import ImportJob
 
 DEFAULT_FOR_WAREHOUSE_ONLY = (

@@ -22,7 +22,7 @@ from fulfillment.inventory.models import InventoryLevel
 from fulfillment.orders.models import Warehouse
 from fulfillment.shipments.models import Shipment
 from fulfillment.wms.imports import INVENTORY_COLUMNS, SHIPMENT_COLUMNS
-from mappings.imports import mapping_columns
+from mappings.import_tables import mapping_columns
 from mappings.models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from tests.wms.factories import make_released_order
 

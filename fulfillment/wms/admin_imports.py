@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from connections.scoping import user_is_scoped
 from fulfillment.orders.models import Warehouse
 from fulfillment.wms.import_confirmations import csv_import_confirmation_claim
-from mappings.imports import CsvUnreadable, csv_text, validate_csv_upload
+from mappings.csv_files import CsvUnreadable, csv_text, validate_csv_upload
 
 _SALT = "fulfillment.wms.csv-import"
 _PREVIEW_MAX_AGE = 60 * 60

@@ -31,7 +31,7 @@ from fulfillment.shipments.services.recording import (
     shipment_correct,
     shipment_record,
 )
-from mappings.imports import CsvUnreadable, RowError, csv_size_problem, csv_text
+from mappings.csv_files import CsvUnreadable, RowError, csv_size_problem, csv_text
 
 SHIPMENT_COLUMNS = (
     "amazon_order_id",
