@@ -1,1 +1,0 @@
-"""Writes of the fulfillment domain: one module per flow, keyword-only functions."""
