@@ -11,6 +11,10 @@ Every call goes through `AmazonClient._call`, which:
   backoff and full jitter (bounded attempts and total wait),
 - turns sp_api/httpx/LWA failures into our Transient/Permanent errors.
 
+It only talks to Amazon: it writes nothing about a store. When LWA refuses a
+store's refresh token it raises ReauthorizationRequired, and the code that ran
+the call records that on the store (connections.services.store_reauthorization_record).
+
 Tokens never appear in our logs or exception messages, and sp_api's own
 loggers stay at WARNING (at DEBUG they print tokens and whole responses).
 """
@@ -92,8 +96,20 @@ class PermanentAmazonError(AmazonError):
     """Retrying will not help: the request or the authorization is wrong."""
 
 
+# The store holds no refresh token at all: nothing was sent to Amazon.
+NOT_AUTHORIZED = "not_authorized"
+
+
 class ReauthorizationRequired(PermanentAmazonError):
-    """LWA refused the store's refresh token (invalid_grant): the merchant must authorize again."""
+    """LWA refused the store's refresh token (invalid_grant): the merchant must authorize again.
+
+    The adapter only raises it; whoever ran the call records it on the store
+    (connections.services.store_reauthorization_record)."""
+
+    @property
+    def token_refused(self) -> bool:
+        """Amazon refused a token the store holds, as opposed to: the store has none yet."""
+        return self.code != NOT_AUTHORIZED
 
 
 @dataclass
@@ -513,7 +529,7 @@ class AmazonClient:
         expect_body: bool = True,
     ):
         if not self.store.refresh_token:
-            raise ReauthorizationRequired("The store has no Amazon authorization yet.", code="not_authorized")
+            raise ReauthorizationRequired("The store has no Amazon authorization yet.", code=NOT_AUTHORIZED)
         bucket = self._bucket(operation)
         waited = 0.0
         attempt = 0
@@ -522,10 +538,7 @@ class AmazonClient:
             error = self._attempt(operation, bucket, cls, fn, expect_body=expect_body)
             if not isinstance(error, AmazonError):
                 return error
-            if isinstance(error, ReauthorizationRequired):
-                self._mark_needs_reauthorization(error)
-                raise error
-            if isinstance(error, PermanentAmazonError):
+            if isinstance(error, PermanentAmazonError):  # ReauthorizationRequired among them
                 raise error
             delay = self._backoff(attempt, waited)
             if delay is None:
@@ -610,12 +623,6 @@ class AmazonClient:
             if delay is None:
                 raise error
             waited += delay
-
-    def _mark_needs_reauthorization(self, error: AmazonError) -> None:
-        from .services import store_mark_needs_reauthorization  # services import this module
-
-        store_mark_needs_reauthorization(store=self.store, reason=error.message)
-
 
 def amazon_client(store: Store, *, stats: CallStats | None = None) -> AmazonClient:
     return AmazonClient(store, stats=stats)

@@ -101,14 +101,6 @@ def participation_verdict(
     )
 
 
-class _CandidateClient(AmazonClient):
-    """A client for credentials not stored yet: a refused token is the check's
-    answer, not a stored store to mark as needing re-authorization."""
-
-    def _mark_needs_reauthorization(self, error: AmazonError) -> None:
-        return None
-
-
 @sensitive_variables("refresh_token", "candidate")
 def seller_participation_check(
     *,
@@ -124,7 +116,9 @@ def seller_participation_check(
         selling_partner_id=selling_partner_id,
         refresh_token=refresh_token,
     )
-    client = _CandidateClient(
+    # Credentials not stored yet: a refused token is the check's answer,
+    # never recorded on the store.
+    client = AmazonClient(
         candidate,
         timeout=settings.SP_API_TEST_CONNECTION_TIMEOUT,
         max_attempts=2,

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .amazon import AmazonClient, AmazonError, authorization_code_exchange
+from .amazon import AmazonClient, AmazonError, ReauthorizationRequired, authorization_code_exchange
 from .errors import AuthorizationRefused
 from .merchant_links import (
     merchant_link_open,
@@ -84,6 +84,19 @@ def store_mark_needs_reauthorization(*, store: Store, reason: str) -> None:
     logger.warning("Store %s needs re-authorization: %s", store.pk, reason)
 
 
+def store_reauthorization_record(*, store: Store, error: BaseException) -> bool:
+    """If `error` is Amazon refusing the store's refresh token, record that on the store.
+
+    The Amazon adapter only raises ReauthorizationRequired; every caller that
+    ran a call for a stored store hands what it caught to this one function
+    (until one job runner owns it). Returns whether the error was that.
+    """
+    if not (isinstance(error, ReauthorizationRequired) and error.token_refused):
+        return False
+    store_mark_needs_reauthorization(store=store, reason=error.message)
+    return True
+
+
 @dataclass(frozen=True)
 class ConnectionTestResult:
     ok: bool
@@ -102,6 +115,7 @@ def store_test_connection(*, store: Store) -> ConnectionTestResult:
     try:
         participations = client.get_marketplace_participations()
     except AmazonError as exc:
+        store_reauthorization_record(store=store, error=exc)
         result = ConnectionTestResult(ok=False, message=f"Amazon refused the call: {exc}")
     else:
         verdict = participation_verdict(

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
 from connections.models import Store
+from connections.services import store_reauthorization_record
 from fulfillment.inventory import feeds
 from fulfillment.inventory.channels import channel_reads_due, channels_learn
 from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState
@@ -110,6 +111,7 @@ def _inventory_push_locked(*, store: Store, full: bool, lease: JobLease) -> Sync
             error = "; ".join(failures)
         ok = not failures
     except Exception as exc:
+        store_reauthorization_record(store=store, error=exc)
         error = job_failure(logger, f"inventory push of store {store.pk}", exc)
     return sync_run_finish(
         run=run,
@@ -277,6 +279,7 @@ def _patch_send(*, feed: InventoryFeed, client: AmazonClient, counts: PushCounts
         try:
             answer = client.patch_listings_item(sku, body=body)
         except PermanentAmazonError as exc:
+            store_reauthorization_record(store=feed.push.store, error=exc)
             outcome.errors[message_id] = [exc.message + (f" ({exc.code})" if exc.code else "")]
             continue
         if answer.get("status") != "ACCEPTED":

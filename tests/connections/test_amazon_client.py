@@ -5,6 +5,9 @@ import logging
 
 import httpx
 import pytest
+from django.db import connection
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
 
 from connections.amazon import (
     AmazonClient,
@@ -125,7 +128,7 @@ def test_it_confirms_a_shipment_answered_with_204(db, store, fake_amazon, no_sle
     assert b'"packageDetail"' in request.content
 
 
-def test_it_marks_the_store_on_invalid_grant_and_never_logs_the_token(
+def test_on_invalid_grant_it_raises_writes_nothing_about_the_store_and_never_logs_the_token(
     db, store, fake_amazon, no_sleep, caplog
 ):
     # given
@@ -133,16 +136,24 @@ def test_it_marks_the_store_on_invalid_grant_and_never_logs_the_token(
     fake_amazon.lwa_replies.append(
         json_reply(400, {"error": "invalid_grant", "error_description": "The request has an invalid grant"})
     )
+    saved = []
+    post_save.connect(saved.append, sender=Store, weak=False, dispatch_uid="adapter-test")
 
     # when
-    with pytest.raises(ReauthorizationRequired) as excinfo:
-        amazon_client(store).search_orders()
+    try:
+        with CaptureQueriesContext(connection) as queries, pytest.raises(ReauthorizationRequired) as excinfo:
+            amazon_client(store).search_orders()
+    finally:
+        post_save.disconnect(sender=Store, dispatch_uid="adapter-test")
 
-    # then
+    # then: the caller records it (connections.services); the adapter only raised
+    store_table = f'"{Store._meta.db_table}"'
+    writes = [q["sql"] for q in queries if store_table in q["sql"] and not q["sql"].startswith("SELECT")]
+    assert writes == [] and saved == []
+    assert store.authorization_status == Store.Authorization.CONNECTED
     store.refresh_from_db()
-    assert store.authorization_status == Store.Authorization.NEEDS_REAUTHORIZATION
-    assert store.authorization_error
-    assert not Store.objects.connected().filter(pk=store.pk).exists()
+    assert store.authorization_status == Store.Authorization.CONNECTED
+    assert excinfo.value.token_refused
     assert "Atzr|acme-refresh-token" not in str(excinfo.value)
     assert "acme-refresh-token" not in caplog.text
     assert fake_amazon.api_requests() == []
@@ -209,9 +220,10 @@ def test_it_refuses_a_store_without_authorization_before_calling(db, store, fake
     Store.objects.filter(pk=store.pk).update(refresh_token="")
     store.refresh_from_db()
 
-    with pytest.raises(ReauthorizationRequired):
+    with pytest.raises(ReauthorizationRequired) as excinfo:
         amazon_client(store).get_marketplace_participations()
     assert fake_amazon.requests == []
+    assert not excinfo.value.token_refused  # nothing was refused: there is no token yet
 
 
 def test_it_exchanges_an_authorization_code_with_the_redirect_uri(db, fake_amazon):

@@ -53,6 +53,22 @@ def test_it_marks_a_store_whose_token_amazon_refuses(admin_client, store, sandbo
     assert store.name in changelist.content.decode()
 
 
+def test_a_test_of_a_store_never_authorized_does_not_mark_it(store, sandbox_app):
+    # given: no token to refuse
+    Store.objects.filter(pk=store.pk).update(
+        refresh_token="", authorization_status=Store.Authorization.NOT_CONNECTED
+    )
+    store.refresh_from_db()
+
+    # when
+    result = store_test_connection(store=store)
+
+    # then
+    assert not result.ok and "no Amazon authorization yet" in result.message
+    store.refresh_from_db()
+    assert store.authorization_status == Store.Authorization.NOT_CONNECTED
+
+
 def test_it_tests_connections_as_an_admin_action(admin_client, store, sandbox_seller):
     admin_client.post(
         reverse("admin:connections_store_changelist"),

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
 from connections.models import OrderStatus, Store
+from connections.services import store_reauthorization_record
 from fulfillment.jobs.errors import job_failure
 from fulfillment.jobs.locks import JobLease, store_job_lock
 from fulfillment.jobs.models import SyncRun
@@ -349,6 +350,7 @@ def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> S
                 break
         ok = True
     except Exception as exc:
+        store_reauthorization_record(store=store, error=exc)
         error = job_failure(logger, f"order download of store {store.pk}", exc)
     return sync_run_finish(
         run=run,
@@ -413,6 +415,7 @@ def _orders_reconcile_locked(*, store: Store, days: int, now: dt.datetime, lease
         StoreSyncState.objects.update_or_create(store=store, defaults={"last_reconciled_at": now})
         ok = True
     except Exception as exc:
+        store_reauthorization_record(store=store, error=exc)
         error = job_failure(logger, f"order reconciliation of store {store.pk}", exc)
     return sync_run_finish(
         run=run,

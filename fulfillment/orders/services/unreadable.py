@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from connections.amazon import AmazonClient, AmazonError, CallStats
 from connections.models import Store
+from connections.services import store_reauthorization_record
 from fulfillment.jobs.errors import safe_error
 from fulfillment.orders.models import UnreadableOrder
 
@@ -91,6 +92,7 @@ def unreadable_order_retry(*, unreadable: UnreadableOrder, now: dt.datetime | No
             unreadable.amazon_order_id, included_data=INCLUDED_DATA
         )
     except AmazonError as exc:
+        store_reauthorization_record(store=store, error=exc)
         return RetryResult(False, f"Amazon did not answer: {safe_error(exc)}", stats.api_calls)
     raw = body.get("order") if isinstance(body, dict) else None
     if not isinstance(raw, dict):

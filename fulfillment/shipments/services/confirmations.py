@@ -36,6 +36,7 @@ from connections.amazon import (
     amazon_client,
 )
 from connections.models import OrderStatus, Store
+from connections.services import store_reauthorization_record
 from fulfillment.jobs.errors import job_failure
 from fulfillment.jobs.locks import store_job_lock
 from fulfillment.jobs.models import SyncRun
@@ -217,6 +218,7 @@ def _already_on_amazon(client: AmazonClient, confirmation: ShipmentConfirmation)
     try:
         amazon_order = client.get_order(confirmation.order.amazon_order_id, included_data=["PACKAGES"])
     except AmazonError as exc:
+        store_reauthorization_record(store=confirmation.store, error=exc)
         logger.info("getOrder for confirmation %s failed: %s", confirmation.pk, exc)
         return None, ""
     package = amazon_package_find(amazon_order=amazon_order, package_reference=confirmation.package_reference)
@@ -321,6 +323,7 @@ def _send_claimed(confirmation: ShipmentConfirmation, *, client: AmazonClient, n
         client.confirm_shipment(order.amazon_order_id, body=body)
     except ReauthorizationRequired as exc:
         # LWA refused before anything reached confirmShipment; not the package's fault.
+        store_reauthorization_record(store=store, error=exc)
         _save(
             confirmation,
             state=State.RETRYING,
