@@ -159,13 +159,13 @@ def main() -> int:
         print("Set DATABASE_URL to a PostgreSQL database (a scratch test_ copy is created).")
         return 2
 
-    from connections import amazon
+    from connections.amazon import clients as amazon_clients
     from fulfillment.orders.services import download as orders_module
     from fulfillment.orders.services.download import orders_pull
     from sandbox.rate_limits import USAGE_PLANS
 
     ingest = Timer(orders_module, "orders_ingest_page")
-    client_build = Timer(amazon, "_build")
+    client_build = Timer(amazon_clients, "build")
 
     old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
     sandbox = InProcessSandbox()

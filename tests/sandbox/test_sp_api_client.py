@@ -1,7 +1,7 @@
 """python-amazon-sp-api, built the way the product builds it, against the sandbox.
 
 Only tests/sandbox builds sp_api clients directly; the product does it in
-connections/amazon.py. Every call goes through the in-process `testserver`.
+connections/amazon/. Every call goes through the in-process `testserver`.
 """
 
 import datetime as dt

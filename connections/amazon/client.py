@@ -1,62 +1,50 @@
-"""The one place that talks to Amazon's SP-API and LWA, and the only module that
-imports `sp_api`.
+"""AmazonClient: the SP-API operations jobs and views call, one store at a time.
 
 Every call goes through `AmazonClient._call`, which:
 - waits on the shared rate limiter (connections.ratelimit) before each attempt,
-- builds a fresh sp_api client for the attempt (a restricted data token left on
-  a client by a failed call must not leak into the next one),
-- points it at `SP_API_ENDPOINT` or the store's regional endpoint, fixes the
-  `host` header for http:// endpoints and sends LWA to `LWA_TOKEN_URL`,
+- builds a fresh sp_api client for the attempt (clients.build: a restricted
+  data token left on a client by a failed call must not leak into the next one),
 - follows `x-amzn-RateLimit-Limit`, retries 429/5xx/timeouts with exponential
   backoff and full jitter (bounded attempts and total wait),
 - turns sp_api/httpx/LWA failures into our Transient/Permanent errors.
 
-It only talks to Amazon: it writes nothing about a store. When LWA refuses a
-store's refresh token it raises ReauthorizationRequired, and the code that ran
-the call records that on the store (connections.services.store_reauthorization_record).
-
-Tokens never appear in our logs or exception messages, and sp_api's own
-loggers stay at WARNING (at DEBUG they print tokens and whole responses).
+It only talks to Amazon: a refused authorization is raised as
+ReauthorizationRequired, and the caller records it on the store.
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
 import json
 import logging
 import random
-import ssl
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 
-import certifi
 import httpx
 from django.conf import settings
-from django.views.decorators.debug import sensitive_variables
-from sp_api.api.feeds.feeds_2021_06_30 import FeedsV20210630
-from sp_api.api.listings_items.listings_items_2021_08_01 import ListingsItemsV20210801
-from sp_api.api.orders.orders_2026_01_01 import OrdersV20260101
-from sp_api.api.orders.orders_v0 import OrdersV0
-from sp_api.api.sellers.sellers import Sellers
-from sp_api.auth import AccessTokenClient
 from sp_api.auth.exceptions import AuthorizationError
-from sp_api.base import Client, Marketplaces
 from sp_api.base.credential_provider import MissingCredentials
 from sp_api.base.exceptions import SellingApiException, SellingApiRequestThrottledException
 
-from . import ratelimit
-from .models import Store
+from .. import ratelimit
+from ..models import Store
+from . import clients
+from .clients import ClientT, FeedsApi, ListingsItemsApi, OrdersApi, OrdersV0Api, SellersApi
+from .errors import (
+    NOT_AUTHORIZED,
+    AmazonError,
+    PermanentAmazonError,
+    ReauthorizationRequired,
+    TransientAmazonError,
+    api_error,
+    lwa_error,
+    raw_response_error,
+)
 
 logger = logging.getLogger(__name__)
-
-# sp_api.base.client sets its own logger to INFO at import, which beats the
-# LOGGING setting for the "sp_api" parent: pin every sp_api logger here.
-for _name in ("sp_api", "sp_api.base.client", "sp_api.auth.access_token_client"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
 
 RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
 # searchListingsItems: at most 20 identifiers and 20 items a page (the model's maxItems / maximum).
@@ -67,228 +55,12 @@ _BACKOFF_BASE_SECONDS = 1.0
 _BACKOFF_CAP_SECONDS = 30.0
 
 
-# --- Errors ---------------------------------------------------------------------
-
-
-class AmazonError(Exception):
-    """A failed SP-API/LWA call. Carries Amazon's error list, never a token."""
-
-    def __init__(
-        self, message: str, *, code: str = "", status: int | None = None, errors: list | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-        self.errors = errors or []
-
-    def __str__(self) -> str:
-        prefix = f"{self.status} " if self.status else ""
-        code = f"{self.code}: " if self.code else ""
-        return f"{prefix}{code}{self.message}"
-
-
-class TransientAmazonError(AmazonError):
-    """Worth retrying later: throttled after retries, 5xx, timeouts, dropped connections."""
-
-
-class PermanentAmazonError(AmazonError):
-    """Retrying will not help: the request or the authorization is wrong."""
-
-
-# The store holds no refresh token at all: nothing was sent to Amazon.
-NOT_AUTHORIZED = "not_authorized"
-
-
-class ReauthorizationRequired(PermanentAmazonError):
-    """LWA refused the store's refresh token (invalid_grant): the merchant must authorize again.
-
-    The adapter only raises it; whoever ran the call records it on the store
-    (connections.services.store_reauthorization_record)."""
-
-    @property
-    def token_refused(self) -> bool:
-        """Amazon refused a token the store holds, as opposed to: the store has none yet."""
-        return self.code != NOT_AUTHORIZED
-
-
 @dataclass
 class CallStats:
     """Passed in by jobs to count what a run did."""
 
     api_calls: int = 0
     throttled: int = 0  # 429s met (and absorbed) along the way
-
-
-# --- sp_api plumbing ------------------------------------------------------------
-
-
-class _LwaClient(AccessTokenClient):
-    """sp_api's LWA client, sent to settings.LWA_TOKEN_URL (the sandbox, a proxy)
-    and made to fail with a status we can classify on a non-JSON answer."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        url = urlsplit(settings.LWA_TOKEN_URL)
-        self.scheme = f"{url.scheme}://"
-        self.host = url.netloc
-        self.path = url.path or "/auth/o2/token"
-        self._transport._client.timeout = httpx.Timeout(settings.SP_API_TIMEOUT)
-
-    def _request(self, url, data, headers):
-        response = self._transport.request("POST", url, data=data, headers=headers)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code != 200 or not isinstance(body, dict):
-            body = body if isinstance(body, dict) else {}
-            raise AuthorizationError(
-                body.get("error") or "invalid_response",
-                body.get("error_description") or f"LWA answered HTTP {response.status_code}",
-                response.status_code,
-            )
-        return body
-
-
-class _RecordingTransport:
-    """Wraps sp_api's transport to keep the last response: sp_api turns an HTML
-    502/503 into an empty ApiResponse, so the status is only visible here."""
-
-    def __init__(self, inner) -> None:
-        self._inner = inner
-        self.last_response: httpx.Response | None = None
-
-    def request(self, method, url, **kwargs):
-        self.last_response = self._inner.request(method, url, **kwargs)
-        return self.last_response
-
-    def stream(self, *args, **kwargs):
-        return self._inner.stream(*args, **kwargs)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _HostHeaderFix:
-    """sp_api sends `host: endpoint[8:]`, which is wrong for http:// endpoints
-    (and any endpoint with a path). Mixed into the versioned class that is
-    actually built, never into the front classes (Orders, Feeds), whose
-    metaclass picks the versioned class and would drop a subclass's override."""
-
-    endpoint: str
-
-    @property
-    def headers(self):
-        headers = super().headers
-        headers["host"] = urlsplit(self.endpoint).netloc
-        return headers
-
-
-class _OrdersV20260101(_HostHeaderFix, OrdersV20260101):
-    pass
-
-
-class _OrdersV0(_HostHeaderFix, OrdersV0):
-    pass
-
-
-class _Feeds(_HostHeaderFix, FeedsV20210630):
-    pass
-
-
-class _ListingsItems(_HostHeaderFix, ListingsItemsV20210801):
-    pass
-
-
-class _Sellers(_HostHeaderFix, Sellers):
-    pass
-
-
-_ClientT = TypeVar("_ClientT", bound=Client)
-_T = TypeVar("_T")
-
-
-def _credentials() -> dict[str, str]:
-    return {"lwa_app_id": settings.LWA_CLIENT_ID, "lwa_client_secret": settings.LWA_CLIENT_SECRET}
-
-
-def _endpoint_for(store: Store) -> str:
-    return (settings.SP_API_ENDPOINT or store.marketplace.sp_api_endpoint).rstrip("/")
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every client this process builds.
-
-    sp_api builds an httpx client per API client and a client per call is
-    what keeps restricted data tokens from leaking between calls; loading the
-    CA bundle each time cost ~37 ms a call (a third of an order download).
-    """
-    return ssl.create_default_context(cafile=certifi.where())
-
-
-def _build(cls: type[_ClientT], store: Store, *, timeout: float) -> _ClientT:
-    """The one constructor of sp_api clients: endpoint, marketplace, LWA, token."""
-    client = cls(
-        Marketplaces.US,  # replaced just below: sp_api's enum does not know our rows
-        refresh_token=store.refresh_token,
-        credentials=_credentials(),
-        timeout=timeout,
-        verify=_tls_context(),
-        auth_token_client_class=_LwaClient,
-    )
-    client.endpoint = _endpoint_for(store)
-    client.marketplace_id = store.marketplace.marketplace_id
-    client.region = store.marketplace.aws_region
-    client._transport = _RecordingTransport(client._transport)
-    return client
-
-
-def _lwa_error(exc: AuthorizationError) -> AmazonError:
-    code = exc.error_code or ""
-    message = exc.message or "Login with Amazon refused the request."
-    status = exc.status_code
-    if code == "invalid_grant":
-        return ReauthorizationRequired(
-            "Amazon no longer accepts this store's authorization; the merchant must authorize again.",
-            code=code,
-            status=status,
-        )
-    if status and (status >= 500 or status == 429):
-        return TransientAmazonError(message, code=code, status=status)
-    return PermanentAmazonError(message, code=code, status=status)
-
-
-def _api_error(exc: SellingApiException, status: int | None) -> AmazonError:
-    errors = exc.error if isinstance(exc.error, list) else []
-    message = getattr(exc, "message", None) or "Amazon refused the request."
-    code = getattr(exc, "amzn_code", None) or ""
-    status = status or (exc.code if exc.code != 999 else None)
-    if status and (status == 429 or status >= 500):
-        return TransientAmazonError(message, code=code, status=status, errors=errors)
-    return PermanentAmazonError(message, code=code, status=status, errors=errors)
-
-
-def _check_raw_response(response: httpx.Response | None, *, expect_body: bool) -> AmazonError | None:
-    """Errors sp_api let through as an (empty) ApiResponse."""
-    if response is None:
-        return None
-    status = response.status_code
-    if status == 429:
-        return TransientAmazonError("Amazon throttled the request.", code="QuotaExceeded", status=status)
-    if status >= 500:
-        return TransientAmazonError("Amazon answered with a server error.", status=status)
-    if status >= 400:
-        return PermanentAmazonError("Amazon refused the request.", status=status)
-    if expect_body and status != 204:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict | list) or not body:
-            return TransientAmazonError("Amazon answered with an empty or non-JSON body.", status=status)
-    return None
 
 
 # --- The client every job uses --------------------------------------------------
@@ -318,7 +90,7 @@ class AmazonClient:
 
     def search_orders(self, **params: Any) -> dict:
         params.setdefault("marketplaceIds", [self.store.marketplace.marketplace_id])
-        response = self._call("searchOrders", _OrdersV20260101, lambda c: c.search_orders(**params))
+        response = self._call("searchOrders", OrdersApi, lambda c: c.search_orders(**params))
         # sp_api's ApiResponse moves `pagination` out of the body into its own
         # attribute; the caller needs the body as Amazon sent it to page on.
         body = dict(response.payload or {})
@@ -330,13 +102,13 @@ class AmazonClient:
         params: dict[str, Any] = {}
         if included_data:
             params["includedData"] = list(included_data)
-        response = self._call("getOrder", _OrdersV20260101, lambda c: c.get_order(order_id, **params))
+        response = self._call("getOrder", OrdersApi, lambda c: c.get_order(order_id, **params))
         return response.payload
 
     def confirm_shipment(self, order_id: str, *, body: dict) -> None:
         self._call(
             "confirmShipment",
-            _OrdersV0,
+            OrdersV0Api,
             lambda c: c.confirm_shipment(order_id, **body),
             expect_body=False,
         )
@@ -345,7 +117,7 @@ class AmazonClient:
 
     def get_marketplace_participations(self) -> list[dict]:
         response = self._call(
-            "getMarketplaceParticipations", _Sellers, lambda c: c.get_marketplace_participation()
+            "getMarketplaceParticipations", SellersApi, lambda c: c.get_marketplace_participation()
         )
         payload = response.payload
         if isinstance(payload, dict):
@@ -358,7 +130,7 @@ class AmazonClient:
 
     def create_feed_document(self, *, content_type: str) -> dict:
         response = self._call(
-            "createFeedDocument", _Feeds, lambda c: c.create_feed_document(None, content_type)
+            "createFeedDocument", FeedsApi, lambda c: c.create_feed_document(None, content_type)
         )
         return response.payload
 
@@ -386,7 +158,7 @@ class AmazonClient:
         ids = list(marketplace_ids or [self.store.marketplace.marketplace_id])
         response = self._call(
             "createFeed",
-            _Feeds,
+            FeedsApi,
             lambda c: c.create_feed(feed_type, input_feed_document_id, marketplaceIds=ids),
         )
         feed_id = response.payload.get("feedId")
@@ -395,14 +167,14 @@ class AmazonClient:
         return str(feed_id)
 
     def get_feed(self, feed_id: str) -> dict:
-        return self._call("getFeed", _Feeds, lambda c: c.get_feed(feed_id)).payload
+        return self._call("getFeed", FeedsApi, lambda c: c.get_feed(feed_id)).payload
 
     def get_feed_document(self, feed_document_id: str) -> bytes:
         # sp_api's own helper decodes to str with a guessed charset; we want
         # the bytes, so ask for the document's metadata and download it here.
         document = self._call(
             "getFeedDocument",
-            _Feeds,
+            FeedsApi,
             lambda c: c._request(
                 f"/feeds/2021-06-30/documents/{feed_document_id}", params={}, add_marketplace=False
             ),
@@ -434,7 +206,7 @@ class AmazonClient:
         }
         return self._call(
             "getListingsItem",
-            _ListingsItems,
+            ListingsItemsApi,
             lambda c: c.get_listings_item(self._seller_id(), sku, **params),
         ).payload
 
@@ -462,7 +234,7 @@ class AmazonClient:
         for _ in range(SEARCH_LISTINGS_MAX_PAGES):
             response = self._call(
                 "searchListingsItems",
-                _ListingsItems,
+                ListingsItemsApi,
                 lambda c, p=dict(params): c.search_listings_items(self._seller_id(), **p),
             )
             body = response.payload if isinstance(response.payload, dict) else {}
@@ -480,7 +252,7 @@ class AmazonClient:
     def patch_listings_item(self, sku: str, *, body: dict) -> dict:
         return self._call(
             "patchListingsItem",
-            _ListingsItems,
+            ListingsItemsApi,
             lambda c: c.patch_listings_item(
                 self._seller_id(), sku, body=body, marketplaceIds=self.store.marketplace.marketplace_id
             ),
@@ -523,8 +295,8 @@ class AmazonClient:
     def _call(
         self,
         operation: str,
-        cls: type[_ClientT],
-        fn: Callable[[_ClientT], Any],
+        cls: type[ClientT],
+        fn: Callable[[ClientT], Any],
         *,
         expect_body: bool = True,
     ):
@@ -556,7 +328,7 @@ class AmazonClient:
     def _attempt(self, operation, bucket, cls, fn, *, expect_body: bool):
         """One call; returns the ApiResponse, or the AmazonError to act on."""
         try:
-            client = _build(cls, self.store, timeout=self.timeout)
+            client = clients.build(cls, self.store, timeout=self.timeout)
         except MissingCredentials as exc:
             del exc  # its text names the settings file sp_api looked for, not ours
             return PermanentAmazonError("LWA_CLIENT_ID / LWA_CLIENT_SECRET are not configured.")
@@ -571,12 +343,12 @@ class AmazonClient:
                 response = fn(client)
             except SellingApiRequestThrottledException as exc:
                 self._throttled(bucket, exc.headers)
-                return _api_error(exc, 429)
+                return api_error(exc, 429)
             except SellingApiException as exc:
                 raw = client._transport.last_response
-                return _api_error(exc, raw.status_code if raw is not None else None)
+                return api_error(exc, raw.status_code if raw is not None else None)
             except AuthorizationError as exc:
-                return _lwa_error(exc)
+                return lwa_error(exc)
             except httpx.TimeoutException:
                 return TransientAmazonError(
                     f"{operation} timed out after {self.timeout:.0f} s.", code="timeout"
@@ -590,7 +362,7 @@ class AmazonClient:
                 ratelimit.observe_rate(bucket, raw.headers.get(RATE_LIMIT_HEADER))
                 if raw.status_code == 429:
                     self._throttled(bucket, raw.headers)
-            problem = _check_raw_response(raw, expect_body=expect_body)
+            problem = raw_response_error(raw, expect_body=expect_body)
             return problem or response
         finally:
             client.close()
@@ -610,7 +382,7 @@ class AmazonClient:
             self.stats.api_calls += 1
             try:
                 response = send()
-                error = _check_raw_response(response, expect_body=False)
+                error = raw_response_error(response, expect_body=False)
             except httpx.TimeoutException:
                 error = TransientAmazonError(f"{what} timed out.", code="timeout")
             except httpx.TransportError as exc:
@@ -624,55 +396,6 @@ class AmazonClient:
                 raise error
             waited += delay
 
+
 def amazon_client(store: Store, *, stats: CallStats | None = None) -> AmazonClient:
     return AmazonClient(store, stats=stats)
-
-
-@sensitive_variables("code", "data", "body", "token")
-def authorization_code_exchange(*, code: str, redirect_uri: str) -> str:
-    """Trade the consent page's `spapi_oauth_code` for the store's refresh token."""
-    lwa = _LwaClient(refresh_token=None, credentials=_LwaCredentials())
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "client_id": settings.LWA_CLIENT_ID,
-        "client_secret": settings.LWA_CLIENT_SECRET,
-    }
-    try:
-        body = lwa._request(lwa.scheme + lwa.host + lwa.path, data, lwa.headers)
-    except AuthorizationError as exc:
-        error = _lwa_error(exc)
-        if isinstance(error, ReauthorizationRequired):
-            # For a code, invalid_grant means used, expired or not ours: not
-            # the store's fault, and no store to mark.
-            raise PermanentAmazonError(
-                "Amazon did not accept the authorization code (expired or already used).",
-                code="invalid_grant",
-                status=exc.status_code,
-            ) from exc
-        raise error from exc
-    except httpx.TimeoutException as exc:
-        raise TransientAmazonError("Login with Amazon timed out.", code="timeout") from exc
-    except httpx.TransportError as exc:
-        raise TransientAmazonError("Could not reach Login with Amazon.") from exc
-    finally:
-        lwa._transport.close()
-    token = body.get("refresh_token")
-    if not token:
-        raise PermanentAmazonError("Login with Amazon answered without a refresh token.")
-    return token
-
-
-class _LwaCredentials:
-    """The shape sp_api's Credentials reads (app id and secret)."""
-
-    @property
-    def lwa_app_id(self) -> str:
-        return settings.LWA_CLIENT_ID
-
-    @property
-    def lwa_client_secret(self) -> str:
-        return settings.LWA_CLIENT_SECRET
-
-    refresh_token = None
