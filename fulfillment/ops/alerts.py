@@ -219,7 +219,7 @@ def alerts_ship_by_near(*, now: dt.datetime) -> int:
     window = dt.timedelta(hours=settings.OPS_ALERT_SHIP_BY_HOURS)
     orders = (
         Order.objects.filter(
-            status__in=[Order.Status.HELD, Order.Status.RELEASED, Order.Status.ACKNOWLEDGED],
+            status__in=Order.UNSHIPPED_STATUSES,
             ship_by_latest__gte=now,
             ship_by_latest__lt=now + window,
             shipments__isnull=True,

@@ -181,6 +181,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
                     "amazon_updated_at",
                     "released_at",
                     "acknowledged_at",
+                    "shipped_by_us_at",
                     "buyer_cancellation_requested",
                     "cancelled_at",
                     "shipped_outside_at",

@@ -84,10 +84,17 @@ class Order(models.Model):
         SHIPPED = "shipped", "Shipped"
         CANCELLED = "cancelled", "Cancelled"
 
-    # Statuses after which the order is the warehouse's: the download changes
-    # nothing but cancellation-type facts (see services/orders.py).
+    # The named sets of statuses, defined here once (the moves between them
+    # are in transitions.py, the only code that writes `status`).
+    #
+    # The warehouse's: released and not closed. The download changes nothing
+    # but cancellation-type facts on them, and only they take a package.
     FROZEN_STATUSES = (Status.RELEASED, Status.ACKNOWLEDGED, Status.PARTIALLY_SHIPPED)
+    # Shipped or cancelled: the download leaves them alone.
     CLOSED_STATUSES = (Status.SHIPPED, Status.CANCELLED)
+    OPEN_STATUSES = (Status.HELD, *FROZEN_STATUSES)
+    # Open and without a package yet.
+    UNSHIPPED_STATUSES = (Status.HELD, Status.RELEASED, Status.ACKNOWLEDGED)
 
     store = models.ForeignKey("connections.Store", on_delete=models.PROTECT, related_name="orders")
     amazon_order_id = models.CharField("Amazon order id", max_length=40)
@@ -122,6 +129,15 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     shipped_outside_at = models.DateTimeField(
         null=True, blank=True, help_text="Amazon reported it shipped without a shipment from the warehouse."
+    )
+    # Set by the `ship` move (transitions.py) when packages recorded here cover
+    # the whole order; the download reads it to tell our shipment from one
+    # made elsewhere, so `amazon_status` only ever holds what Amazon said.
+    shipped_by_us_at = models.DateTimeField(
+        "shipped by the warehouse at",
+        null=True,
+        blank=True,
+        help_text="When the warehouse's packages covered the whole order.",
     )
     # Set when a released order must be stopped (cancelled, cancellation
     # requested, shipped elsewhere); the WMS acknowledges with the next field.

@@ -10,14 +10,9 @@ from fulfillment.orders.models import Order, OrderLine, Warehouse
 
 # What the warehouse ever sees: released orders and what became of them. A
 # held order, or one cancelled before release, was never the warehouse's.
-_VISIBLE = Q(
-    status__in=[
-        Order.Status.RELEASED,
-        Order.Status.ACKNOWLEDGED,
-        Order.Status.PARTIALLY_SHIPPED,
-        Order.Status.SHIPPED,
-    ]
-) | Q(status=Order.Status.CANCELLED, released_at__isnull=False)
+_VISIBLE = Q(status__in=[*Order.FROZEN_STATUSES, Order.Status.SHIPPED]) | Q(
+    status=Order.Status.CANCELLED, released_at__isnull=False
+)
 
 
 def wms_orders(*, warehouse: Warehouse | None = None, warehouse_id: int | None = None) -> QuerySet[Order]:

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from fulfillment.core.errors import OrderConflict, ShipmentRejected, WmsError  # noqa: F401 (ShipmentRejected re-exported)
 from fulfillment.jobs.errors import safe_error
+from fulfillment.orders import transitions
 from fulfillment.orders.models import Order, Warehouse
 
 # Shipments live in .shipments; their names stay importable from here.
 from fulfillment.shipments.services.recording import (  # noqa: F401
-    SHIPPABLE_STATUSES,
     ShipmentInput,
     ShipmentLineInput,
     shipment_record,
@@ -82,9 +82,7 @@ def order_acknowledge(*, warehouse: Warehouse, order_id: int) -> Order:
         if order.status == Order.Status.CANCELLED:
             raise OrderConflict("The order is cancelled: do not ship it.")
         if order.status == Order.Status.RELEASED:
-            order.status = Order.Status.ACKNOWLEDGED
-            order.acknowledged_at = timezone.now()
-            order.save(update_fields=["status", "acknowledged_at", "updated_at"])
+            transitions.order_acknowledge(order)
     return order
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from fulfillment.orders.models import Order, OrderLine
 from fulfillment.orders.services.download import orders_pull
@@ -153,8 +154,27 @@ def test_a_released_order_is_frozen_except_for_cancellation(store, imported, tim
     assert order.recipient_data["addressLine1"] != "99 Elsewhere Rd"
 
 
-def test_an_order_our_confirmations_shipped_is_not_shipped_elsewhere(store, imported, time_passes):
-    # given: shipment confirmations told Amazon and recorded what Amazon will say
+def test_an_order_the_warehouse_shipped_is_not_shipped_elsewhere(store, imported, time_passes):
+    # given: the ship move recorded that our packages cover the order (here
+    # still partially shipped, as rows the migration backfilled can be)
+    released, _ = imported
+    Order.objects.filter(amazon_order_id=released.order_id).update(
+        status=Order.Status.PARTIALLY_SHIPPED, shipped_by_us_at=timezone.now()
+    )
+    sandbox_order_update(order=SandboxOrder.objects.get(pk=released.pk), status="SHIPPED")
+
+    # when
+    _pull_later(store, time_passes)
+
+    # then: Amazon's word is stored as it is, and nobody is asked to stop
+    order = Order.objects.get(amazon_order_id=released.order_id)
+    assert order.shipped_outside_at is None and order.wms_stop_requested_at is None
+    assert order.status == Order.Status.PARTIALLY_SHIPPED and order.amazon_status == "SHIPPED"
+
+
+def test_amazon_status_alone_does_not_make_a_shipment_ours(store, imported, time_passes):
+    # given: an amazon_status of SHIPPED but no shipment of ours recorded
+    # (confirmations used to write it ahead of Amazon; the download no longer reads it)
     released, _ = imported
     Order.objects.filter(amazon_order_id=released.order_id).update(
         status=Order.Status.PARTIALLY_SHIPPED, amazon_status="SHIPPED"
@@ -166,4 +186,5 @@ def test_an_order_our_confirmations_shipped_is_not_shipped_elsewhere(store, impo
 
     # then
     order = Order.objects.get(amazon_order_id=released.order_id)
-    assert order.shipped_outside_at is None and order.wms_stop_requested_at is None
+    assert order.status == Order.Status.SHIPPED
+    assert order.shipped_outside_at is not None and order.wms_stop_requested_at is not None

@@ -28,7 +28,7 @@ from fulfillment.orders.models import Order, OrderLine, StoreSyncState
 from fulfillment.orders.tasks import order_pull_task
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 from fulfillment.shipments.tasks import confirmations_sweep_task
-from fulfillment.wms.services import SHIPPABLE_STATUSES, ShipmentInput, ShipmentLineInput, shipment_record
+from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, shipment_record
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.listings import sandbox_listing_upsert
 from sandbox.models import SandboxFaults, SandboxListing, SandboxOrder, SandboxOrderItem, SandboxPackage
@@ -117,7 +117,7 @@ class World:
     def ship_released(self) -> int:
         """The WMS ships every released order it has not shipped yet, in one package."""
         shipped = 0
-        orders = Order.objects.filter(store=self.store, status__in=SHIPPABLE_STATUSES, shipments__isnull=True)
+        orders = Order.objects.filter(store=self.store, status__in=Order.FROZEN_STATUSES, shipments__isnull=True)
         for order in orders.prefetch_related("lines"):
             lines = [
                 ShipmentLineInput(

@@ -42,7 +42,9 @@ def test_it_confirms_a_full_shipment_once_and_the_order_is_shipped(order, amazon
     amazon_order.refresh_from_db()
     assert amazon_order.status == "SHIPPED"
     order.refresh_from_db()
-    assert (order.status, order.amazon_status) == (Order.Status.SHIPPED, "SHIPPED")
+    assert order.status == Order.Status.SHIPPED and order.shipped_by_us_at is not None
+    # Amazon's own word comes with the next download, never ahead of it
+    assert order.amazon_status == "UNSHIPPED"
     assert run.ok and run.kind == SyncRun.Kind.SHIPMENT_CONFIRM
     assert run.counts == {"sent": 1, "accepted": 1, "rejected": 0, "retrying": 0, "skipped": 0, "failed": 0}
     assert run.api_calls == 1
@@ -61,8 +63,8 @@ def test_it_confirms_each_package_of_a_partial_shipment_with_its_own_items(order
     # then
     order.refresh_from_db()
     amazon_order.refresh_from_db()
-    assert order.status == Order.Status.PARTIALLY_SHIPPED
-    assert order.amazon_status == "PARTIALLY_SHIPPED"
+    assert order.status == Order.Status.PARTIALLY_SHIPPED and order.shipped_by_us_at is None
+    assert order.amazon_status == "UNSHIPPED"
     assert amazon_order.status == "PARTIALLY_SHIPPED"
     assert SandboxPackage.objects.get().items == [{"orderItemId": ITEM_A, "quantity": 1}]
 
@@ -82,7 +84,8 @@ def test_it_confirms_each_package_of_a_partial_shipment_with_its_own_items(order
     ]
     order.refresh_from_db()
     amazon_order.refresh_from_db()
-    assert (order.status, order.amazon_status, amazon_order.status) == ("shipped", "SHIPPED", "SHIPPED")
+    assert (order.status, amazon_order.status) == ("shipped", "SHIPPED")
+    assert order.shipped_by_us_at is not None
     assert set(ShipmentConfirmation.objects.values_list("state", flat=True)) == {State.ACCEPTED}
 
 
@@ -112,9 +115,9 @@ def test_the_wms_moving_the_order_first_is_never_undone_by_a_partial_acceptance(
     # when: only the first is confirmed
     confirmation_send(confirmation_id=first.confirmation.pk)
 
-    # then: shipped stays; Amazon's own status says partially shipped
+    # then: shipped (by us) stays
     order.refresh_from_db()
-    assert (order.status, order.amazon_status) == (Order.Status.SHIPPED, "PARTIALLY_SHIPPED")
+    assert order.status == Order.Status.SHIPPED and order.shipped_by_us_at is not None
 
 
 def test_it_queues_the_send_task_when_the_shipment_commits(

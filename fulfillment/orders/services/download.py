@@ -398,7 +398,7 @@ def _orders_reconcile_locked(*, store: Store, days: int, now: dt.datetime, lease
         open_here = set(
             Order.objects.filter(
                 store=store,
-                status__in=[Order.Status.HELD, *Order.FROZEN_STATUSES],
+                status__in=Order.OPEN_STATUSES,
                 amazon_status__in=RECONCILE_STATUSES,
                 purchased_at__gte=after,
                 purchased_at__lt=before,

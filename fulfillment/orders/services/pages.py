@@ -20,6 +20,7 @@ from django.db.models import F
 
 from connections.models import OrderStatus, Store
 from fulfillment.jobs.errors import safe_error
+from fulfillment.orders import transitions
 from fulfillment.orders.models import Order, OrderLine, UnreadableOrder
 from fulfillment.orders.services.parsing import (
     AmazonLine,
@@ -38,10 +39,10 @@ from mappings.selectors import ShippingMethodTable, shipping_method_table_for, s
 logger = logging.getLogger(__name__)
 
 # Columns a page upsert writes for new and held orders (everything Amazon says
-# plus the release decision). Released orders never go through this path.
+# plus the release decision; the status column is written by transitions.py).
+# Released orders never go through this path.
 _FULL_ORDER_FIELDS = [
     "amazon_status",
-    "status",
     "marketplace_id",
     "fulfilled_by",
     "service_level",
@@ -77,11 +78,11 @@ _LINE_FIELDS = [
     "gift_message",
     "components",
 ]
-# What the download may still change on an order the warehouse owns.
+# What the download may still change on an order the warehouse owns (and its
+# status, written by transitions.py).
 _FROZEN_ORDER_FIELDS = [
     "amazon_status",
     "amazon_updated_at",
-    "status",
     "buyer_cancellation_requested",
     "cancelled_at",
     "shipped_outside_at",
@@ -163,11 +164,11 @@ class _Write:
 
 def _order_from_amazon(ctx: RunContext, a: AmazonOrder, known: Order | None) -> Order:
     gift_lines = [line for line in a.lines if line.is_gift]
-    return Order(
+    return transitions.order_as_read(
+        known=known,
         store=ctx.store,
         amazon_order_id=a.amazon_order_id,
         amazon_status=a.status,
-        status=Order.Status.HELD,
         marketplace_id=a.marketplace_id,
         fulfilled_by=a.fulfilled_by,
         service_level=a.service_level,
@@ -207,34 +208,24 @@ def _lines_from_amazon(ctx: RunContext, order: Order, a: AmazonOrder) -> list[Or
 
 
 def _frozen_update(order: Order, a: AmazonOrder, now: dt.datetime) -> bool:
-    """Apply what may change on an order the warehouse owns. True if it was cancelled now."""
-    # Shipment confirmations set amazon_status to what Amazon will report once
-    # they succeed: SHIPPED seen again is our own doing, not a shipment elsewhere.
-    confirmed_shipped = order.amazon_status == OrderStatus.SHIPPED
+    """Apply what may change on an order the warehouse owns. True if it was cancelled now.
+
+    The moves (transitions.py) record the warehouse's stop request."""
     order.amazon_status = a.status
     order.amazon_updated_at = a.updated_at
     order.updated_at = now
     if order.status in Order.CLOSED_STATUSES:
         return False
-    stop = cancelled = False
+    cancelled = False
     if a.status == OrderStatus.CANCELLED:
-        order.status = Order.Status.CANCELLED
-        order.cancelled_at = now
-        stop = cancelled = True
-    elif a.status == OrderStatus.SHIPPED and not confirmed_shipped:
-        # Our own shipments mark the order shipped first; Amazon saying so
-        # while we have not means someone shipped it elsewhere.
-        order.status = Order.Status.SHIPPED
-        order.shipped_outside_at = now
-        stop = True
-    if a.buyer_cancellation_requested and not order.buyer_cancellation_requested:
-        order.buyer_cancellation_requested = True
-        stop = True
-    if stop:
-        # A new reason to stop: the warehouse hears it again even if it
-        # acknowledged an earlier one (e.g. a request, then the cancellation).
-        order.wms_stop_requested_at = now
-        order.cancellation_acknowledged_at = None
+        transitions.order_cancel(order, now=now)
+        cancelled = True
+    elif a.status == OrderStatus.SHIPPED and not transitions.shipped_by_us(order):
+        # Our own packages record the order shipped by us first; Amazon
+        # saying so while they do not means someone shipped it elsewhere.
+        transitions.order_ship_elsewhere(order, now=now)
+    if a.buyer_cancellation_requested:
+        transitions.order_buyer_cancellation_request(order, now=now)
     return cancelled
 
 
@@ -296,7 +287,7 @@ def _writes_planned(
         o.amazon_order_id: o
         for o in Order.objects.select_for_update()
         .filter(store=store, amazon_order_id__in=list(parsed))
-        .only("pk", "store_id", "amazon_order_id", *_FROZEN_ORDER_FIELDS)
+        .only("pk", "store_id", "amazon_order_id", "status", "shipped_by_us_at", *_FROZEN_ORDER_FIELDS)
         .order_by("pk")
     }
     writes: list[_Write] = []
@@ -329,15 +320,15 @@ def _writes_planned(
         )
         writes.append(w)
         if a.status == OrderStatus.CANCELLED:
-            order.status = Order.Status.CANCELLED
-            order.cancelled_at = order.cancelled_at or now
+            transitions.order_cancel(order, now=now)
             for line in w.lines:
                 line.quantity_cancelled = line.quantity_ordered - line.quantity_shipped
             w.cancelled = True
         elif a.status == OrderStatus.SHIPPED:
-            order.status = Order.Status.SHIPPED
-            if existing is not None:  # known and held: shipped without the warehouse
-                order.shipped_outside_at = order.shipped_outside_at or now
+            if existing is None:
+                transitions.order_arrive_shipped(order)
+            else:  # known and held: shipped without the warehouse
+                transitions.order_ship_elsewhere(order, now=now)
         else:
             to_decide.append(w)
     if to_decide:
@@ -388,13 +379,7 @@ def _write(writes: list[_Write]) -> None:
     full = [w for w in writes if w.full]
     frozen = [w.order for w in writes if not w.full]
     if full:
-        orders = [w.order for w in full]
-        Order.objects.bulk_create(
-            orders,
-            update_conflicts=True,
-            unique_fields=["store", "amazon_order_id"],
-            update_fields=_FULL_ORDER_FIELDS,
-        )
+        transitions.orders_upsert([w.order for w in full], fields=_FULL_ORDER_FIELDS)
         lines = [line for w in full for line in w.lines]
         for line in lines:
             line.order_id = line.order.pk
@@ -405,8 +390,7 @@ def _write(writes: list[_Write]) -> None:
                 unique_fields=["order", "order_item_id"],
                 update_fields=_LINE_FIELDS,
             )
-    if frozen:
-        Order.objects.bulk_update(frozen, _FROZEN_ORDER_FIELDS)
+    transitions.orders_write(frozen, fields=_FROZEN_ORDER_FIELDS)
     cancelled = [w.order.pk for w in writes if w.cancel_lines]
     if cancelled:
         OrderLine.objects.filter(order_id__in=cancelled).update(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from fulfillment.orders import transitions
 from fulfillment.orders.models import Order, OrderLine
 from mappings.selectors import Component, ShippingMethodTable, shipping_method_table_for, sku_components_for
 
@@ -49,8 +50,9 @@ def order_release_decide(
     shipping_table: ShippingMethodTable,
     now,
 ) -> bool:
-    """Set the order's status, reasons, carrier and ship code and its lines'
-    components in memory. Returns True when released. Saves nothing."""
+    """Hold or release the order (transitions.py sets its status, reasons, carrier
+    and ship code) and set its lines' components, in memory. Returns True when
+    released. Saves nothing."""
     reasons: list[str] = []
     if order.buyer_cancellation_requested:
         reasons.append(BUYER_CANCELLATION_REASON)
@@ -72,17 +74,11 @@ def order_release_decide(
         reasons.append(ADDRESS_MISSING_REASON)
 
     if reasons:
-        order.status = Order.Status.HELD
-        order.hold_reasons = reasons
-        order.carrier = order.ship_code = ""
+        transitions.order_hold(order, reasons=reasons)
         for line in lines:
             line.components = []
         return False
-    order.status = Order.Status.RELEASED
-    order.hold_reasons = []
-    order.carrier = method.carrier
-    order.ship_code = method.ship_code
-    order.released_at = now
+    transitions.order_release(order, carrier=method.carrier, ship_code=method.ship_code, now=now)
     return True
 
 
@@ -126,8 +122,8 @@ def orders_release_or_hold(*, store, orders: Iterable[Order]) -> ReleaseCounts:
             order.updated_at = now
             counts.released += released
             counts.held += not released
-        Order.objects.bulk_update(
-            held, ["status", "hold_reasons", "carrier", "ship_code", "released_at", "updated_at"]
+        transitions.orders_write(
+            held, fields=["hold_reasons", "carrier", "ship_code", "released_at", "updated_at"]
         )
         all_lines = [line for lines in lines_by_order.values() for line in lines]
         if all_lines:

@@ -35,12 +35,13 @@ from connections.amazon import (
     TransientAmazonError,
     amazon_client,
 )
-from connections.models import OrderStatus, Store
+from connections.models import Store
 from connections.services import store_reauthorization_record
 from fulfillment.jobs.errors import job_failure
 from fulfillment.jobs.locks import store_job_lock
 from fulfillment.jobs.models import SyncRun
 from fulfillment.jobs.runs import sync_run_finish, sync_run_start
+from fulfillment.orders import transitions
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 from fulfillment.shipments.selectors import (
@@ -353,22 +354,15 @@ def _send_claimed(confirmation: ShipmentConfirmation, *, client: AmazonClient, n
 
 # --- Order status --------------------------------------------------------------------------
 
-_PROGRESS = {
-    Order.Status.RELEASED: 0,
-    Order.Status.ACKNOWLEDGED: 0,
-    Order.Status.PARTIALLY_SHIPPED: 1,
-    Order.Status.SHIPPED: 2,
-}
-
 
 def order_status_from_confirmations(*, order_id: int) -> Order:
     """Move the order forward to what Amazon has confirmed; never backward.
 
     The WMS side sets `status` from what the warehouse shipped when a
     package is recorded; Amazon's confirmed quantities can only catch up
-    with that, so the order takes the further of the two. `amazon_status`
-    becomes what Amazon now reports (PARTIALLY_SHIPPED or SHIPPED), which
-    the order download then reads as our own doing, not a shipment elsewhere.
+    with that, so the order takes the further of the two (the ship moves of
+    fulfillment/orders/transitions.py, which record that we shipped it).
+    `amazon_status` stays what Amazon last said: the next download reads it.
     """
     order = Order.objects.select_for_update().get(pk=order_id)
     lines = list(order.lines.all())
@@ -378,17 +372,7 @@ def order_status_from_confirmations(*, order_id: int) -> Order:
     everything = all(
         confirmed.get(line.pk, 0) >= line.quantity_ordered - line.quantity_cancelled for line in lines
     )
-    target = Order.Status.SHIPPED if everything else Order.Status.PARTIALLY_SHIPPED
-    changed = []
-    if order.status in _PROGRESS and _PROGRESS[target] > _PROGRESS[order.status]:
-        order.status = target
-        changed.append("status")
-    amazon_target = OrderStatus.SHIPPED if everything else OrderStatus.PARTIALLY_SHIPPED
-    if order.amazon_status not in (OrderStatus.CANCELLED, OrderStatus.SHIPPED, amazon_target):
-        order.amazon_status = amazon_target
-        changed.append("amazon_status")
-    if changed:
-        order.save(update_fields=[*changed, "updated_at"])
+    transitions.order_ship_confirmed(order, complete=everything)
     return order
 
 

@@ -19,6 +19,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from fulfillment.core.errors import ShipmentRejected
+from fulfillment.orders import transitions
 from fulfillment.orders.models import Order, OrderLine, Warehouse
 from fulfillment.shipments.models import Shipment, ShipmentLine
 from fulfillment.shipments.services.allocation import Item, SearchTooLarge, allocate_warehouse_units
@@ -64,7 +65,6 @@ class PackageLocked(Exception):
     """The package is on Amazon, or may be: it can no longer be corrected here (answered 409)."""
 
 
-SHIPPABLE_STATUSES = (Order.Status.RELEASED, Order.Status.ACKNOWLEDGED, Order.Status.PARTIALLY_SHIPPED)
 # A WMS clock a little ahead is fine; a ship date tomorrow is a mistake.
 SHIP_DATE_FUTURE_TOLERANCE = dt.timedelta(hours=1)
 
@@ -312,13 +312,9 @@ def _differences(
     return diff
 
 
-def _order_status_after(order_lines: list[OrderLine], shipped: dict[int, int]) -> str:
-    """SHIPPED when nothing is left of any line once `shipped` (units per line pk) is counted."""
-    return (
-        Order.Status.SHIPPED
-        if all(_left(ol) - shipped.get(ol.pk, 0) <= 0 for ol in order_lines)
-        else Order.Status.PARTIALLY_SHIPPED
-    )
+def _ships_in_full(order_lines: list[OrderLine], shipped: dict[int, int]) -> bool:
+    """True when nothing is left of any line once `shipped` (units per line pk) is counted."""
+    return all(_left(ol) - shipped.get(ol.pk, 0) <= 0 for ol in order_lines)
 
 
 def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -> tuple[Shipment, bool]:
@@ -368,7 +364,7 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
             errors["order"].append(f"order {order.amazon_order_id} is cancelled: it must not ship")
         elif order.status == Order.Status.SHIPPED:
             errors["order"].append(f"order {order.amazon_order_id} is already shipped in full")
-        elif order.status not in SHIPPABLE_STATUSES:
+        elif order.status not in Order.FROZEN_STATUSES:
             errors["order"].append(f"order {order.amazon_order_id} is not released to the warehouse")
         if errors:
             raise ShipmentRejected(dict(errors))
@@ -397,8 +393,10 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
         confirmation_enqueue(shipment=shipment)
         for pk, qty in units.items():
             OrderLine.objects.filter(pk=pk).update(quantity_shipped=F("quantity_shipped") + qty)
-        order.status = _order_status_after(order_lines, units)
-        order.save(update_fields=["status", "updated_at"])
+        if _ships_in_full(order_lines, units):
+            transitions.order_ship(order, now=now)
+        else:
+            transitions.order_ship_partially(order)
     return shipment, True
 
 
@@ -479,8 +477,6 @@ def shipment_correct(*, warehouse: Warehouse, data: ShipmentInput, source: str) 
         for pk, change in delta.items():
             if change:
                 OrderLine.objects.filter(pk=pk).update(quantity_shipped=F("quantity_shipped") + change)
-        if order.status != Order.Status.CANCELLED:
-            order.status = _order_status_after(order_lines, delta)
-            order.save(update_fields=["status", "updated_at"])
+        transitions.order_correct_shipment(order, complete=_ships_in_full(order_lines, delta), now=now)
         confirmation_restart(shipment=shipment, now=now)
     return shipment, True
