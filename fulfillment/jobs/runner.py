@@ -177,7 +177,7 @@ def job_run(job: Job, *, store: Store | None = None) -> SyncRun:
         )
     if job.keep_ok_runs is not None and ok:
         SyncRun.objects.filter(
-            store=None, kind=job.kind, ok=True, started_at__lt=run.started_at - job.keep_ok_runs
+            store=store, kind=job.kind, ok=True, started_at__lt=run.started_at - job.keep_ok_runs
         ).delete()
     return run
 
