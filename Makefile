@@ -42,7 +42,7 @@ shell: install
 
 # `make serve`: the production start on this machine, settings from the
 # environment or .env (DEBUG off, PostgreSQL, Redis; see README "Production").
-# Migrations once (bin/release), then gunicorn (bin/web) and the task cluster
+# Migrations and schedules once (bin/release), then gunicorn (bin/web) and the task cluster
 # (bin/worker), each in its own process group: Ctrl-C stops gunicorn gracefully
 # (TERM) and the cluster after its running tasks (INT). The notification consumer
 # joins here as a third process (bin/notifications) when it lands.

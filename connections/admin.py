@@ -11,6 +11,7 @@ from django.utils import timezone
 from connections.admin_scoping import StoreScopedAdminMixin
 from connections.scoping import user_is_scoped
 from fulfillment.inventory.admin_actions import push_inventory_full_now, push_inventory_now
+from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.orders.admin_actions import pull_orders_now
 
 from . import services
@@ -160,6 +161,21 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
+    # --- The store's job schedules follow every change made here (fulfillment/jobs/schedules.py).
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Active or not, download interval, inventory sync and push times.
+        schedules_sync(store=obj)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        schedules_sync()  # the deleted store's schedules go with it
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        schedules_sync()
+
     # --- Buttons on the store page and bulk actions; each calls a service.
 
     def get_urls(self):
@@ -221,6 +237,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         if not self.has_finalize_permission(request, store):
             raise PermissionDenied
         result = services.store_finalize_authorization(store=store)
+        schedules_sync(store=store)  # connected, or ruled out by Amazon: its jobs follow
         self.message_user(request, result.message, messages.SUCCESS if result.connected else messages.ERROR)
         return self._back(store)
 
@@ -229,6 +246,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         store = self._store_for_change(request, store_id)
         result = services.store_test_connection(store=store)
+        schedules_sync(store=store)  # Amazon may have refused its token
         self.message_user(request, result.message, messages.SUCCESS if result.ok else messages.ERROR)
         return self._back(store)
 
@@ -242,6 +260,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             )
         for store in stores[: self.TEST_CONNECTION_BATCH]:
             result = services.store_test_connection(store=store)
+            schedules_sync(store=store)
             self.message_user(
                 request, f"{store}: {result.message}", messages.SUCCESS if result.ok else messages.ERROR
             )
@@ -261,6 +280,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             )
         for store in stores[: self.TEST_CONNECTION_BATCH]:
             result = services.store_finalize_authorization(store=store)
+            schedules_sync(store=store)
             self.message_user(
                 request, result.message, messages.SUCCESS if result.connected else messages.ERROR
             )

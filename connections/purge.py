@@ -1,6 +1,6 @@
 """The purge of spent authorization records: OAuth states, merchant links, sessions.
 
-Run by a django-q2 schedule (connections/schedules.py). Idempotent: a second
+Run hourly by the job runner (fulfillment/jobs/tasks.py). Idempotent: a second
 run finds nothing left to delete.
 """
 

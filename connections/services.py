@@ -1,6 +1,10 @@
 """Writes for the Amazon side: authorizing stores, testing and marking them.
 
-Admin actions, views and the `connect_store` command only call these.
+Admin actions, views and the `connect_store` command only call these. A
+store's connection decides its job schedules: the caller brings them in step
+afterwards (fulfillment.jobs.schedules.schedules_sync), since connections sit
+below the jobs and do not import them; the schedule repair catches any
+caller that did not.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -52,24 +55,6 @@ SESSION_NONCE_KEY = "connections_oauth_nonce"
 # --- Re-authorization and connection tests ----------------------------------------
 
 
-def _store_changed(store: Store, update_fields: list[str]) -> None:
-    """Tell the jobs' schedules a store changed state.
-
-    These changes are compare-and-set UPDATEs (safe against a person editing
-    the store at the same time), which send no post_save; the order, shipment
-    and inventory schedules follow the store through post_save receivers, so
-    send it as a save of those fields would have.
-    """
-    post_save.send(
-        sender=Store,
-        instance=store,
-        created=False,
-        update_fields=frozenset(update_fields),
-        raw=False,
-        using="default",
-    )
-
-
 def store_mark_needs_reauthorization(*, store: Store, reason: str) -> None:
     """Amazon refused the refresh token: jobs skip the store (it is no longer
     `connected()`) until someone authorizes it again."""
@@ -80,7 +65,6 @@ def store_mark_needs_reauthorization(*, store: Store, reason: str) -> None:
     )
     store.authorization_status = Store.Authorization.NEEDS_REAUTHORIZATION
     store.authorization_error = reason
-    _store_changed(store, ["authorization_status", "authorization_error", "updated_at"])
     logger.warning("Store %s needs re-authorization: %s", store.pk, reason)
 
 
@@ -166,7 +150,7 @@ def store_participation_refused(*, store: Store, check: ParticipationCheck) -> N
             # Never connected: the seller id was only this attempt's; free the store for another.
             store.selling_partner_id = ""
             fields.append("selling_partner_id")
-    store.save(update_fields=fields)  # post_save moves the job schedules
+    store.save(update_fields=fields)
     logger.info("Store %s not connected: %s", store.pk, check.participation)
 
 
@@ -410,7 +394,6 @@ def store_finalize_authorization(*, store: Store) -> FinalizeResult:
         return FinalizeResult(False, f"{store} has no merchant authorization waiting.")
     store.authorization_status = Store.Authorization.CONNECTED
     store.authorized_at = now
-    _store_changed(store, ["authorization_status", "authorized_at", "updated_at"])
     return FinalizeResult(True, f"{store} is connected. {check.message}")
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods
 
 from connections.scoping import stores_visible
+from fulfillment.jobs.schedules import schedules_sync
 
 from . import services
 from .models import OAuthState, Store
@@ -110,7 +111,10 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             error_description=params.get("error_description", ""),
         )
     except services.AuthorizationRefused as exc:
+        if exc.store_changed:
+            schedules_sync()  # a store Amazon ruled out leaves its jobs
         return _refused(request, exc.message, status=exc.status, store_changed=exc.store_changed)
+    schedules_sync(store=store)  # connected: its jobs are scheduled now
     if store.authorization_status == Store.Authorization.AUTHORIZED_BY_MERCHANT:
         message = (
             f"Thank you. {store.warehouse.name} will finish connecting your Amazon store "

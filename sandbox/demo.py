@@ -19,6 +19,7 @@ from django.db import transaction
 from connections.models import Marketplace, Store
 from connections.services import store_connect
 from fulfillment.inventory.levels import inventory_update
+from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.orders.models import Warehouse
 from fulfillment.wms.services import wms_key_create
 from mappings.models import ShippingMethodMapping, SkuMapping
@@ -117,6 +118,7 @@ def demo_data_ensure() -> DemoData:
         refresh_token=DEMO_REFRESH_TOKEN,
         warehouse_code=warehouse.code,
     )
+    schedules_sync(store=connected)  # its download runs every order_pull_minutes
     # Only mapped SKUs ship (the store's choice): DEMO_UNMAPPED_SKU's orders are held.
     Store.objects.filter(pk=connected.pk).update(unmapped_sku_is_warehouse_sku=False)
     unconnected, _ = Store.objects.get_or_create(

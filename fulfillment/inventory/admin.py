@@ -18,8 +18,8 @@ from fulfillment.inventory.models import (
     ListingState,
     StoreInventorySettings,
 )
-from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
 from fulfillment.inventory.services import inventory_push_cancel, inventory_push_confirm
+from fulfillment.jobs.schedules import INVENTORY_PUSH_TASK, schedules_sync
 from fulfillment.wms.admin_imports import CsvImportAdminMixin, CsvImportForm
 from fulfillment.wms.imports import (
     INVENTORY_COLUMNS,
@@ -33,6 +33,10 @@ class StoreInventorySettingsAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("store",)
     search_fields = ("store__name",)
     autocomplete_fields = ("store",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        schedules_sync(store=obj.store)  # the store's inventory push schedules follow
 
 
 class RejectedFilter(admin.SimpleListFilter):

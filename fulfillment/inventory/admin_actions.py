@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
+from fulfillment.jobs.schedules import INVENTORY_PUSH_TASK
 from fulfillment.orders.admin_actions import queue_per_store
 
 

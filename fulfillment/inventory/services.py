@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from collections import Counter
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
+from connections.amazon import AmazonClient, PermanentAmazonError
 from connections.models import Store
 from connections.services import store_reauthorization_record
 from fulfillment.inventory import feeds
@@ -41,32 +41,31 @@ from fulfillment.inventory.selectors import (
     listing_states_for,
     store_inventory_settings_for,
 )
-from fulfillment.jobs.errors import job_failure
-from fulfillment.jobs.locks import JobLease, store_job_lock
+from fulfillment.jobs.locks import JobLease
 from fulfillment.jobs.models import SyncRun
-from fulfillment.jobs.runs import sync_run_finish, sync_run_start
+from fulfillment.jobs.runner import Job, JobContext, job_run
 
 logger = logging.getLogger(__name__)
 
+# Longer than the other jobs' minute: planning a large catalog, building and
+# uploading a 25,000-message feed document and recording its report are single
+# steps with no point to renew inside, each possibly longer than a minute, and
+# a second push planned meanwhile could reach Amazon out of order.
 PUSH_LEASE_SECONDS = 1800
 _UPSERT_BATCH = 5000
 _sleep = time.sleep  # tests replace it
 
-
-@dataclass
-class PushCounts:
-    sent: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    feeds: int = 0
-    pending_feeds: int = 0
-    skipped_amazon_fulfilled: int = 0
-    channels_read: int = 0  # SKUs whose fulfillment channel was read from Amazon
-    awaiting_channel_check: int = 0
-    held_for_confirmation: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+PUSH_COUNTS = (
+    "sent",
+    "accepted",
+    "rejected",
+    "feeds",
+    "pending_feeds",
+    "skipped_amazon_fulfilled",
+    "channels_read",  # SKUs whose fulfillment channel was read from Amazon
+    "awaiting_channel_check",
+    "held_for_confirmation",
+)
 
 
 # --- the run ------------------------------------------------------------------------
@@ -78,50 +77,47 @@ def inventory_push_run(*, store: Store, full: bool = False) -> SyncRun:
     Raises fulfillment.jobs.locks.JobLockBusy (recording nothing) when a push of
     this store is already running elsewhere.
     """
-    with store_job_lock(
-        store=store, kind=SyncRun.Kind.INVENTORY_PUSH, lease_seconds=PUSH_LEASE_SECONDS
-    ) as lease:
-        return _inventory_push_locked(store=store, full=full, lease=lease)
+    return job_run(InventoryPushJob(full=full), store=store)
 
 
-def _inventory_push_locked(*, store: Store, full: bool, lease: JobLease) -> SyncRun:
-    run = sync_run_start(store=store, kind=SyncRun.Kind.INVENTORY_PUSH)
-    stats = CallStats()
-    counts = PushCounts()
-    ok, error, notes = False, "", ""
-    try:
-        client = amazon_client(store, stats=stats)
+class InventoryPushJob(Job):
+    """The push of one store: finish what earlier runs left, then plan and send (module docstring)."""
+
+    kind = SyncRun.Kind.INVENTORY_PUSH
+    lease_seconds = PUSH_LEASE_SECONDS
+    count_keys = PUSH_COUNTS
+    # Each push time is a daily schedule: after a run its next run is put back on the
+    # wall-clock time in the warehouse's zone (django-q2 steps a day in the server's zone).
+    reschedule = True
+    not_eligible = "store missing, inactive, not connected or inventory sync off"
+
+    def __init__(self, *, full: bool = False) -> None:
+        self.full = full
+
+    def eligible(self, store: Store) -> bool:
+        return super().eligible(store) and store.inventory_sync_enabled
+
+    def run(self, ctx: JobContext) -> None:
+        store, counts, lease = ctx.store, ctx.counts, ctx.lease
+        client = ctx.amazon_client()
         failures = []
         for push in InventoryPush.objects.filter(
             store=store, state__in=InventoryPush.UNFINISHED_STATES
         ).order_by("created_at"):
             failures += _push_continue(push=push, client=client, lease=lease, counts=counts)
-        if not counts.pending_feeds:
-            push = inventory_push_plan(store=store, full=full, client=client, counts=counts, lease=lease)
+        if not counts["pending_feeds"]:
+            push = inventory_push_plan(store=store, full=self.full, client=client, counts=counts, lease=lease)
             if push is not None and push.state == InventoryPush.State.BUILDING:
                 failures += _push_continue(push=push, client=client, lease=lease, counts=counts)
             elif push is not None:
-                notes = (
+                ctx.notes = (
                     f"Push {push.pk} would set {push.zeroing} of the store's SKUs to 0 "
                     f"({push.zeroing_share:.0%}); it waits for confirmation in the admin."
                 )
         else:
-            notes = "Amazon is still processing an earlier feed; this run polled it and will poll again."
+            ctx.notes = "Amazon is still processing an earlier feed; this run polled it and will poll again."
         if failures:
-            error = "; ".join(failures)
-        ok = not failures
-    except Exception as exc:
-        store_reauthorization_record(store=store, error=exc)
-        error = job_failure(logger, f"inventory push of store {store.pk}", exc)
-    return sync_run_finish(
-        run=run,
-        ok=ok,
-        counts=counts.as_dict(),
-        api_calls=stats.api_calls,
-        throttled=stats.throttled,
-        error=error,
-        notes=notes,
-    )
+            ctx.fail("; ".join(failures))
 
 
 # --- planning -------------------------------------------------------------------------
@@ -132,14 +128,14 @@ def inventory_push_plan(
     store: Store,
     full: bool,
     client: AmazonClient | None = None,
-    counts: PushCounts | None = None,
+    counts: Counter[str] | None = None,
     lease: JobLease | None = None,
 ) -> InventoryPush | None:
     """Store the next push's plan (feeds with their items); None when nothing differs.
 
     The push is BUILDING (ready to send) or AWAITING_CONFIRMATION (the zero-stock guard).
     """
-    counts = counts if counts is not None else PushCounts()
+    counts = counts if counts is not None else Counter()
     # A held plan is stale once a newer one is computed: the newest replaces it.
     InventoryPush.objects.filter(store=store, state=InventoryPush.State.AWAITING_CONFIRMATION).update(
         state=InventoryPush.State.CANCELLED, finished_at=timezone.now(), error="Replaced by a newer push."
@@ -181,7 +177,7 @@ def inventory_push_plan(
             for n, chunk in enumerate(feeds.feed_chunks(items, size=feeds.FEED_MAX_MESSAGES), start=1)
         )
     if held:
-        counts.held_for_confirmation += len(items)
+        counts["held_for_confirmation"] += len(items)
     return push
 
 
@@ -191,7 +187,7 @@ def _without_amazon_fulfilled(
     desired: dict[str, Availability],
     known: dict[str, KnownListing],
     client: AmazonClient | None,
-    counts: PushCounts,
+    counts: Counter[str],
     lease: JobLease | None,
 ) -> dict[str, Availability]:
     """Drop SKUs Amazon fulfills (a quantity sent for them would turn the offer merchant-fulfilled).
@@ -203,7 +199,7 @@ def _without_amazon_fulfilled(
     """
     due = channel_reads_due(skus=desired, known=known)
     learnt = channels_learn(store=store, skus=due, client=client, lease=lease) if client and due else {}
-    counts.channels_read += len(learnt)
+    counts["channels_read"] += len(learnt)
     out = {}
     for sku, availability in desired.items():
         if sku in learnt:
@@ -211,10 +207,10 @@ def _without_amazon_fulfilled(
         elif sku in known and known[sku].channel_checked_at is not None:
             fba = known[sku].is_amazon_fulfilled
         else:
-            counts.awaiting_channel_check += 1
+            counts["awaiting_channel_check"] += 1
             continue
         if fba:
-            counts.skipped_amazon_fulfilled += 1
+            counts["skipped_amazon_fulfilled"] += 1
         else:
             out[sku] = availability
     return out
@@ -224,7 +220,7 @@ def _without_amazon_fulfilled(
 
 
 def _push_continue(
-    *, push: InventoryPush, client: AmazonClient, lease: JobLease, counts: PushCounts
+    *, push: InventoryPush, client: AmazonClient, lease: JobLease, counts: Counter[str]
 ) -> list[str]:
     """Move a BUILDING or SUBMITTED push as far as it goes; returns failure messages."""
     rows = list(push.feed_rows.order_by("sequence"))
@@ -267,10 +263,10 @@ def _push_continue(
     return failures
 
 
-def _patch_send(*, feed: InventoryFeed, client: AmazonClient, counts: PushCounts) -> None:
+def _patch_send(*, feed: InventoryFeed, client: AmazonClient, counts: Counter[str]) -> None:
     outcome = feeds.FeedOutcome()
     for message_id, (sku, quantity, lead, channel) in enumerate(feed.items, start=1):
-        counts.sent += 1
+        counts["sent"] += 1
         try:
             body = feeds.patch_request_build(quantity=quantity, lead_time=lead, channel_code=channel)
         except feeds.FeedDocumentInvalid as exc:
@@ -291,7 +287,7 @@ def _patch_send(*, feed: InventoryFeed, client: AmazonClient, counts: PushCounts
     _feed_record(feed=feed, outcome=outcome, state=InventoryFeed.State.DONE, counts=counts)
 
 
-def _feed_submit(*, feed: InventoryFeed, client: AmazonClient, counts: PushCounts) -> None:
+def _feed_submit(*, feed: InventoryFeed, client: AmazonClient, counts: Counter[str]) -> None:
     """Validate, upload and create one feed; saves the ids so a crash after this polls, not resends."""
     content = feeds.feed_document_bytes(seller_id=feed.push.store.selling_partner_id, items=feed.items)
     document = client.create_feed_document(content_type=feeds.CONTENT_TYPE)
@@ -301,14 +297,14 @@ def _feed_submit(*, feed: InventoryFeed, client: AmazonClient, counts: PushCount
     feed.state = InventoryFeed.State.SUBMITTED
     feed.submitted_at = timezone.now()
     feed.save(update_fields=["feed_document_id", "feed_id", "state", "submitted_at"])
-    counts.sent += feed.message_count
-    counts.feeds += 1
+    counts["sent"] += feed.message_count
+    counts["feeds"] += 1
 
 
 _TERMINAL = {"DONE", "FATAL", "CANCELLED"}
 
 
-def _feed_await(*, feed: InventoryFeed, client: AmazonClient, lease: JobLease, counts: PushCounts) -> None:
+def _feed_await(*, feed: InventoryFeed, client: AmazonClient, lease: JobLease, counts: Counter[str]) -> None:
     """Poll getFeed until Amazon finishes (bounded); then read its processing report."""
     deadline = time.monotonic() + settings.INVENTORY_FEED_MAX_WAIT_SECONDS
     while True:
@@ -317,7 +313,7 @@ def _feed_await(*, feed: InventoryFeed, client: AmazonClient, lease: JobLease, c
         if status in _TERMINAL:
             break
         if time.monotonic() >= deadline:
-            counts.pending_feeds += 1  # the next run polls it again
+            counts["pending_feeds"] += 1  # the next run polls it again
             return
         _sleep(settings.INVENTORY_FEED_POLL_SECONDS)
         lease.renew()
@@ -335,7 +331,9 @@ def _feed_await(*, feed: InventoryFeed, client: AmazonClient, lease: JobLease, c
     _feed_record(feed=feed, outcome=outcome, state=state, counts=counts)
 
 
-def _feed_record(*, feed: InventoryFeed, outcome: feeds.FeedOutcome, state: str, counts: PushCounts) -> None:
+def _feed_record(
+    *, feed: InventoryFeed, outcome: feeds.FeedOutcome, state: str, counts: Counter[str]
+) -> None:
     """Store per SKU what Amazon now has (accepted) or why it refused, and close the feed."""
     now = timezone.now()
     store_id = feed.push.store_id
@@ -398,8 +396,8 @@ def _feed_record(*, feed: InventoryFeed, outcome: feeds.FeedOutcome, state: str,
         feed.save(
             update_fields=["state", "accepted", "rejected", "error", "processed_at", "report_document_id"]
         )
-    counts.accepted += feed.accepted
-    counts.rejected += feed.rejected
+    counts["accepted"] += feed.accepted
+    counts["rejected"] += feed.rejected
 
 
 # --- the admin's decisions ------------------------------------------------------------------

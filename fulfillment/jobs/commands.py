@@ -1,12 +1,18 @@
-"""The shape the job commands share (pull_orders, reconcile_orders, confirm_shipments,
-push_inventory).
+"""The shape the job commands share: each runs its job through the job runner
+(fulfillment/jobs/runner.py), so a run from the command line writes the same
+run row as the scheduled one.
 
-Each runs its service synchronously for one store or every eligible store,
-prints one line per store, and exits non-zero when any store did not run
-well: 1 when a store failed, 75 (EX_TEMPFAIL, "try again later") when the
-only trouble was that another worker held a store's job lease, so the
-command did nothing for it. Scripts and cron wrappers rely on that
-(README, "Order download").
+`StoreJobCommand` (pull_orders, reconcile_orders, confirm_shipments,
+push_inventory) runs the job for one store or every eligible store, prints
+one line per store, and exits non-zero when any store did not run well: 1
+when a store failed, 75 (EX_TEMPFAIL, "try again later") when the only
+trouble was that another worker held a store's job lease, so the command did
+nothing for it. Scripts and cron wrappers rely on that (README, "Order
+download").
+
+`GlobalJobCommand` (purge_personal_data, purge_order_data, sync_schedules)
+runs a job for every store at once, prints its summary and exits 1 when the
+run failed.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from django.db.models import QuerySet
 from connections.models import Store
 from fulfillment.jobs.locks import JobLockBusy
 from fulfillment.jobs.models import SyncRun
+from fulfillment.jobs.runner import Job, job_run
 
 #: Exit status when nothing failed but a lease kept the job from running for a store.
 EXIT_LEASE_BUSY = 75
@@ -32,7 +39,7 @@ class StoreJobCommand(BaseCommand):
     def eligible_stores(self) -> QuerySet[Store]:
         return Store.objects.connected()
 
-    def run_for(self, store: Store, **options) -> SyncRun:
+    def job(self, **options) -> Job:
         raise NotImplementedError
 
     def summary(self, run: SyncRun) -> str:
@@ -55,7 +62,7 @@ class StoreJobCommand(BaseCommand):
                 self.stdout.write(self.style.ERROR(f"{s.name}: FAILED: the store is not connected to Amazon"))
                 continue
             try:
-                run = self.run_for(s, **options)
+                run = job_run(self.job(**options), store=s)
             except JobLockBusy as exc:
                 busy += 1
                 until = f" (its lease runs until {exc.held_until:%H:%M:%S} UTC)" if exc.held_until else ""
@@ -80,3 +87,19 @@ class StoreJobCommand(BaseCommand):
             raise CommandError(
                 f"{busy} store(s) not run: another worker holds the job's lease.", returncode=EXIT_LEASE_BUSY
             )
+
+
+class GlobalJobCommand(BaseCommand):
+    """A job for every store at once, run now."""
+
+    def job(self, **options) -> Job:
+        raise NotImplementedError
+
+    def summary(self, run: SyncRun) -> str:
+        raise NotImplementedError
+
+    def handle(self, *args, **options):
+        run = job_run(self.job(**options))
+        if not run.ok:
+            raise CommandError(f"{self.summary(run)}; FAILED: {run.error or 'failed'}", returncode=1)
+        self.stdout.write(self.summary(run))

@@ -9,9 +9,10 @@ between pages.
 
 Leases are short (a minute by default) so that a worker that was killed
 frees its store within about a minute; a live worker renews its lease as it
-goes (`renew()` between steps) and while it waits on Amazon's rate limiter or
-a retry backoff (`store_job_lock` installs the renewal as the limiter's
-heartbeat for the block).
+goes (`renew()` between steps), at every SP-API call and while it waits on
+Amazon's rate limiter or a retry backoff (`store_job_lock` installs the
+renewal as the limiter's heartbeat for the block). The job runner
+(fulfillment/jobs/runner.py) takes it for every per-store job.
 
     with store_job_lock(store=store, kind="order_pull") as lock:
         for page in pages:

@@ -6,15 +6,35 @@ from django.db import models
 
 
 class SyncRun(models.Model):
-    """One run of one job for one store: what operators read to see sync health."""
+    """One run of one background job: what operators read to see that jobs run and how.
+
+    Per-store jobs name their store; jobs for the whole warehouse system (the
+    webhook sweep, alerts, purges, the schedule repair) leave it empty.
+    Written by the job runner only (fulfillment/jobs/runner.py).
+    """
 
     class Kind(models.TextChoices):
+        # Per store
         ORDER_PULL = "order_pull", "Order download"
         RECONCILE = "reconcile", "Order reconciliation"
         SHIPMENT_CONFIRM = "shipment_confirm", "Shipment confirmation"
         INVENTORY_PUSH = "inventory_push", "Inventory push"
+        # For every store at once
+        WEBHOOK_SWEEP = "webhook_sweep", "Webhook delivery sweep"
+        ALERTS = "alerts", "Operations alerts"
+        PERSONAL_DATA_PURGE = "personal_data_purge", "Personal data purge"
+        ORDER_DATA_PURGE = "order_data_purge", "Order data purge"
+        AUTHORIZATION_PURGE = "authorization_purge", "Authorization records purge"
+        SCHEDULES_REPAIR = "schedules_repair", "Schedule repair"
 
-    store = models.ForeignKey("connections.Store", on_delete=models.CASCADE, related_name="sync_runs")
+    store = models.ForeignKey(
+        "connections.Store",
+        on_delete=models.CASCADE,
+        related_name="sync_runs",
+        null=True,
+        blank=True,
+        help_text="Empty for jobs that run for every store at once.",
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -33,7 +53,8 @@ class SyncRun(models.Model):
         indexes = [models.Index(fields=["store", "kind", "-started_at"], name="sync_run_store_kind_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.store_id} {self.started_at:%Y-%m-%d %H:%M}"
+        scope = f"store {self.store_id}" if self.store_id else "all stores"
+        return f"{self.get_kind_display()} ({scope}) {self.started_at:%Y-%m-%d %H:%M}"
 
     def count(self, key: str) -> int:
         return int(self.counts.get(key, 0))

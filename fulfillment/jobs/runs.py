@@ -1,7 +1,7 @@
 """Sync-run rows: every job run records what it did, for operators to read.
 
-Shared by every job (order download, reconciliation, shipment confirmation,
-inventory push): start a row, finish it with counts, API calls and the error.
+Written by the job runner (fulfillment/jobs/runner.py) for every job: start a
+row, finish it with counts, API calls and the error.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fulfillment.jobs.models import SyncRun
 def sync_run_start(*, store, kind: str) -> SyncRun:
     run = SyncRun.objects.create(store=store, kind=kind, started_at=timezone.now())
     # Every log line of this run from here on names the store and the run.
-    job_context_set(store_id=store.pk, run_id=run.pk)
+    job_context_set(store_id=store.pk if store is not None else None, run_id=run.pk)
     return run
 
 

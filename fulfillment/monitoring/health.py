@@ -4,7 +4,8 @@ Each check answers ok or not with a figure a person can act on, never a
 hostname, a store name or an exception's text (the answer needs no login).
 The web scope (database, broker, cache) is what a load balancer should ask: a
 stopped task cluster or a late Amazon download must not take the web out of
-rotation. The full scope adds the cluster's heartbeat and the order downloads.
+rotation. The full scope adds the cluster's heartbeat, the order downloads and
+the schedules the registry declares (fulfillment/jobs/schedules.py).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _cache(now: dt.datetime) -> dict[str, Any]:
 
 def _task_cluster(now: dt.datetime) -> dict[str, Any]:
     from fulfillment.monitoring.models import Heartbeat
-    from fulfillment.monitoring.schedules import HEARTBEAT_NAME
+    from fulfillment.monitoring.services import HEARTBEAT_NAME
 
     beat_at = Heartbeat.objects.filter(name=HEARTBEAT_NAME).values_list("beat_at", flat=True).first()
     if beat_at is None:
@@ -136,12 +137,29 @@ def _order_downloads(now: dt.datetime) -> dict[str, Any]:
     return figures
 
 
+def _schedules(now: dt.datetime) -> dict[str, Any]:
+    """Every schedule the registry declares is in django-q2's table (3 queries)."""
+    from fulfillment.jobs.schedules import schedules_missing
+
+    missing = len(schedules_missing(now=now))
+    if missing:
+        raise CheckFailed(
+            schedules_missing=missing, error="schedules missing: run manage.py sync_schedules (bin/release)"
+        )
+    return {"schedules_missing": 0}
+
+
 WEB_CHECKS: dict[str, Callable[[dt.datetime], dict[str, Any]]] = {
     "database": _database,
     "broker": _broker,
     "cache": _cache,
 }
-ALL_CHECKS = {**WEB_CHECKS, "task_cluster": _task_cluster, "order_downloads": _order_downloads}
+ALL_CHECKS = {
+    **WEB_CHECKS,
+    "task_cluster": _task_cluster,
+    "order_downloads": _order_downloads,
+    "schedules": _schedules,
+}
 
 
 def health_report(*, now: dt.datetime, web_only: bool = False) -> HealthReport:

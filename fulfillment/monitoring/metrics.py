@@ -172,7 +172,7 @@ def _job_families(now: dt.datetime) -> Iterator:
 def _health_families(now: dt.datetime) -> Iterator:
     from fulfillment.monitoring.health import stores_late
     from fulfillment.monitoring.models import Heartbeat
-    from fulfillment.monitoring.schedules import HEARTBEAT_NAME
+    from fulfillment.monitoring.services import HEARTBEAT_NAME
 
     beat_at = Heartbeat.objects.filter(name=HEARTBEAT_NAME).values_list("beat_at", flat=True).first()
     heartbeat = GaugeMetricFamily(

@@ -1,6 +1,6 @@
 """Alerts by email to each warehouse's operations address, each one once.
 
-`alerts_check` runs every few minutes (schedule in migration 0003). Every alert
+`alerts_check` runs every few minutes (fulfillment/jobs/schedules.py). Every alert
 has a key naming what it is about; the unique (kind, key) `AlertSent` row is
 inserted before the email goes, in the same transaction, so:
 - a second run (or a second worker at the same time) finds the row and sends
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -46,9 +46,11 @@ class AlertsReport:
     confirmation_rejected: int = 0
     ship_by_near: int = 0
     unreadable_orders: int = 0
+    # Checks that raised (their safe messages): the others ran; the next run tries again.
+    errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "errors"}
 
 
 def _admin_url(name: str, *args) -> str:
@@ -144,7 +146,9 @@ def alerts_job_failing(*, now: dt.datetime) -> int:
     """Alert when a store's job failed its last N finished runs (one alert per streak)."""
     n = _failure_threshold()
     recent = list(
-        SyncRun.objects.filter(ok__isnull=False, started_at__gte=now - dt.timedelta(days=7))
+        SyncRun.objects.filter(
+            store__isnull=False, ok__isnull=False, started_at__gte=now - dt.timedelta(days=7)
+        )
         .annotate(
             position=Window(
                 RowNumber(), partition_by=[F("store_id"), F("kind")], order_by=F("started_at").desc()
@@ -329,5 +333,7 @@ def alerts_check(*, now: dt.datetime | None = None) -> AlertsReport:
         try:
             setattr(report, name, check(now=now))
         except Exception as exc:
-            job_failure(logger, f"alert check {name} (the next run tries again)", exc)
+            report.errors.append(
+                f"{name}: " + job_failure(logger, f"alert check {name} (the next run tries again)", exc)
+            )
     return report

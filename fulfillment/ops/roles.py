@@ -128,12 +128,10 @@ def roles_sync(*, apps=django_apps, verbosity: int = 0) -> None:
 
 def roles_sync_after_migrate(sender, *, apps=django_apps, verbosity: int = 0, **kwargs) -> None:
     # post_migrate is sent once per app: sync once, on ours. It also follows a
-    # test database flush, which empties the groups and the alerts schedule.
+    # test database flush, which empties the groups. (Schedules are not made
+    # here: fulfillment/jobs/schedules.py owns them.)
     if getattr(sender, "label", None) == "ops":
-        from fulfillment.ops.schedules import alerts_schedule_ensure
-
         roles_sync(apps=apps, verbosity=verbosity)
-        alerts_schedule_ensure(apps=apps)
 
 
 # --- Who sees what --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from connections.models import Store
-from fulfillment.orders.schedules import ORDER_PULL_TASK
+from fulfillment.jobs.schedules import ORDER_PULL_TASK
 
 
 def queue_per_store(

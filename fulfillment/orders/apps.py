@@ -8,6 +8,3 @@ class OrdersConfig(AppConfig):
     # types and migration history, so keeping it moves the code and no data.
     label = "fulfillment"
     verbose_name = "Orders"
-
-    def ready(self) -> None:
-        from fulfillment.orders import signals  # noqa: F401 - connects the store schedule receivers

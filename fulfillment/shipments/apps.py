@@ -7,6 +7,3 @@ class ShipmentsConfig(AppConfig):
     # history stay; the shipments themselves moved in from wms, keeping theirs.
     label = "confirmations"
     verbose_name = "Shipments"
-
-    def ready(self) -> None:
-        from fulfillment.shipments import signals  # noqa: F401 - keeps the sweep schedules in step

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from connections.models import Store
-from fulfillment.jobs.locks import JobLockBusy
+from fulfillment.jobs.runner import job_task
 from fulfillment.shipments.models import ShipmentConfirmation
-from fulfillment.shipments.services.confirmations import confirmation_send, confirmations_sweep
-
-logger = logging.getLogger(__name__)
+from fulfillment.shipments.services.confirmations import ConfirmationSweepJob, confirmation_send
 
 
 def confirmation_send_task(confirmation_id: int) -> dict:
@@ -28,12 +24,4 @@ def confirmation_send_task(confirmation_id: int) -> dict:
 
 
 def confirmations_sweep_task(store_id: int) -> dict:
-    store = Store.objects.select_related("marketplace", "warehouse").filter(pk=store_id).first()
-    if store is None or not (store.is_active and store.is_connected):
-        return {"skipped": "store missing, inactive or not connected"}
-    try:
-        run = confirmations_sweep(store=store)
-    except JobLockBusy:
-        logger.info("confirmation sweep of store %s already running; skipped", store_id)
-        return {"skipped": "already running"}
-    return {"sync_run": run.pk, "ok": run.ok, **run.counts}
+    return job_task(ConfirmationSweepJob(), store_id)

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from connections.admin_scoping import StoreScopedAdminMixin
+from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.wms.models import WarehouseWebhook, WebhookDelivery, WmsApiKey
 from fulfillment.wms.services import (
     webhook_deliveries_retry,
@@ -115,6 +116,19 @@ class WarehouseWebhookAdmin(admin.ModelAdmin):
     list_display = ("warehouse", "url", "enabled", "created_at")
     list_filter = ("enabled",)
     list_select_related = ("warehouse",)
+
+    # The webhook sweep is scheduled while a warehouse has an enabled webhook.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        schedules_sync()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        schedules_sync()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        schedules_sync()
 
 
 @admin.register(WebhookDelivery)

@@ -23,7 +23,6 @@ from django_q.models import Schedule
 from connections.merchant_links import store_send_authorization_link
 from connections.models import MerchantLink, OAuthState, Store
 from connections.purge import authorization_records_purge
-from connections.schedules import PURGE_SCHEDULE_NAME, PURGE_TASK, authorization_purge_schedule_ensure
 from fulfillment.ops.roles import MERCHANT_USER, WAREHOUSE_ADMIN, WAREHOUSE_STAFF
 from tests.connections.test_authorization import _consent, emailed_link, open_link
 from tests.factories import make_store, make_user
@@ -184,15 +183,23 @@ def test_the_purge_removes_expired_states_links_and_sessions_only(new_store):
     assert list(Session.objects.values_list("session_key", flat=True)) == ["new"]
 
 
-def test_the_purge_runs_hourly_on_a_schedule(db):
+def test_the_purge_runs_hourly_on_a_schedule_and_writes_a_run(db):
     from django.utils.module_loading import import_string
 
-    authorization_purge_schedule_ensure()  # idempotent, as the migration ran it already
-    (schedule,) = Schedule.objects.filter(name=PURGE_SCHEDULE_NAME)
+    from fulfillment.jobs.models import SyncRun
+    from fulfillment.jobs.schedules import AUTHORIZATION_PURGE_SCHEDULE, schedules_sync
 
-    assert (schedule.func, schedule.schedule_type, schedule.repeats) == (PURGE_TASK, Schedule.HOURLY, -1)
+    schedules_sync()
+    schedules_sync()  # idempotent
+    (schedule,) = Schedule.objects.filter(name=AUTHORIZATION_PURGE_SCHEDULE)
+
+    assert schedule.func == "fulfillment.jobs.tasks.authorization_records_purge_task"
+    assert (schedule.schedule_type, schedule.repeats) == (Schedule.HOURLY, -1)
     assert not schedule.args
-    assert import_string(PURGE_TASK)() == {"oauth_states": 0, "merchant_links": 0}
+    result = import_string(schedule.func)()
+    run = SyncRun.objects.get(kind=SyncRun.Kind.AUTHORIZATION_PURGE)
+    assert result == {"sync_run": run.pk, "ok": True, "oauth_states": 0, "merchant_links": 0}
+    assert run.store is None and run.ok
 
 
 def test_a_link_is_spent_once_even_by_two_callbacks_at_once(new_store):

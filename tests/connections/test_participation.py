@@ -19,16 +19,10 @@ from connections.amazon import AmazonClient
 from connections.amazon_models import load
 from connections.models import Marketplace, Store
 from connections.participation import Participation, participation_verdict, seller_participation_check
-from fulfillment.inventory.schedules import inventory_push_schedule_name
 from fulfillment.inventory.tasks import inventory_push_task
 from fulfillment.jobs.models import SyncRun
-from fulfillment.orders.schedules import (
-    order_pull_schedule_name,
-    order_reconcile_schedule_name,
-    stores_schedules_sync_all,
-)
+from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.orders.tasks import order_pull_task, order_reconcile_task
-from fulfillment.shipments.schedules import confirmation_sweep_schedule_name
 from fulfillment.shipments.tasks import confirmations_sweep_task
 from sandbox.amazon_models import definitions_closure
 from sandbox.sellers import sandbox_seller_ensure
@@ -76,14 +70,8 @@ def assert_no_job_runs_for(store: Store, admin_client: Client, django_capture_on
     store.refresh_from_db()
     assert not store.is_connected
     assert not Store.objects.connected().filter(pk=store.pk).exists()
-    stores_schedules_sync_all()
-    names = [
-        order_pull_schedule_name(store.pk),
-        order_reconcile_schedule_name(store.pk),
-        inventory_push_schedule_name(store.pk),
-        confirmation_sweep_schedule_name(store.pk),
-    ]
-    assert not Schedule.objects.filter(name__in=names).exists()
+    schedules_sync()
+    assert not Schedule.objects.filter(name__contains=f":store:{store.pk}").exists()
     for task in (order_pull_task, order_reconcile_task, inventory_push_task, confirmations_sweep_task):
         assert "skipped" in task(store.pk), task
     for command in ("pull_orders", "reconcile_orders", "push_inventory", "confirm_shipments"):

@@ -1,4 +1,4 @@
-"""Schedules at the store's push times in the warehouse's zone; the admin's buttons."""
+"""Push schedules at the store's push times in the warehouse's zone; the admin's buttons."""
 
 import datetime as dt
 import zoneinfo
@@ -10,8 +10,9 @@ from django_q.models import OrmQ, Schedule
 from connections.models import Store
 from fulfillment.inventory.admin_actions import push_inventory_now
 from fulfillment.inventory.models import InventoryPush
-from fulfillment.inventory.schedules import inventory_push_schedule_name, next_push_time
 from fulfillment.inventory.tasks import inventory_push_task
+from fulfillment.jobs.models import SyncRun
+from fulfillment.jobs.schedules import inventory_push_schedule_name, next_push_time, schedules_sync
 from tests.inventory.factories import make_listing_state, make_push
 
 
@@ -29,29 +30,52 @@ def test_it_finds_the_next_push_time_in_the_warehouse_zone():
     )
 
 
-def test_saving_a_store_keeps_its_push_schedule_in_step(store):
-    # given: the store fixture saved once
-    schedule = Schedule.objects.get(name=inventory_push_schedule_name(store.pk))
-    assert schedule.func == "fulfillment.inventory.tasks.inventory_push_task" and schedule.args == repr(
-        store.pk
-    )
+def _push_schedules(store) -> dict[str, Schedule]:
+    return {s.name: s for s in Schedule.objects.filter(name__startswith=f"inventory-push:store:{store.pk}:")}
 
-    # when: a single push time
+
+def test_saving_a_store_in_the_admin_keeps_its_push_schedules_in_step(store, rf, admin_user):
+    from django.contrib import admin
+
+    store_admin = admin.site._registry[Store]
+    request = rf.post("/")
+    request.user = admin_user
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+
+    # when: a single push time, saved twice
     store.inventory_push_times = "03:30"
-    store.save()
+    store_admin.save_model(request, store, form=None, change=True)
+    store_admin.save_model(request, store, form=None, change=True)
 
-    # then: next_run is 03:30 in New York
-    schedule.refresh_from_db()
-    assert schedule.next_run.astimezone(zoneinfo.ZoneInfo("America/New_York")).time() == dt.time(3, 30)
-    store.save()
-    assert Schedule.objects.filter(name=inventory_push_schedule_name(store.pk)).count() == 1
+    # then: one schedule, next at 03:30 in the warehouse's New York
+    (schedule,) = _push_schedules(store).values()
+    assert schedule.name == inventory_push_schedule_name(store.pk, dt.time(3, 30))
+    assert schedule.func == "fulfillment.inventory.tasks.inventory_push_task"
+    assert schedule.args == repr(store.pk)
+    assert schedule.next_run.astimezone(new_york).time() == dt.time(3, 30)
 
     # when: inventory sync is switched off
     store.inventory_sync_enabled = False
-    store.save()
+    store_admin.save_model(request, store, form=None, change=True)
 
     # then
-    assert not Schedule.objects.filter(name=inventory_push_schedule_name(store.pk)).exists()
+    assert not _push_schedules(store)
+
+
+def test_after_a_push_its_schedules_are_back_on_the_warehouse_s_wall_clock(store):
+    # given: django-q2 stepped a day in the server's zone, an hour off in New York
+    schedules_sync(store=store)
+    name = inventory_push_schedule_name(store.pk, dt.time(6))
+    wanted = Schedule.objects.get(name=name).next_run
+    Schedule.objects.filter(name=name).update(next_run=wanted + dt.timedelta(hours=1))
+
+    # when: the push runs (nothing to send), twice
+    first, second = inventory_push_task(store.pk), inventory_push_task(store.pk)
+
+    # then
+    assert first["ok"] and second["ok"]
+    assert SyncRun.objects.filter(kind=SyncRun.Kind.INVENTORY_PUSH, ok=True).count() == 2
+    assert Schedule.objects.get(name=name).next_run == wanted
 
 
 def test_the_task_skips_a_store_without_inventory_sync(store):

@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
+from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.monitoring.models import Heartbeat
-from fulfillment.monitoring.schedules import HEARTBEAT_NAME, HEARTBEAT_SCHEDULE_NAME, HEARTBEAT_TASK
+from fulfillment.monitoring.services import HEARTBEAT_NAME
 from fulfillment.monitoring.tasks import heartbeat_task
 from tests.factories import make_store
 from tests.orders.factories import make_sync_run
@@ -36,16 +37,43 @@ def test_it_answers_200_when_every_check_passes(client):
     _beat(30)
     store = make_store(name="Acme Secret Name")
     make_sync_run(store=store, finished_at=timezone.now() - dt.timedelta(minutes=5))
+    schedules_sync()
 
     status, body = _get(client)
 
     assert status == 200
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "broker", "cache", "task_cluster", "order_downloads"}
+    assert set(body["checks"]) == {
+        "database",
+        "broker",
+        "cache",
+        "task_cluster",
+        "order_downloads",
+        "schedules",
+    }
     assert all(check["ok"] for check in body["checks"].values())
     assert body["checks"]["broker"]["kind"] == "orm"
     assert body["checks"]["task_cluster"]["heartbeat_age_seconds"] == 30
     assert body["checks"]["order_downloads"] == {"ok": True, "stores_connected": 1, "stores_late": 0}
+    assert body["checks"]["schedules"] == {"ok": True, "schedules_missing": 0}
+
+
+def test_a_schedule_missing_fails_it_with_what_to_run(client):
+    # given: a fresh install where sync_schedules did not run yet, then one schedule deleted
+    _beat(5)
+    make_store()
+    status, body = _get(client)
+    assert status == 503
+    assert body["checks"]["schedules"]["ok"] is False
+    assert "sync_schedules" in body["checks"]["schedules"]["error"]
+
+    schedules_sync()
+    assert _get(client)[0] == 200
+    Schedule.objects.filter(name="schedules-repair").delete()
+
+    status, body = _get(client)
+    assert status == 503
+    assert body["checks"]["schedules"]["schedules_missing"] == 1
 
 
 def test_it_answers_503_without_a_heartbeat_and_with_an_old_one(client, settings):
@@ -141,6 +169,7 @@ def test_it_answers_any_host_over_plain_http_before_the_host_check_and_redirect(
     # A load balancer probes the instance by its address, without TLS.
     settings.SECURE_SSL_REDIRECT = True
     _beat(5)
+    schedules_sync()
 
     response = client.get("/healthz", HTTP_HOST="10.1.2.3:8000")
     assert response.status_code == 200
@@ -157,12 +186,15 @@ def test_it_reads_in_a_fixed_number_of_queries(client, django_assert_num_queries
     _beat(5)
     for _ in range(3):
         make_sync_run(store=make_store())
-    # SELECT 1, the ORM broker, the heartbeat, the stores with their last download.
-    with django_assert_num_queries(4):
+    schedules_sync()
+    # SELECT 1, the ORM broker, the heartbeat, the stores with their last download;
+    # the schedules: webhooks, stores, the schedules by name.
+    with django_assert_num_queries(7):
         assert client.get("/healthz").status_code == 200
     for _ in range(3):
         make_sync_run(store=make_store())
-    with django_assert_num_queries(4):
+    schedules_sync()
+    with django_assert_num_queries(7):
         assert client.get("/healthz").status_code == 200
 
 
@@ -181,9 +213,10 @@ def test_the_heartbeat_task_moves_the_heartbeat_forward_only(django_assert_num_q
     assert Heartbeat.objects.get().beat_at >= first
 
 
-def test_the_heartbeat_runs_every_minute_from_a_migration():
-    schedule = Schedule.objects.get(name=HEARTBEAT_SCHEDULE_NAME)
+def test_the_heartbeat_runs_every_minute_on_the_registry_s_schedule():
+    schedules_sync()
+    schedule = Schedule.objects.get(name="monitoring-heartbeat")
 
-    assert schedule.func == HEARTBEAT_TASK
+    assert schedule.func == "fulfillment.monitoring.tasks.heartbeat_task"
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1)
     assert not schedule.args and not schedule.kwargs

@@ -13,7 +13,7 @@ from connections import ratelimit
 from connections.models import RateLimitBucket
 from fulfillment.jobs.models import SyncRun
 from fulfillment.monitoring.models import Heartbeat
-from fulfillment.monitoring.schedules import HEARTBEAT_NAME
+from fulfillment.monitoring.services import HEARTBEAT_NAME
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation
 from tests.factories import make_store

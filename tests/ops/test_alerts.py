@@ -174,9 +174,9 @@ def test_it_claims_nothing_while_the_warehouse_has_no_operations_address(db):
     assert not AlertSent.objects.exists()
 
 
-def test_the_task_runs_every_check_and_returns_counts(ops_store):
+def test_the_task_runs_every_check_returns_counts_and_writes_a_run(ops_store):
     SyncRun.objects.all().delete()
-    assert alerts_check_task() == {
+    counts = {
         "reauthorization": 0,
         "job_failing": 0,
         "confirmation_rejected": 0,
@@ -184,10 +184,49 @@ def test_the_task_runs_every_check_and_returns_counts(ops_store):
         "unreadable_orders": 0,
     }
 
+    first, second = alerts_check_task(), alerts_check_task()
+
+    runs = list(SyncRun.objects.order_by("pk"))
+    assert first == {"sync_run": runs[0].pk, "ok": True, **counts}
+    assert second == {"sync_run": runs[1].pk, "ok": True, **counts}
+    assert [(run.kind, run.store) for run in runs] == [(SyncRun.Kind.ALERTS, None)] * 2
+
+
+def test_a_check_that_raises_fails_the_run_and_the_others_still_run(ops_store, monkeypatch):
+    from fulfillment.ops import alerts
+
+    def broken(*, now):
+        raise RuntimeError("the mail server is down")
+
+    monkeypatch.setattr(alerts, "alerts_ship_by_near", broken)
+    Store.objects.filter(pk=ops_store.pk).update(
+        authorization_status=Store.Authorization.NEEDS_REAUTHORIZATION
+    )
+
+    result = alerts_check_task()
+
+    run = SyncRun.objects.get(kind=SyncRun.Kind.ALERTS)
+    assert result["ok"] is False and result["reauthorization"] == 1
+    assert "ship_by_near: RuntimeError" in run.error and "mail server" not in run.error
+
+
+def test_a_global_job_failing_alerts_no_store(ops_store):
+    # Runs of jobs for every store have no store: the per-store streak check leaves them out.
+    for _ in range(4):
+        SyncRun.objects.create(
+            store=None, kind=SyncRun.Kind.ORDER_DATA_PURGE, started_at=timezone.now(), ok=False, error="boom"
+        )
+
+    assert alerts_check().job_failing == 0
+
 
 def test_the_alert_schedule_exists(db):
     from django_q.models import Schedule
 
+    from fulfillment.jobs.schedules import schedules_sync
+
+    schedules_sync()
+    schedules_sync()
     schedule = Schedule.objects.get(name="ops-alerts-check")
     assert schedule.func == "fulfillment.ops.tasks.alerts_check_task"
     assert schedule.minutes == 5 and not schedule.args

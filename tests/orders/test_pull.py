@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from django.db import connection
@@ -244,12 +245,7 @@ def test_it_writes_a_page_of_100_orders_in_a_fixed_handful_of_queries(
     # given: a page as Amazon sends it
     from connections.amazon import amazon_client
     from fulfillment.orders.models import UnreadableOrder
-    from fulfillment.orders.services.download import (
-        PullCounts,
-        RunContext,
-        order_search_params,
-        orders_ingest_page,
-    )
+    from fulfillment.orders.services.download import RunContext, order_search_params, orders_ingest_page
 
     sandbox_orders_create(seller=seller, count=100, seed=2, status="UNSHIPPED")
     query = order_search_params(store=store, watermark=None, now=timezone.now())
@@ -261,16 +257,16 @@ def test_it_writes_a_page_of_100_orders_in_a_fixed_handful_of_queries(
 
     # when / then: new orders (lock, mappings, savepoint, orders, lines, release)
     with queries(6 + _SQLITE_BATCHES):
-        orders_ingest_page(ctx=ctx, raw_orders=raw, now=timezone.now(), counts=PullCounts())
+        orders_ingest_page(ctx=ctx, raw_orders=raw, now=timezone.now(), counts=Counter())
     # and the same page again with every order changed (held and released ones)
     Order.objects.filter(pk__in=Order.objects.all()[:50].values("pk")).update(status=Order.Status.HELD)
     for order in raw:
         order["lastUpdatedTime"] = "2099-01-01T00:00:00Z"
         order["fulfillment"]["fulfillmentStatus"] = "CANCELLED"
-    counts = PullCounts()
+    counts = Counter()
     with queries(7 + _SQLITE_BATCHES):
         orders_ingest_page(ctx=ctx, raw_orders=raw, now=timezone.now(), counts=counts)
-    assert counts.cancelled == 100
+    assert counts["cancelled"] == 100
     assert Order.objects.filter(status=Order.Status.CANCELLED).count() == 100
     # and a page with two unreadable orders: one query sets them aside, whatever their number
     # (lock, savepoint, the 98 others' updates, release, unreadable orders)
@@ -278,8 +274,8 @@ def test_it_writes_a_page_of_100_orders_in_a_fixed_handful_of_queries(
         order["lastUpdatedTime"] = "2099-01-02T00:00:00Z"
         if n < 2:
             order["orderItems"][0]["quantityOrdered"] = -1
-    counts = PullCounts()
+    counts = Counter()
     with queries(5 + _SQLITE_BATCHES):
         orders_ingest_page(ctx=ctx, raw_orders=raw, now=timezone.now(), counts=counts)
-    assert counts.unreadable == 2 and counts.updated == 98
+    assert counts["unreadable"] == 2 and counts["updated"] == 98
     assert UnreadableOrder.objects.filter(resolved_at__isnull=True).count() == 2

@@ -13,14 +13,10 @@ from django_q.models import Schedule
 
 from fulfillment.inventory.models import InventoryChange, InventoryFeed, InventoryPush
 from fulfillment.jobs.models import SyncRun
+from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.ops.models import AlertSent
 from fulfillment.orders.models import Order, OrderLine, UnreadableOrder
 from fulfillment.privacy.models import BuyerDataAccess
-from fulfillment.privacy.schedules import (
-    ORDER_DATA_PURGE_SCHEDULE_NAME,
-    ORDER_DATA_PURGE_TASK,
-    order_data_purge_schedule_ensure,
-)
 from fulfillment.privacy.services import order_data_purge, personal_data_purge
 from fulfillment.privacy.tasks import order_data_purge_task
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation, ShipmentLine
@@ -236,26 +232,29 @@ def test_the_command_refuses_negative_days(db):
         call_command("purge_order_data", "--days", "-1")
 
 
-def test_the_task_returns_counts_only(aged):
+def test_the_task_returns_counts_only_and_writes_a_run(aged):
     # when
     result = order_data_purge_task()
+    again = order_data_purge_task()
 
     # then
-    assert result["deleted"]["fulfillment.Order"] == 2
+    run = SyncRun.objects.get(pk=result["sync_run"])
+    assert result["ok"] and result["fulfillment.Order"] == 2
     assert json.dumps(result)
-    assert order_data_purge_task() == {"deleted": {}}
+    assert (run.kind, run.store, run.counts["fulfillment.Order"]) == (SyncRun.Kind.ORDER_DATA_PURGE, None, 2)
+    assert again == {"sync_run": again["sync_run"], "ok": True}
 
 
 def test_the_daily_schedule_exists_once_and_holds_no_arguments(db):
-    # given: the migration created it; ensuring it again changes nothing
-    order_data_purge_schedule_ensure()
-    order_data_purge_schedule_ensure()
+    # given: the registry's sync, run twice
+    schedules_sync()
+    schedules_sync()
 
     # when
-    schedules = list(Schedule.objects.filter(name=ORDER_DATA_PURGE_SCHEDULE_NAME))
+    schedules = list(Schedule.objects.filter(name="order-data-purge"))
 
     # then
     assert len(schedules) == 1
-    assert schedules[0].func == ORDER_DATA_PURGE_TASK
+    assert schedules[0].func == "fulfillment.privacy.tasks.order_data_purge_task"
     assert schedules[0].schedule_type == Schedule.DAILY
     assert not schedules[0].args and not schedules[0].kwargs

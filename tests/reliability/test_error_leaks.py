@@ -101,7 +101,7 @@ def _failing_with_the_row(placed):
         ("download", "fulfillment.orders.services.download._slice_done"),
         ("reconciliation", "fulfillment.orders.services.download._search_pages"),
         ("confirmation sweep", "fulfillment.shipments.services.confirmations.confirmations_due"),
-        ("inventory push", "fulfillment.inventory.services.amazon_client"),
+        ("inventory push", "fulfillment.jobs.runner.amazon_client"),
     ],
 )
 def test_a_job_failing_with_buyer_data_in_the_error_stores_and_logs_none_of_it(

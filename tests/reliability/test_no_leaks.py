@@ -21,8 +21,8 @@ from django_q.signing import SignedPackage
 from django_q.tasks import _sync, async_task
 from rest_framework.test import APIClient
 
+from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.orders.models import Order
-from fulfillment.privacy.schedules import personal_data_purge_schedule_ensure
 from fulfillment.wms.services import wms_key_create
 from sandbox.models import SandboxAccessToken, SandboxOrder
 
@@ -99,7 +99,7 @@ def test_a_full_cycle_leaves_ids_only_in_django_q_and_nothing_secret_in_logs(
         if name.split(".")[0] not in PINNED:
             caplog.set_level(logging.DEBUG, logger=name)
     world = World(store=store, seller=sandbox_seller, orders=15).build()
-    personal_data_purge_schedule_ensure()
+    schedules_sync()  # every schedule, as bin/release makes them
     _, key = wms_key_create(warehouse=store.warehouse, name="WMS")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")

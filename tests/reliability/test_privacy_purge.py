@@ -11,8 +11,9 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
+from fulfillment.jobs.models import SyncRun
+from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.orders.models import Order, OrderLine
-from fulfillment.privacy.schedules import PURGE_SCHEDULE_NAME, PURGE_TASK, personal_data_purge_schedule_ensure
 from fulfillment.privacy.services import personal_data_purge
 from fulfillment.privacy.tasks import personal_data_purge_task
 from fulfillment.shipments.models import Shipment
@@ -136,10 +137,14 @@ def test_the_task_returns_a_count_only(store, settings):
 
     # when
     result = personal_data_purge_task()
+    again = personal_data_purge_task()
 
     # then: nothing a person could be recognised by goes into django-q2's result column
-    assert result == {"purged": 1}
-    assert personal_data_purge_task() == {"purged": 0}
+    assert result == {"sync_run": result["sync_run"], "ok": True, "purged": 1}
+    assert again == {"sync_run": again["sync_run"], "ok": True, "purged": 0}
+    # and operators read each run
+    runs = SyncRun.objects.filter(kind=SyncRun.Kind.PERSONAL_DATA_PURGE, store=None).order_by("pk")
+    assert [run.counts for run in runs] == [{"purged": 1}, {"purged": 0}]
 
 
 def test_the_command_purges_and_takes_days(store, capsys):
@@ -159,16 +164,16 @@ def test_the_command_purges_and_takes_days(store, capsys):
 
 
 def test_the_daily_schedule_exists_once_and_holds_no_arguments(db):
-    # given: the migration created it; ensuring it again changes nothing
-    personal_data_purge_schedule_ensure()
-    personal_data_purge_schedule_ensure()
+    # given: the registry's sync, run twice
+    schedules_sync()
+    schedules_sync()
 
     # when
-    schedules = list(Schedule.objects.filter(name=PURGE_SCHEDULE_NAME))
+    schedules = list(Schedule.objects.filter(name="personal-data-purge"))
 
     # then
     assert len(schedules) == 1
-    assert schedules[0].func == PURGE_TASK
+    assert schedules[0].func == "fulfillment.privacy.tasks.personal_data_purge_task"
     assert schedules[0].schedule_type == Schedule.DAILY
     assert not schedules[0].args and not schedules[0].kwargs
     assert json.dumps([schedules[0].args, schedules[0].kwargs]) == "[null, null]"

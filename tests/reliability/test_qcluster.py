@@ -46,7 +46,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from connections.models import Marketplace, Store
 from fulfillment.orders.models import Warehouse
-from fulfillment.orders.schedules import stores_schedules_sync_all
+from fulfillment.jobs.schedules import schedules_sync
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.orders import sandbox_orders_create
 from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
@@ -69,11 +69,11 @@ for s in range(%(stores)d):
     )
 # Below the admin's 5-minute floor on purpose: many ticks in a short test.
 Store.objects.update(order_pull_minutes=1)
-stores_schedules_sync_all()
+schedules_sync()
 from django.db.models import Q
 ours = Q(name__startswith="order-pull:") | Q(name__startswith="shipment-confirm:")
 Schedule.objects.filter(ours).update(next_run=timezone.now())
-# Only the jobs under test run (no reconciliation, schedule sweep, purge, inventory push).
+# Only the jobs under test run (no reconciliation, schedule repair, purge, inventory push, alerts).
 Schedule.objects.exclude(ours).update(repeats=0)
 print(json.dumps(dict(Schedule.objects.exclude(repeats=0).values_list("name", "next_run")), default=str))
 """

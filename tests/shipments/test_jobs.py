@@ -1,4 +1,4 @@
-"""The sweep's queries, the command, the schedules and the admin actions."""
+"""The sweep's queries, the command, its schedule and the admin actions."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from django_q.models import Schedule
 from connections.models import Store
 from fulfillment.jobs.locks import JobLockBusy, store_job_lock
 from fulfillment.jobs.models import SyncRun
+from fulfillment.jobs.schedules import confirmation_sweep_schedule_name, schedules_sync
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
-from fulfillment.shipments.schedules import SWEEP_TASK, confirmation_sweep_schedule_name
 from sandbox.models import SandboxPackage
 from tests.shipments.factories import make_confirmation
 from tests.wms.factories import make_released_order, make_shipment
@@ -111,20 +111,19 @@ def test_the_command_fails_for_a_store_that_is_not_connected(store, capsys):
     assert "not connected" in capsys.readouterr().out
 
 
-def test_saving_a_store_keeps_its_sweep_schedule_in_step(store):
-    # given: the store fixture is connected
+def test_a_connected_store_s_sweep_is_scheduled_with_its_id(store, settings):
+    settings.CONFIRMATION_SWEEP_MINUTES = 5
     name = confirmation_sweep_schedule_name(store.pk)
+
+    schedules_sync(store=store)
+    schedules_sync(store=store)
+
     schedule = Schedule.objects.get(name=name)
-    assert (schedule.func, schedule.args, schedule.minutes) == (SWEEP_TASK, repr(store.pk), 5)
-
-    # when: saved again, then disconnected
-    store.save()
-    assert Schedule.objects.filter(name=name).count() == 1
-    store.authorization_status = Store.Authorization.NEEDS_REAUTHORIZATION
-    store.save()
-
-    # then
-    assert not Schedule.objects.filter(name=name).exists()
+    assert (schedule.func, schedule.args, schedule.minutes) == (
+        "fulfillment.shipments.tasks.confirmations_sweep_task",
+        repr(store.pk),
+        5,
+    )
 
 
 def test_the_sweep_task_skips_stores_that_are_not_connected(store):

@@ -13,10 +13,12 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
+from fulfillment.jobs.models import SyncRun
+from fulfillment.jobs.schedules import WEBHOOK_SWEEP_SCHEDULE
 from fulfillment.orders.models import Order
-from fulfillment.wms.models import WebhookDelivery, WmsApiKey
+from fulfillment.wms.models import WarehouseWebhook, WebhookDelivery, WmsApiKey
 from fulfillment.wms.services import webhook_backoff, webhook_deliveries_sweep, wms_key_hash
-from fulfillment.wms.tasks import WEBHOOK_SWEEP_SCHEDULE
+from fulfillment.wms.tasks import webhook_sweep_task
 
 from .factories import make_released_order, make_webhook
 
@@ -113,10 +115,32 @@ def test_an_order_cancelled_before_sending_is_skipped(store, order):
     assert WebhookDelivery.objects.get().status == "skipped" and wms.requests == []
 
 
-def test_saving_a_webhook_schedules_the_sweep_once(warehouse):
-    webhook = make_webhook(warehouse=warehouse)
-    webhook.save()
+def test_saving_a_webhook_in_the_admin_schedules_the_sweep_once(store, rf, admin_user):
+    from django.contrib import admin
+
+    webhook_admin = admin.site._registry[WarehouseWebhook]
+    request = rf.post("/")
+    request.user = admin_user
+    webhook = make_webhook(warehouse=store.warehouse)
+
+    webhook_admin.save_model(request, webhook, form=None, change=False)
+    webhook_admin.save_model(request, webhook, form=None, change=True)
     assert Schedule.objects.filter(name=WEBHOOK_SWEEP_SCHEDULE).count() == 1
+
+    webhook_admin.delete_model(request, webhook)
+    assert not Schedule.objects.filter(name=WEBHOOK_SWEEP_SCHEDULE).exists()
+
+
+def test_the_sweep_task_writes_a_run_operators_can_read(warehouse):
+    make_webhook(warehouse=warehouse)
+
+    first, second = webhook_sweep_task(), webhook_sweep_task()
+
+    runs = list(SyncRun.objects.filter(kind=SyncRun.Kind.WEBHOOK_SWEEP).order_by("pk"))
+    counts = {"enqueued": 0, "sent": 0, "failed": 0, "retrying": 0, "skipped": 0}
+    assert first == {"sync_run": runs[0].pk, "ok": True, **counts}
+    assert second == {"sync_run": runs[1].pk, "ok": True, **counts}
+    assert all(run.store is None and run.ok for run in runs)
 
 
 def test_create_wms_key_prints_a_working_key_once(warehouse, capsys):

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from connections.errors import AuthorizationRefused
 from connections.selectors import UnknownMarketplace
 from connections.services import store_connect
+from fulfillment.jobs.schedules import schedules_sync
 
 
 class Command(BaseCommand):
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             raise CommandError("; ".join(exc.messages)) from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        schedules_sync(store=store)  # its jobs start on their schedules
         verb = "created" if created else "updated"
         self.stdout.write(
             f"{store.name}: {verb}, connected as {store.selling_partner_id} in "

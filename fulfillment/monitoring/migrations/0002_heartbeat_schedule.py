@@ -1,18 +1,13 @@
-"""Every minute, the task cluster touches its heartbeat row (fulfillment/monitoring/tasks.py)."""
+"""Once created the task cluster's one-minute heartbeat schedule.
+
+The schedule registry (fulfillment/jobs/schedules.py) owns every django-q2
+schedule now: `manage.py sync_schedules` (run by bin/release and bin/demo
+after migrate) and its repair job create and repair them. This migration
+already ran on existing databases, so it stays, with its dependencies, and
+does nothing.
+"""
 
 from django.db import migrations
-
-
-def create(apps, schema_editor):
-    from fulfillment.monitoring.schedules import heartbeat_schedule_ensure
-
-    heartbeat_schedule_ensure(apps=apps)
-
-
-def delete(apps, schema_editor):
-    from fulfillment.monitoring.schedules import HEARTBEAT_SCHEDULE_NAME
-
-    apps.get_model("django_q", "Schedule").objects.filter(name=HEARTBEAT_SCHEDULE_NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -21,4 +16,4 @@ class Migration(migrations.Migration):
         ("django_q", "__latest__"),
     ]
 
-    operations = [migrations.RunPython(create, delete)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

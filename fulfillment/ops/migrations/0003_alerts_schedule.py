@@ -1,18 +1,13 @@
-"""Every 5 minutes, run the operations alert checks (fulfillment/ops/tasks.py)."""
+"""Once created the 5-minute operations alerts schedule.
+
+The schedule registry (fulfillment/jobs/schedules.py) owns every django-q2
+schedule now: `manage.py sync_schedules` (run by bin/release and bin/demo
+after migrate) and its repair job create and repair them. This migration
+already ran on existing databases, so it stays, with its dependencies, and
+does nothing.
+"""
 
 from django.db import migrations
-
-
-def create(apps, schema_editor):
-    from fulfillment.ops.schedules import alerts_schedule_ensure
-
-    alerts_schedule_ensure(apps=apps)
-
-
-def delete(apps, schema_editor):
-    from fulfillment.ops.schedules import ALERTS_SCHEDULE_NAME
-
-    apps.get_model("django_q", "Schedule").objects.filter(name=ALERTS_SCHEDULE_NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -21,4 +16,4 @@ class Migration(migrations.Migration):
         ("django_q", "__latest__"),
     ]
 
-    operations = [migrations.RunPython(create, delete)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

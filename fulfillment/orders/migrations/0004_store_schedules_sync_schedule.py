@@ -1,29 +1,13 @@
-"""Every 5 minutes, bring the per-store order schedules in step with the stores.
+"""Once created the 5-minute sweep that kept the per-store order schedules in step.
 
-Saving a store does it at once (post_save); this catches changes made with
-QuerySet.update(), which sends no signal.
+The schedule registry (fulfillment/jobs/schedules.py) owns every django-q2
+schedule now: `manage.py sync_schedules` (run by bin/release and bin/demo
+after migrate) and its repair job create and repair them. This migration
+already ran on existing databases, so it stays, with its dependencies, and
+does nothing.
 """
 
 from django.db import migrations
-
-NAME = "store-schedules-sync"
-
-
-def create(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.update_or_create(
-        name=NAME,
-        defaults=dict(
-            func="fulfillment.orders.tasks.store_schedules_sync_task",
-            schedule_type="I",  # Schedule.MINUTES
-            minutes=5,
-            repeats=-1,
-        ),
-    )
-
-
-def delete(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -32,4 +16,4 @@ class Migration(migrations.Migration):
         ("django_q", "__latest__"),
     ]
 
-    operations = [migrations.RunPython(create, delete)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

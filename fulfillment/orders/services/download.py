@@ -33,18 +33,22 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections.amazon import AmazonClient, CallStats, PermanentAmazonError, amazon_client
+from connections.amazon import AmazonClient, PermanentAmazonError
 from connections.models import OrderStatus, Store
-from connections.services import store_reauthorization_record
-from fulfillment.jobs.errors import job_failure
-from fulfillment.jobs.locks import JobLease, store_job_lock
 from fulfillment.jobs.models import SyncRun
-from fulfillment.jobs.runs import sync_run_finish, sync_run_start
+from fulfillment.jobs.runner import Job, JobContext, job_run
 from fulfillment.orders.models import Order, StoreSyncState
-from fulfillment.orders.services.pages import PullCounts, RunContext, orders_ingest_page
+from fulfillment.orders.services.pages import RunContext, orders_ingest_page
 from fulfillment.orders.services.parsing import AmazonOrderParseError
 
-__all__ = ["PullCounts", "RunContext", "orders_ingest_page", "orders_pull", "orders_reconcile"]
+__all__ = [
+    "OrderDownloadJob",
+    "ReconciliationJob",
+    "RunContext",
+    "orders_ingest_page",
+    "orders_pull",
+    "orders_reconcile",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +241,8 @@ def _after_page_committed(*, store: Store, page: int) -> None:
 
 # --- The runs ---------------------------------------------------------------------
 
+PULL_COUNTS = ("new", "updated", "cancelled", "held", "released", "skipped", "unreadable", "pages", "slices")
+
 
 def orders_pull(*, store: Store, now: dt.datetime | None = None) -> SyncRun:
     """Download new and changed orders of one store; returns the run's record.
@@ -244,22 +250,25 @@ def orders_pull(*, store: Store, now: dt.datetime | None = None) -> SyncRun:
     Raises fulfillment.jobs.locks.JobLockBusy (recording nothing) when a download
     or reconciliation of this store is already running elsewhere.
     """
-    with store_job_lock(store=store, kind=SyncRun.Kind.ORDER_PULL, lease_seconds=PULL_LEASE_SECONDS) as lease:
-        return _orders_pull_locked(store=store, now=now or timezone.now(), lease=lease)
+    return job_run(OrderDownloadJob(now=now), store=store)
+
+
+def orders_reconcile(*, store: Store, days: int = 3, now: dt.datetime | None = None) -> SyncRun:
+    """Compare Amazon's open orders of the last `days` days with ours (see ReconciliationJob)."""
+    return job_run(ReconciliationJob(days=days, now=now), store=store)
 
 
 def _slice_read(
     *,
-    ctx: RunContext,
+    ctx: JobContext,
+    orders_ctx: RunContext,
     client: AmazonClient,
     current: _Slice,
     incremental: bool,
     now: dt.datetime,
-    counts: PullCounts,
-    lease: JobLease,
 ) -> tuple[int, bool]:
     """Read one slice to its last page; returns (orders Amazon listed, whether it was read whole)."""
-    store = ctx.store
+    store = orders_ctx.store
     params = slice_search_params(
         store=store, after=current.after, before=current.before, incremental=incremental
     )
@@ -285,7 +294,7 @@ def _slice_read(
         token = (body.get("pagination") or {}).get("nextToken") or ""
         listed += len(orders)
         with transaction.atomic():
-            orders_ingest_page(ctx=ctx, raw_orders=orders, now=now, counts=counts)
+            orders_ingest_page(ctx=orders_ctx, raw_orders=orders, now=now, counts=ctx.counts)
             if token:
                 _slice_progress(store=store, current=current, token=token)
             else:
@@ -295,19 +304,25 @@ def _slice_read(
                     incremental=incremental,
                     rate=None if resumed else _orders_per_hour(done=current, orders=listed),
                 )
-        counts.pages += 1
-        lease.renew()
-        _after_page_committed(store=store, page=counts.pages)
+        ctx.counts["pages"] += 1
+        ctx.renew()
+        _after_page_committed(store=store, page=ctx.counts["pages"])
         if not token:
             return listed, not resumed
 
 
-def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> SyncRun:
-    run = sync_run_start(store=store, kind=SyncRun.Kind.ORDER_PULL)
-    stats = CallStats()
-    counts = PullCounts()
-    ok, error = False, ""
-    try:
+class OrderDownloadJob(Job):
+    """Download new and changed orders of one store, slice by slice (module docstring)."""
+
+    kind = SyncRun.Kind.ORDER_PULL
+    lease_seconds = PULL_LEASE_SECONDS
+    count_keys = PULL_COUNTS
+
+    def __init__(self, *, now: dt.datetime | None = None) -> None:
+        self.now = now
+
+    def run(self, ctx: JobContext) -> None:
+        store, now = ctx.store, self.now or timezone.now()
         state, _ = StoreSyncState.objects.get_or_create(store=store)
         incremental = state.order_watermark is not None
         if not incremental and state.initial_import_until is None:
@@ -328,73 +343,59 @@ def _orders_pull_locked(*, store: Store, now: dt.datetime, lease: JobLease) -> S
             # A run died in this slice: finish it first.
             current = _Slice(after=state.slice_after, before=state.slice_before, token=state.slice_token)
             window_end = max(window_end, current.before)
-        ctx = RunContext(store)
-        client = amazon_client(store, stats=stats)
+        orders_ctx, client = RunContext(store), ctx.amazon_client()
         while True:
             if current is None:
                 current = _slice_next(after=start, end=window_end, length=length)
             listed, whole = _slice_read(
                 ctx=ctx,
+                orders_ctx=orders_ctx,
                 client=client,
                 current=current,
                 incremental=incremental,
                 now=now,
-                counts=counts,
-                lease=lease,
             )
-            counts.slices += 1
+            ctx.counts["slices"] += 1
             if whole:
                 length = _slice_length(_orders_per_hour(done=current, orders=listed), previous=length)
             start, current = current.before, None
             if start >= window_end:
-                break
-        ok = True
-    except Exception as exc:
-        store_reauthorization_record(store=store, error=exc)
-        error = job_failure(logger, f"order download of store {store.pk}", exc)
-    return sync_run_finish(
-        run=run,
-        ok=ok,
-        counts=counts.as_dict(),
-        api_calls=stats.api_calls,
-        throttled=stats.throttled,
-        error=error,
-    )
+                return
 
 
-def orders_reconcile(*, store: Store, days: int = 3, now: dt.datetime | None = None) -> SyncRun:
+class ReconciliationJob(Job):
     """Compare Amazon's open orders of the last `days` days with ours.
 
     Imports the open orders we lack and reports orders we hold open that
     Amazon has closed. Shares the download's lease: the two never overlap.
     """
-    with store_job_lock(store=store, kind=SyncRun.Kind.ORDER_PULL, lease_seconds=PULL_LEASE_SECONDS) as lease:
-        return _orders_reconcile_locked(store=store, days=days, now=now or timezone.now(), lease=lease)
 
+    kind = SyncRun.Kind.RECONCILE
+    lease_kind = SyncRun.Kind.ORDER_PULL
+    lease_seconds = PULL_LEASE_SECONDS
+    count_keys = PULL_COUNTS
 
-def _orders_reconcile_locked(*, store: Store, days: int, now: dt.datetime, lease: JobLease) -> SyncRun:
-    run = sync_run_start(store=store, kind=SyncRun.Kind.RECONCILE)
-    stats = CallStats()
-    counts = PullCounts()
-    ok, error, notes = False, "", ""
-    result: dict = {}
-    try:
-        after, before = now - dt.timedelta(days=days), now - SETTLE_DELAY
+    def __init__(self, *, days: int = 3, now: dt.datetime | None = None) -> None:
+        self.days = days
+        self.now = now
+
+    def run(self, ctx: JobContext) -> None:
+        store, now = ctx.store, self.now or timezone.now()
+        after, before = now - dt.timedelta(days=self.days), now - SETTLE_DELAY
         params = _base_params(store)
         params.update(
             createdAfter=amazon_time(after),
             createdBefore=amazon_time(before),
             fulfillmentStatuses=RECONCILE_STATUSES,
         )
-        ctx = RunContext(store)
-        client = amazon_client(store, stats=stats)
+        orders_ctx, client = RunContext(store), ctx.amazon_client()
         open_at_amazon: set[str] = set()
         for raw_orders in _search_pages(client, params):
             with transaction.atomic():
-                orders_ingest_page(ctx=ctx, raw_orders=raw_orders, now=now, counts=counts)
+                orders_ingest_page(ctx=orders_ctx, raw_orders=raw_orders, now=now, counts=ctx.counts)
             open_at_amazon.update(str(r.get("orderId")) for r in raw_orders if isinstance(r, dict))
-            counts.pages += 1
-            lease.renew()
+            ctx.counts["pages"] += 1
+            ctx.renew()
         open_here = set(
             Order.objects.filter(
                 store=store,
@@ -405,24 +406,9 @@ def _orders_reconcile_locked(*, store: Store, days: int, now: dt.datetime, lease
             ).values_list("amazon_order_id", flat=True)
         )
         closed_at_amazon = sorted(open_here - open_at_amazon)
-        result = {
-            "listed": len(open_at_amazon),
-            "missing": counts.new,
-            "closed_at_amazon": len(closed_at_amazon),
-        }
+        ctx.counts.update(
+            listed=len(open_at_amazon), missing=ctx.counts["new"], closed_at_amazon=len(closed_at_amazon)
+        )
         if closed_at_amazon:
-            notes = "Open here but no longer open at Amazon: " + ", ".join(closed_at_amazon)
+            ctx.notes = "Open here but no longer open at Amazon: " + ", ".join(closed_at_amazon)
         StoreSyncState.objects.update_or_create(store=store, defaults={"last_reconciled_at": now})
-        ok = True
-    except Exception as exc:
-        store_reauthorization_record(store=store, error=exc)
-        error = job_failure(logger, f"order reconciliation of store {store.pk}", exc)
-    return sync_run_finish(
-        run=run,
-        ok=ok,
-        counts={**counts.as_dict(), **result},
-        api_calls=stats.api_calls,
-        throttled=stats.throttled,
-        error=error,
-        notes=notes,
-    )

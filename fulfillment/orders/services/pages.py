@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field
 
 from django.db import DatabaseError, transaction
 from django.db.models import F
@@ -92,22 +93,6 @@ _FROZEN_ORDER_FIELDS = [
 ]
 
 
-@dataclass
-class PullCounts:
-    new: int = 0
-    updated: int = 0
-    cancelled: int = 0
-    held: int = 0
-    released: int = 0
-    skipped: int = 0
-    unreadable: int = 0
-    pages: int = 0
-    slices: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
 class RunContext:
     """What a run reads once, not once per page."""
 
@@ -154,12 +139,14 @@ class _Write:
     held: bool = False
     cancel_lines: bool = False  # a frozen order cancelled now: its lines' cancelled quantities
 
-    def count(self, counts: PullCounts) -> None:
-        counts.new += self.new
-        counts.updated += self.updated
-        counts.cancelled += self.cancelled
-        counts.released += self.released
-        counts.held += self.held
+    def count(self, counts: Counter[str]) -> None:
+        counts.update(
+            new=self.new,
+            updated=self.updated,
+            cancelled=self.cancelled,
+            released=self.released,
+            held=self.held,
+        )
 
 
 def _order_from_amazon(ctx: RunContext, a: AmazonOrder, known: Order | None) -> Order:
@@ -229,7 +216,7 @@ def _frozen_update(order: Order, a: AmazonOrder, now: dt.datetime) -> bool:
     return cancelled
 
 
-def orders_ingest_page(*, ctx: RunContext, raw_orders: list, now: dt.datetime, counts: PullCounts) -> None:
+def orders_ingest_page(*, ctx: RunContext, raw_orders: list, now: dt.datetime, counts: Counter[str]) -> None:
     """Write one page of Amazon orders. Call inside a transaction.
 
     Orders that cannot be read, or that the database refuses, are set aside
@@ -272,12 +259,12 @@ def orders_ingest_page(*, ctx: RunContext, raw_orders: list, now: dt.datetime, c
                 u.field or "the order",
                 u.reason,
             )
-        counts.unreadable += unreadable_orders_record(store=store, problems=unreadable, now=now)
+        counts["unreadable"] += unreadable_orders_record(store=store, problems=unreadable, now=now)
         ctx.open_unreadable.update(u.amazon_order_id for u in unreadable)
 
 
 def _writes_planned(
-    *, ctx: RunContext, parsed: dict[str, AmazonOrder], now: dt.datetime, counts: PullCounts
+    *, ctx: RunContext, parsed: dict[str, AmazonOrder], now: dt.datetime, counts: Counter[str]
 ) -> list[_Write]:
     """Decide every order's write in memory (release or hold included)."""
     store = ctx.store
@@ -294,14 +281,14 @@ def _writes_planned(
     to_decide: list[_Write] = []
     for a in parsed.values():
         if a.marketplace_id and a.marketplace_id != store.marketplace.marketplace_id:
-            counts.skipped += 1
+            counts["skipped"] += 1
             continue
         existing = known.get(a.amazon_order_id)
         if existing is None:
             if a.status not in ctx.import_statuses or (
                 ctx.countries and a.ship_to_country not in ctx.countries
             ):
-                counts.skipped += 1
+                counts["skipped"] += 1
                 continue
         elif a.updated_at <= existing.amazon_updated_at:
             continue  # seen already (the overlap re-reads the previous run's tail)

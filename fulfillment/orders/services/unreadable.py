@@ -9,6 +9,7 @@ fulfillment/jobs/errors.py).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -79,7 +80,7 @@ class RetryResult:
 def unreadable_order_retry(*, unreadable: UnreadableOrder, now: dt.datetime | None = None) -> RetryResult:
     """Read the order again with getOrder; if it reads, it is written and released
     or held the normal way and the row is resolved; if not, the row says why now."""
-    from fulfillment.orders.services.download import INCLUDED_DATA, PullCounts, RunContext, orders_ingest_page
+    from fulfillment.orders.services.download import INCLUDED_DATA, RunContext, orders_ingest_page
 
     now = now or timezone.now()
     store = unreadable.store
@@ -97,7 +98,7 @@ def unreadable_order_retry(*, unreadable: UnreadableOrder, now: dt.datetime | No
     raw = body.get("order") if isinstance(body, dict) else None
     if not isinstance(raw, dict):
         return RetryResult(False, "getOrder answered without an order.", stats.api_calls)
-    counts = PullCounts()
+    counts: Counter[str] = Counter()
     with transaction.atomic():
         orders_ingest_page(ctx=RunContext(store), raw_orders=[raw], now=now, counts=counts)
     unreadable.refresh_from_db()

@@ -1,24 +1,13 @@
-"""The daily order data purge schedule (idempotent: found by its name)."""
+"""Once created the daily order data purge schedule.
+
+The schedule registry (fulfillment/jobs/schedules.py) owns every django-q2
+schedule now: `manage.py sync_schedules` (run by bin/release and bin/demo
+after migrate) and its repair job create and repair them. This migration
+already ran on existing databases, so it stays, with its dependencies, and
+does nothing.
+"""
 
 from django.db import migrations
-
-NAME = "order-data-purge"
-
-
-def create(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.update_or_create(
-        name=NAME,
-        defaults=dict(
-            func="fulfillment.privacy.tasks.order_data_purge_task",
-            schedule_type="D",  # Schedule.DAILY
-            repeats=-1,
-        ),
-    )
-
-
-def delete(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -27,4 +16,4 @@ class Migration(migrations.Migration):
         ("django_q", "__latest__"),
     ]
 
-    operations = [migrations.RunPython(create, delete)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

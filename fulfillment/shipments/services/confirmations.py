@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -29,7 +28,6 @@ from django.utils import timezone
 from connections.amazon import (
     AmazonClient,
     AmazonError,
-    CallStats,
     PermanentAmazonError,
     ReauthorizationRequired,
     TransientAmazonError,
@@ -38,9 +36,8 @@ from connections.amazon import (
 from connections.models import Store
 from connections.services import store_reauthorization_record
 from fulfillment.jobs.errors import job_failure
-from fulfillment.jobs.locks import store_job_lock
 from fulfillment.jobs.models import SyncRun
-from fulfillment.jobs.runs import sync_run_finish, sync_run_start
+from fulfillment.jobs.runner import Job, JobContext, job_run
 from fulfillment.orders import transitions
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
@@ -56,9 +53,6 @@ logger = logging.getLogger(__name__)
 
 State = ShipmentConfirmation.State
 CONFIRM_TASK = "fulfillment.shipments.tasks.confirmation_send_task"
-SWEEP_LOCK_KIND = SyncRun.Kind.SHIPMENT_CONFIRM
-# Lease of the per-store sweep; renewed after every package.
-SWEEP_LEASE_SECONDS = 600
 # A store that needs re-authorization: its packages wait without spending attempts.
 REAUTHORIZATION_WAIT = dt.timedelta(hours=1)
 
@@ -438,83 +432,64 @@ def confirmations_resolve(*, confirmation_ids: list[int], user: str = "") -> int
 # --- The sweep -------------------------------------------------------------------------------
 
 
-@dataclass
-class SweepCounts:
-    sent: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    retrying: int = 0
-    skipped: int = 0
-    failed: int = 0  # rows that raised (left for the next sweep or a person)
-
-    def as_dict(self) -> dict:
-        return {
-            "sent": self.sent,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "retrying": self.retrying,
-            "skipped": self.skipped,
-            "failed": self.failed,
-        }
-
-
 def confirmations_sweep(*, store: Store, now: dt.datetime | None = None, limit: int = 5000) -> SyncRun:
-    """Send every due package of one store; returns the run's record.
+    """Send every due package of one store; returns the run's record (see ConfirmationSweepJob).
 
     Raises fulfillment.jobs.locks.JobLockBusy (recording nothing) when a sweep of
-    this store is already running. The on-commit task may send single
-    packages meanwhile: the per-row claim keeps them apart.
+    this store is already running.
     """
-    with store_job_lock(store=store, kind=SWEEP_LOCK_KIND, lease_seconds=SWEEP_LEASE_SECONDS) as lease:
-        run = sync_run_start(store=store, kind=SWEEP_LOCK_KIND)
-        stats = CallStats()
-        counts = SweepCounts()
-        ok, error = True, ""
-        try:
-            client = amazon_client(store, stats=stats)
-            start = now or timezone.now()
-            due = list(
-                confirmations_due(store_id=store.pk, now=start, lease=_claim_lease()).values_list(
-                    "pk", flat=True
-                )[:limit]
-            )
-            for confirmation_id in due:
-                # Each package at the time it is sent: backoffs and ship dates are against it.
-                try:
-                    state = confirmation_send(confirmation_id=confirmation_id, client=client, now=now)
-                except Exception:
-                    # One bad row never stops the store's other packages.
-                    logger.exception(
-                        "confirmation %s failed in the sweep of store %s", confirmation_id, store.pk
-                    )
-                    counts.failed += 1
-                    lease.renew()
-                    continue
-                if state == State.ACCEPTED:
-                    counts.accepted += 1
-                elif state == State.REJECTED:
-                    counts.rejected += 1
-                elif state == State.RETRYING:
-                    counts.retrying += 1
-                else:
-                    counts.skipped += 1  # another worker had it
-                    continue
-                counts.sent += 1
-                lease.renew()
-            if counts.rejected or counts.retrying or counts.failed:
-                # The run did its job, but packages need attention: a failed run
-                # makes `confirm_shipments` exit non-zero and shows red in the admin.
-                ok = False
-                error = f"{counts.rejected} rejected, {counts.retrying} to retry: see Shipment confirmations."
-                if counts.failed:
-                    error += f" {counts.failed} failed unexpectedly (see the log)."
-        except Exception as exc:
-            ok, error = False, job_failure(logger, f"confirmation sweep of store {store.pk}", exc)
-        return sync_run_finish(
-            run=run,
-            ok=ok,
-            counts=counts.as_dict(),
-            api_calls=stats.api_calls,
-            throttled=stats.throttled,
-            error=error,
+    return job_run(ConfirmationSweepJob(now=now, limit=limit), store=store)
+
+
+class ConfirmationSweepJob(Job):
+    """Send every due package of one store, each claimed on its own.
+
+    The on-commit task may send single packages meanwhile: the per-row claim
+    keeps them apart, so the lease only keeps two sweeps of a store from
+    walking the same list; it is renewed after every package.
+    """
+
+    kind = SyncRun.Kind.SHIPMENT_CONFIRM
+    count_keys = ("sent", "accepted", "rejected", "retrying", "skipped", "failed")
+
+    def __init__(self, *, now: dt.datetime | None = None, limit: int = 5000) -> None:
+        self.now = now
+        self.limit = limit
+
+    def run(self, ctx: JobContext) -> None:
+        store, counts = ctx.store, ctx.counts
+        client = ctx.amazon_client()
+        due = list(
+            confirmations_due(
+                store_id=store.pk, now=self.now or timezone.now(), lease=_claim_lease()
+            ).values_list("pk", flat=True)[: self.limit]
         )
+        for confirmation_id in due:
+            # Each package at the time it is sent: backoffs and ship dates are against it.
+            try:
+                state = confirmation_send(confirmation_id=confirmation_id, client=client, now=self.now)
+            except Exception:
+                # One bad row never stops the store's other packages.
+                logger.exception("confirmation %s failed in the sweep of store %s", confirmation_id, store.pk)
+                counts["failed"] += 1
+                ctx.renew()
+                continue
+            outcome = _SWEEP_OUTCOMES.get(state)
+            if outcome is None:
+                counts["skipped"] += 1  # another worker had it
+                continue
+            counts[outcome] += 1
+            counts["sent"] += 1
+            ctx.renew()
+        if counts["rejected"] or counts["retrying"] or counts["failed"]:
+            # The run did its job, but packages need attention: a failed run
+            # makes `confirm_shipments` exit non-zero and shows red in the admin.
+            error = (
+                f"{counts['rejected']} rejected, {counts['retrying']} to retry: see Shipment confirmations."
+            )
+            if counts["failed"]:
+                error += f" {counts['failed']} failed unexpectedly (see the log)."
+            ctx.fail(error)
+
+
+_SWEEP_OUTCOMES = {State.ACCEPTED: "accepted", State.REJECTED: "rejected", State.RETRYING: "retrying"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fulfillment.inventory.services import inventory_push_run
+from fulfillment.inventory.services import InventoryPushJob
 from fulfillment.jobs.commands import StoreJobCommand
 
 
@@ -17,8 +17,8 @@ class Command(StoreJobCommand):
     def eligible_stores(self):
         return super().eligible_stores().filter(inventory_sync_enabled=True)
 
-    def run_for(self, store, *, full: bool = False, **options):
-        return inventory_push_run(store=store, full=full)
+    def job(self, *, full: bool = False, **options):
+        return InventoryPushJob(full=full)
 
     def summary(self, run) -> str:
         c = run.counts

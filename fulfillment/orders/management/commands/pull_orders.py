@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from fulfillment.jobs.commands import StoreJobCommand
-from fulfillment.orders.services.download import orders_pull
+from fulfillment.orders.services.download import OrderDownloadJob
 
 
 class Command(StoreJobCommand):
     help = "Download new and changed Amazon orders now (with cancellations). Exits 1 if any store failed."
     job_name = "a download or reconciliation"
 
-    def run_for(self, store, **options):
-        return orders_pull(store=store)
+    def job(self, **options):
+        return OrderDownloadJob()
 
     def summary(self, run) -> str:
         c = run.counts

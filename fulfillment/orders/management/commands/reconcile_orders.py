@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 
 from fulfillment.jobs.commands import StoreJobCommand
-from fulfillment.orders.services.download import orders_reconcile
+from fulfillment.orders.services.download import ReconciliationJob
 
 
 class Command(StoreJobCommand):
@@ -24,8 +24,8 @@ class Command(StoreJobCommand):
             raise CommandError("--days must be at least 1.")
         return super().handle(*args, days=days, **options)
 
-    def run_for(self, store, *, days: int = 3, **options):
-        return orders_reconcile(store=store, days=days)
+    def job(self, *, days: int = 3, **options):
+        return ReconciliationJob(days=days)
 
     def summary(self, run) -> str:
         c = run.counts

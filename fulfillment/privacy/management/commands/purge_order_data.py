@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from fulfillment.jobs.commands import GlobalJobCommand
 from fulfillment.privacy.services import order_data_purge
+from fulfillment.privacy.tasks import OrderDataPurgeJob
 
 
-class Command(BaseCommand):
+class Command(GlobalJobCommand):
     help = (
         "Delete closed orders (with lines, shipments, confirmations), sync runs, inventory history and "
         "alerts older than ORDER_DATA_RETENTION_DAYS, and access log entries older than "
@@ -27,9 +29,22 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run: bool = False, days: int | None = None, **options):
         if days is not None and days < 0:
             raise CommandError("--days must be 0 or more.")
-        counts = order_data_purge(days=days, dry_run=dry_run)
-        verb = "would delete" if dry_run else "deleted"
-        for label, count in counts.items():
-            if count or dry_run:
-                self.stdout.write(f"{label}: {verb} {count}")
-        self.stdout.write(f"{verb} {sum(counts.values())} row(s) in total")
+        if dry_run:
+            # Nothing is deleted, so no run: the counts are printed only.
+            self._print(order_data_purge(days=days, dry_run=True), verb="would delete", every=True)
+            return
+        super().handle(*args, days=days, **options)
+
+    def job(self, *, days: int | None = None, **options):
+        return OrderDataPurgeJob(days=days)
+
+    def summary(self, run) -> str:
+        return self._lines(run.counts, verb="deleted", every=False)
+
+    def _lines(self, counts: dict[str, int], *, verb: str, every: bool) -> str:
+        lines = [f"{label}: {verb} {count}" for label, count in counts.items() if count or every]
+        lines.append(f"{verb} {sum(counts.values())} row(s) in total")
+        return "\n".join(lines)
+
+    def _print(self, counts: dict[str, int], *, verb: str, every: bool) -> None:
+        self.stdout.write(self._lines(counts, verb=verb, every=every))

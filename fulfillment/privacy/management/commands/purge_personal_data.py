@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from fulfillment.privacy.services import personal_data_purge
+from fulfillment.jobs.commands import GlobalJobCommand
+from fulfillment.privacy.tasks import PersonalDataPurgeJob
 
 
-class Command(BaseCommand):
+class Command(GlobalJobCommand):
     help = (
         "Blank buyer names, addresses, phones and gift messages of orders shipped or cancelled "
         "more than PII_RETENTION_DAYS days ago. Also runs daily as a django-q2 schedule."
@@ -18,8 +19,10 @@ class Command(BaseCommand):
             "--days", type=int, help="Retention in days for this run (default: settings.PII_RETENTION_DAYS)."
         )
 
-    def handle(self, *args, days: int | None = None, **options):
+    def job(self, *, days: int | None = None, **options):
         if days is not None and days < 0:
             raise CommandError("--days must be 0 or more.")
-        purged = personal_data_purge(days=days)
-        self.stdout.write(f"personal data purged from {purged} order(s)")
+        return PersonalDataPurgeJob(days=days)
+
+    def summary(self, run) -> str:
+        return f"personal data purged from {run.count('purged')} order(s)"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from fulfillment.jobs.commands import StoreJobCommand
-from fulfillment.shipments.services.confirmations import confirmations_sweep
+from fulfillment.shipments.services.confirmations import ConfirmationSweepJob
 
 
 class Command(StoreJobCommand):
     help = "Send pending shipment confirmations to Amazon now. Exits 1 if any store failed."
     job_name = "a confirmation run"
 
-    def run_for(self, store, **options):
-        return confirmations_sweep(store=store)
+    def job(self, **options):
+        return ConfirmationSweepJob()
 
     def summary(self, run) -> str:
         c = run.counts
