@@ -63,9 +63,11 @@ test-slow: install
 screenshots: install
 	E2E_SCREENSHOTS=1 $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
+# Style, migration drift, and the architecture's import contracts (.importlinter).
 lint: install
 	$(PY) -m ruff check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles media

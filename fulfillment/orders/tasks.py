@@ -24,7 +24,7 @@ def order_reconcile_task(store_id: int) -> dict:
 def unreadable_order_retry_task(unreadable_id: int) -> dict:
     """*Retry* on an unreadable order: read it again with getOrder."""
     from fulfillment.orders.models import UnreadableOrder
-    from fulfillment.orders.services.unreadable import unreadable_order_retry
+    from fulfillment.orders.services.unreadable_retry import unreadable_order_retry
 
     row = UnreadableOrder.objects.select_related("store__marketplace").filter(pk=unreadable_id).first()
     if row is None or row.resolved_at is not None:

@@ -10,7 +10,7 @@ from connections.models import Store
 from fulfillment.jobs.models import SyncRun
 from fulfillment.orders.models import UnreadableOrder
 from fulfillment.orders.services.download import orders_pull, orders_reconcile
-from fulfillment.orders.services.unreadable import unreadable_order_retry
+from fulfillment.orders.services.unreadable_retry import unreadable_order_retry
 
 
 def _amazon_refuses_the_token(store: Store) -> None:
@@ -41,7 +41,11 @@ def test_retrying_an_unreadable_order_meeting_a_refused_authorization_marks_the_
     # given
     now = timezone.now()
     row = UnreadableOrder.objects.create(
-        store=store, amazon_order_id="111-0000000-0000001", reason="is missing", first_seen_at=now, last_seen_at=now
+        store=store,
+        amazon_order_id="111-0000000-0000001",
+        reason="is missing",
+        first_seen_at=now,
+        last_seen_at=now,
     )
     _amazon_refuses_the_token(store)
 

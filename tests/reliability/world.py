@@ -117,7 +117,9 @@ class World:
     def ship_released(self) -> int:
         """The WMS ships every released order it has not shipped yet, in one package."""
         shipped = 0
-        orders = Order.objects.filter(store=self.store, status__in=Order.FROZEN_STATUSES, shipments__isnull=True)
+        orders = Order.objects.filter(
+            store=self.store, status__in=Order.FROZEN_STATUSES, shipments__isnull=True
+        )
         for order in orders.prefetch_related("lines"):
             lines = [
                 ShipmentLineInput(

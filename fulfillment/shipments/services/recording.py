@@ -21,9 +21,9 @@ from django.utils import timezone
 from fulfillment.core.errors import ShipmentRejected
 from fulfillment.orders import transitions
 from fulfillment.orders.models import Order, OrderLine, Warehouse
+from fulfillment.orders.selectors import wms_orders
 from fulfillment.shipments.models import Shipment, ShipmentLine
 from fulfillment.shipments.services.allocation import Item, SearchTooLarge, allocate_warehouse_units
-from fulfillment.wms.selectors import wms_orders
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,25 @@
+"""Reads of orders that other packages start from."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from fulfillment.orders.models import Order, Warehouse
+
+# What the warehouse ever sees: released orders and what became of them. A
+# held order, or one cancelled before release, was never the warehouse's.
+_VISIBLE = Q(status__in=[*Order.FROZEN_STATUSES, Order.Status.SHIPPED]) | Q(
+    status=Order.Status.CANCELLED, released_at__isnull=False
+)
+
+
+def wms_orders(*, warehouse: Warehouse | None = None, warehouse_id: int | None = None) -> QuerySet[Order]:
+    """Every order a warehouse's WMS may see: its own stores' released orders.
+
+    Every API queryset starts here, so another warehouse's order is simply
+    not found (404), never "forbidden".
+    """
+    wid = warehouse.pk if warehouse is not None else warehouse_id
+    if wid is None:
+        raise ValueError("give warehouse or warehouse_id")
+    return Order.objects.filter(_VISIBLE, store__warehouse_id=wid)
