@@ -29,7 +29,7 @@ def test_a_download_meeting_a_refused_authorization_marks_the_store(store, selle
 
     # then: the run failed saying why, and the store waits for a new authorization
     assert not run.ok
-    assert "ReauthorizationRequired" in run.error
+    assert "needs re-authorization" in run.error
     store.refresh_from_db()
     assert store.authorization_status == Store.Authorization.NEEDS_REAUTHORIZATION
     assert "authorize again" in store.authorization_error
