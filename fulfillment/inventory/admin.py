@@ -98,7 +98,7 @@ class InventoryFeedInline(admin.TabularInline):
         "accepted",
         "rejected",
         "processed_at",
-        "error",
+        "last_error",
     )
     readonly_fields = fields
     extra = 0
@@ -207,7 +207,7 @@ class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "report_document_id",
         "accepted",
         "rejected",
-        "error",
+        "last_error",
         "submitted_at",
         "processed_at",
     )

@@ -56,7 +56,7 @@ class PushCounts:
     accepted: int = 0
     rejected: int = 0
     feeds: int = 0
-    pending_feeds: int = 0
+    pending_feeds: int = 0  # left unfinished: Amazon still processing, or waiting to retry
     skipped_amazon_fulfilled: int = 0
     channels_read: int = 0  # SKUs whose fulfillment channel was read from Amazon
     awaiting_channel_check: int = 0
@@ -103,7 +103,10 @@ def _inventory_push_locked(*, store: Store, full: bool, lease: JobLease) -> Sync
                     f"({push.zeroing_share:.0%}); it waits for confirmation in the admin."
                 )
         else:
-            notes = "Amazon is still processing an earlier feed; this run polled it and will poll again."
+            notes = (
+                "An earlier push is not finished: Amazon is still processing a feed, or a feed waits "
+                "to retry after an error (see Inventory feeds). The next run goes on with it."
+            )
         if failures:
             error = "; ".join(failures)
         ok = not failures
@@ -237,3 +240,22 @@ def inventory_push_cancel(*, push: InventoryPush) -> bool:
             state=InventoryPush.State.CANCELLED, finished_at=timezone.now(), error="Cancelled by a person."
         )
     )
+
+
+def inventory_feeds_retry(*, feed_ids: list[int]) -> int:
+    """Admin "Retry now": feeds waiting after an error are tried at the store's next push,
+    with fresh attempts and their history kept (the push is queued now).
+
+    A finished feed (done, fatal, cancelled) is never sent again: its plan is
+    stale, and the next push sends what Amazon did not accept from current stock.
+    """
+    from django_q.tasks import async_task
+
+    from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
+
+    rows = InventoryFeed.objects.filter(pk__in=feed_ids, state__in=InventoryFeed.waiting_states)
+    store_ids = set(rows.values_list("push__store_id", flat=True))
+    retried = rows.retry()
+    for store_id in sorted(store_ids):
+        transaction.on_commit(lambda store_id=store_id: async_task(INVENTORY_PUSH_TASK, store_id))
+    return retried

@@ -61,7 +61,7 @@ class ShipmentConfirmationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "attempts",
         "not_before",
         "claimed_at",
-        "sent_at",
+        "last_attempt_at",
         "accepted_at",
         "alerted_at",
         "resolved_by",

@@ -1,4 +1,4 @@
-"""Send one package to Amazon: claim it, check it, confirm it.
+"""Send one package to Amazon: claim it, check it, confirm it, record the attempt.
 
 A package is confirmed to Amazon at most once:
 - a worker claims a row with a compare-and-set UPDATE, so two workers (the
@@ -8,18 +8,21 @@ A package is confirmed to Amazon at most once:
   (`outcome_unknown`) first asks Amazon (getOrder with PACKAGES) whether the
   package is there, so a crash between Amazon's acceptance and our commit
   ends `accepted`, not sent twice and not rejected.
+
+Each try is an attempt of the outbound queue base (fulfillment.core.outbound):
+Amazon's status code and the duration go into the row's attempt history, in
+the UPDATE that records the outcome anyway.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -32,6 +35,7 @@ from connections.amazon import (
     amazon_client,
 )
 from connections.models import OrderStatus
+from fulfillment.core.outbound import Attempt
 from fulfillment.jobs.errors import job_failure
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation
@@ -41,79 +45,26 @@ from fulfillment.shipments.services.confirmation_body import amazon_message, con
 logger = logging.getLogger(__name__)
 
 State = ShipmentConfirmation.State
+ATTEMPT_FIELDS = ShipmentConfirmation.ATTEMPT_FIELDS
 # A store that needs re-authorization: its packages wait without spending attempts.
 REAUTHORIZATION_WAIT = dt.timedelta(hours=1)
+ALREADY_THERE = "Already confirmed on Amazon (found by getOrder)."
 
 
 def claim_lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.CONFIRMATION_CLAIM_LEASE_SECONDS)
 
 
-def confirmation_backoff(attempts: int) -> dt.timedelta:
-    """1, 2, 4 ... minutes after the 1st, 2nd, 3rd ... failure (at most an hour),
-    with jitter so packages that failed together do not come back together."""
-    base = min(60.0 * 2 ** (max(attempts, 1) - 1), 3600.0)
-    return dt.timedelta(seconds=base * random.uniform(0.5, 1.0))
-
-
 def confirmation_claim(*, confirmation_id: int, now: dt.datetime) -> bool:
-    """Compare-and-set: take a due row (or a crashed worker's stale one). True if taken."""
-    taken = ShipmentConfirmation.objects.filter(
-        Q(state__in=ShipmentConfirmation.DUE_STATES, not_before__lte=now)
-        | Q(state=State.SENDING, claimed_at__lt=now - claim_lease()),
-        pk=confirmation_id,
-    ).update(state=State.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
-    return taken == 1
-
-
-def _save(confirmation: ShipmentConfirmation, **changes) -> None:
-    for name, value in changes.items():
-        setattr(confirmation, name, value)
-    # Workers write only what they decide, never a person's edits.
-    confirmation.save(update_fields=[*changes, "updated_at"])
-
-
-def _accept(confirmation: ShipmentConfirmation, *, now: dt.datetime, message: str = "") -> None:
-    with transaction.atomic():
-        _save(
-            confirmation,
-            state=State.ACCEPTED,
-            accepted_at=now,
-            outcome_unknown=False,
-            last_error="",
-            amazon_message=message,
-        )
-        order_status_from_confirmations(order_id=confirmation.order_id)
-
-
-def _reject(confirmation: ShipmentConfirmation, *, message: str, error: str = "") -> None:
-    _save(
-        confirmation,
-        state=State.REJECTED,
-        amazon_message=message[:4000],
-        last_error=(error or message)[:4000],
-    )
-    confirmation_alert(confirmation=confirmation)
-
-
-def _already_on_amazon(client: AmazonClient, confirmation: ShipmentConfirmation) -> tuple[bool | None, str]:
-    """Is our package among the order's packages on Amazon? (True, False, or None if Amazon
-    could not say), with a message when the reference is taken by another package."""
-    try:
-        amazon_order = client.get_order(confirmation.order.amazon_order_id, included_data=["PACKAGES"])
-    except AmazonError as exc:
-        logger.info("getOrder for confirmation %s failed: %s", confirmation.pk, exc)
-        return None, ""
-    package = amazon_package_find(amazon_order=amazon_order, package_reference=confirmation.package_reference)
-    if package is None:
-        return False, ""
-    ours = confirmation.shipment.tracking_number.strip()
-    if str(package.get("trackingNumber") or "").strip() == ours:
-        return True, ""
-    return False, (
-        f"Amazon already has package reference {confirmation.package_reference} on this order with "
-        f"tracking number {package.get('trackingNumber')!r}, not {ours!r}: check it in Seller Central, "
-        "then Mark resolved."
+    """Compare-and-set: take a due row (or a crashed worker's stale one) and count
+    the attempt. True if taken."""
+    return ShipmentConfirmation.objects.claim(
+        confirmation_id,
+        now=now,
+        also=Q(state=State.SENDING, claimed_at__lt=now - claim_lease()),
+        state=State.SENDING,
+        claimed_at=now,
+        updated_at=now,
     )
 
 
@@ -141,96 +92,155 @@ def confirmation_send(
             state=State.REJECTED, last_error=error, amazon_message=error, updated_at=now
         )
         return State.REJECTED
+    attempt = confirmation.attempt_started(now=now, claimed=True)
     try:
-        return _send_claimed(confirmation, client=client or amazon_client(confirmation.store), now=now)
+        return _send_claimed(
+            confirmation, attempt=attempt, client=client or amazon_client(confirmation.store), now=now
+        )
     except Exception as exc:
         # A bug or a database hiccup must not strand the row in `sending` until
         # the lease expires, nor block the rest of the queue.
         error = job_failure(logger, f"confirmation {confirmation_id}", exc)
-        _retry_or_give_up(confirmation, error=error, now=now)
+        _fail(confirmation, attempt, error=error, retryable=True)
         return confirmation.state
 
 
-def _retry_or_give_up(confirmation: ShipmentConfirmation, *, error: str, now: dt.datetime) -> None:
-    if confirmation.attempts >= settings.CONFIRMATION_MAX_ATTEMPTS:
-        _reject(
+def _save(confirmation: ShipmentConfirmation, *fields: str, **changes) -> None:
+    for name, value in changes.items():
+        setattr(confirmation, name, value)
+    # Workers write only what they decide, never a person's edits.
+    confirmation.save(update_fields=[*fields, *changes, "updated_at"])
+
+
+def _accept(
+    confirmation: ShipmentConfirmation, attempt: Attempt, *, now: dt.datetime, code: int | None, message=""
+) -> str:
+    confirmation.attempt_succeeded(attempt, code=code)
+    with transaction.atomic():
+        _save(
             confirmation,
-            message=f"Gave up after {confirmation.attempts} attempts. Last error: {error}",
-            error=error,
+            *ATTEMPT_FIELDS,
+            state=State.ACCEPTED,
+            accepted_at=now,
+            outcome_unknown=False,
+            amazon_message=message,
         )
-        return
+        order_status_from_confirmations(order_id=confirmation.order_id)
+    return confirmation.state
+
+
+def _fail(
+    confirmation: ShipmentConfirmation,
+    attempt: Attempt,
+    *,
+    error: str,
+    retryable: bool,
+    code: int | None = None,
+    message: str = "",
+    **changes,
+) -> str:
+    """Record a failed attempt: retrying after the backoff if it may, else rejected
+    (`message`, or why we gave up, for the admin) and operations alerted."""
+    if confirmation.attempt_failed(attempt, error=error, retryable=retryable, code=code):
+        _save(confirmation, *ATTEMPT_FIELDS, state=State.RETRYING, **changes)
+        return confirmation.state
+    if retryable:
+        message = f"Gave up after {confirmation.attempts} attempts. Last error: {error}"
     _save(
         confirmation,
-        state=State.RETRYING,
-        last_error=error[:4000],
-        not_before=now + confirmation_backoff(confirmation.attempts),
+        *ATTEMPT_FIELDS,
+        state=State.REJECTED,
+        amazon_message=(message or error)[:4000],
+        **changes,
+    )
+    confirmation_alert(confirmation=confirmation)
+    return confirmation.state
+
+
+def _wait(confirmation: ShipmentConfirmation, *, until: dt.datetime, error: str | None = None, **changes):
+    """Not an attempt: the package waits, its attempts untouched."""
+    confirmation.attempt_deferred(until=until, error=error)
+    _save(confirmation, *ATTEMPT_FIELDS, state=State.RETRYING, **changes)
+    return confirmation.state
+
+
+def _already_on_amazon(
+    client: AmazonClient, confirmation: ShipmentConfirmation
+) -> tuple[bool | None, str, int | None]:
+    """Is our package among the order's packages on Amazon? (True, False, or None if Amazon
+    could not say), a message when the reference is taken by another package, and the
+    status code of Amazon's answer."""
+    try:
+        amazon_order = client.get_order(confirmation.order.amazon_order_id, included_data=["PACKAGES"])
+    except AmazonError as exc:
+        logger.info("getOrder for confirmation %s failed: %s", confirmation.pk, exc)
+        return None, "", exc.status
+    package = amazon_package_find(amazon_order=amazon_order, package_reference=confirmation.package_reference)
+    if package is None:
+        return False, "", client.last_status
+    ours = confirmation.shipment.tracking_number.strip()
+    if str(package.get("trackingNumber") or "").strip() == ours:
+        return True, "", client.last_status
+    return (
+        False,
+        (
+            f"Amazon already has package reference {confirmation.package_reference} on this order with "
+            f"tracking number {package.get('trackingNumber')!r}, not {ours!r}: check it in Seller Central, "
+            "then Mark resolved."
+        ),
+        client.last_status,
     )
 
 
-def _send_claimed(confirmation: ShipmentConfirmation, *, client: AmazonClient, now: dt.datetime) -> str:
+def _send_claimed(
+    confirmation: ShipmentConfirmation, *, attempt: Attempt, client: AmazonClient, now: dt.datetime
+) -> str:
     shipment, order, store = confirmation.shipment, confirmation.order, confirmation.store
     lines = list(shipment.lines.select_related("order_line").order_by("order_line__order_item_id"))
 
     # A previous request may have reached Amazon (crash, timeout, 5xx): ask first.
     if confirmation.outcome_unknown:
-        found, conflict = _already_on_amazon(client, confirmation)
+        found, conflict, code = _already_on_amazon(client, confirmation)
         if found:
-            _accept(confirmation, now=now, message="Already confirmed on Amazon (found by getOrder).")
-            return confirmation.state
+            return _accept(confirmation, attempt, now=now, code=code, message=ALREADY_THERE)
         if conflict:
-            _reject(confirmation, message=conflict)
-            return confirmation.state
+            return _fail(confirmation, attempt, error=conflict, retryable=False, code=code)
         if found is None:
-            _retry_or_give_up(
-                confirmation, error="Could not ask Amazon whether the package is there.", now=now
-            )
-            return confirmation.state
+            error = "Could not ask Amazon whether the package is there."
+            return _fail(confirmation, attempt, error=error, retryable=True, code=code)
 
     check = confirmation_check(shipment=shipment, order=order, store=store, lines=lines, now=now)
     if check.problems:
-        _reject(confirmation, message=" ".join(check.problems))
-        return confirmation.state
+        return _fail(confirmation, attempt, error=" ".join(check.problems), retryable=False)
     if check.wait_until is not None:
-        # Not an attempt: the package waits for its ship date to pass.
-        _save(
-            confirmation,
-            state=State.RETRYING,
-            attempts=confirmation.attempts - 1,
-            not_before=check.wait_until,
-        )
-        return confirmation.state
+        return _wait(confirmation, until=check.wait_until)  # for its ship date to pass
 
     body = confirmation_body(confirmation=confirmation, carrier=check.carrier, lines=lines)
-    _save(confirmation, outcome_unknown=True, sent_at=now)
+    _save(confirmation, outcome_unknown=True)
     try:
         client.confirm_shipment(order.amazon_order_id, body=body)
     except ReauthorizationRequired as exc:
         # LWA refused before anything reached confirmShipment; not the package's fault.
-        _save(
-            confirmation,
-            state=State.RETRYING,
-            attempts=confirmation.attempts - 1,
-            outcome_unknown=False,
-            last_error=str(exc)[:4000],
-            not_before=now + REAUTHORIZATION_WAIT,
-        )
-        return confirmation.state
+        return _wait(confirmation, until=now + REAUTHORIZATION_WAIT, error=str(exc), outcome_unknown=False)
     except PermanentAmazonError as exc:
         # After a crash, Amazon refuses the repeat (reference already used,
         # order already shipped): that is our own earlier success.
-        found, conflict = _already_on_amazon(client, confirmation)
+        found, conflict, code = _already_on_amazon(client, confirmation)
         if found:
-            _accept(confirmation, now=now, message="Already confirmed on Amazon (found by getOrder).")
-        else:
-            message = amazon_message(exc)
-            _save(confirmation, outcome_unknown=False)
-            _reject(confirmation, message=" ".join(filter(None, [message, conflict])), error=str(exc))
-        return confirmation.state
+            return _accept(confirmation, attempt, now=now, code=code, message=ALREADY_THERE)
+        message = " ".join(filter(None, [amazon_message(exc), conflict]))
+        return _fail(
+            confirmation,
+            attempt,
+            error=str(exc),
+            retryable=False,
+            code=exc.status,
+            message=message,
+            outcome_unknown=False,
+        )
     except TransientAmazonError as exc:
-        _retry_or_give_up(confirmation, error=str(exc), now=now)
-        return confirmation.state
-    _accept(confirmation, now=now)
-    return confirmation.state
+        return _fail(confirmation, attempt, error=str(exc), retryable=True, code=exc.status)
+    return _accept(confirmation, attempt, now=now, code=client.last_status)
 
 
 # --- Order status --------------------------------------------------------------------------

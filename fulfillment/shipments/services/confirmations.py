@@ -3,7 +3,8 @@ and the admin's Retry and Mark resolved.
 
 Sending one package lives in .confirmation_send, the body Amazon gets in
 .confirmation_body, the per-store sweep in .confirmation_sweep; their names
-stay importable from here.
+stay importable from here. Every row is a queue row of the outbound base
+(fulfillment.core.outbound): attempts, backoff, history, manual retry.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 from fulfillment.shipments.services.confirmation_body import confirmation_body  # noqa: F401
 from fulfillment.shipments.services.confirmation_send import (  # noqa: F401
     confirmation_alert,
-    confirmation_backoff,
     confirmation_claim,
     confirmation_send,
     order_status_from_confirmations,
@@ -63,7 +63,8 @@ def _send_after_commit(confirmation_id: int) -> None:
 
 def confirmation_restart(*, shipment: Shipment, now: dt.datetime | None = None) -> ShipmentConfirmation:
     """A corrected package (fulfillment.shipments.services.recording.shipment_correct) is confirmed
-    from the start: pending, no attempts, no error, no alert sent yet.
+    from the start: pending, no attempts, no error, no alert sent yet. The attempt
+    history stays: it tells what happened to the package's earlier data.
 
     The caller has checked, under the row's lock, that Amazon has not accepted
     it and that no request of it may have reached Amazon.
@@ -80,7 +81,7 @@ def confirmation_restart(*, shipment: Shipment, now: dt.datetime | None = None) 
         outcome_unknown=False,
         last_error="",
         amazon_message="",
-        sent_at=None,
+        last_attempt_at=None,
         alerted_at=None,
     )
     for name, value in changes.items():
@@ -91,7 +92,8 @@ def confirmation_restart(*, shipment: Shipment, now: dt.datetime | None = None) 
 
 
 def confirmations_retry(*, confirmation_ids: list[int], now: dt.datetime | None = None) -> int:
-    """Admin "Retry": rejected (or waiting) packages go again now, with fresh attempts."""
+    """Admin "Retry now": rejected (or waiting) packages go again now, with fresh
+    attempts and their history kept."""
     from django_q.tasks import async_task
 
     now = now or timezone.now()
@@ -99,9 +101,7 @@ def confirmations_retry(*, confirmation_ids: list[int], now: dt.datetime | None 
         pk__in=confirmation_ids, state__in=[State.REJECTED, State.RETRYING, State.PENDING]
     )
     ids = list(rows.values_list("pk", flat=True))
-    updated = rows.filter(pk__in=ids).update(
-        state=State.PENDING, attempts=0, not_before=now, alerted_at=None, updated_at=now
-    )
+    updated = rows.filter(pk__in=ids).retry(now=now, state=State.PENDING, alerted_at=None, updated_at=now)
     for pk in ids:
         # Sent at once after the click commits; the sweep would pick them up anyway.
         transaction.on_commit(lambda pk=pk: async_task(CONFIRM_TASK, pk))
