@@ -8,6 +8,7 @@ from django.db import transaction
 from django.urls import path
 from django_q.tasks import async_task
 
+from fulfillment.core.outbound_admin import OutboundAdminMixin
 from fulfillment.inventory import admin_snapshots  # noqa: F401  (registers Held inventory snapshots)
 from fulfillment.inventory.models import (
     InventoryChange,
@@ -18,7 +19,11 @@ from fulfillment.inventory.models import (
     StoreInventorySettings,
 )
 from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
-from fulfillment.inventory.services import inventory_push_cancel, inventory_push_confirm
+from fulfillment.inventory.services import (
+    inventory_feeds_retry,
+    inventory_push_cancel,
+    inventory_push_confirm,
+)
 from fulfillment.ops.roles import StoreScopedAdminMixin
 from fulfillment.wms.admin_imports import CsvImportAdminMixin, CsvImportForm
 from fulfillment.wms.imports import (
@@ -97,6 +102,7 @@ class InventoryFeedInline(admin.TabularInline):
         "feed_id",
         "accepted",
         "rejected",
+        "attempts",
         "processed_at",
         "last_error",
     )
@@ -109,8 +115,8 @@ class InventoryFeedInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        # The plan (up to 25,000 items a feed) is not needed to list feeds.
-        return super().get_queryset(request).defer("items")
+        # The plan (up to 25,000 items a feed) is not needed to list feeds, nor the history.
+        return super().get_queryset(request).defer("items", "attempt_history")
 
 
 def _queue_push(store_id: int) -> None:
@@ -181,7 +187,7 @@ class InventoryPushAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(InventoryFeed)
-class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class InventoryFeedAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin.ModelAdmin):
     store_path = "push__store"
     list_display = (
         "push",
@@ -191,12 +197,14 @@ class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "feed_id",
         "accepted",
         "rejected",
+        *OutboundAdminMixin.outbound_columns,
         "processed_at",
     )
     list_filter = ("state",)
     list_select_related = ("push",)
     search_fields = ("feed_id",)
     show_full_result_count = False
+    actions = ("retry",)
     readonly_fields = (
         "push",
         "sequence",
@@ -207,11 +215,22 @@ class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "report_document_id",
         "accepted",
         "rejected",
-        "last_error",
         "submitted_at",
         "processed_at",
+        *OutboundAdminMixin.outbound_fields,
     )
     fields = readonly_fields
+
+    def outbound_retry(self, request, ids: list[int]) -> str:
+        count = inventory_feeds_retry(feed_ids=ids)
+        skipped = len(ids) - count
+        message = f"{count} feed(s) will be tried again by the store's push, queued now."
+        if skipped:
+            message += (
+                f" {skipped} finished feed(s) left alone: a finished feed is never sent again "
+                "(the next push sends what Amazon has not accepted)."
+            )
+        return message
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("items")
