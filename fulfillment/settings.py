@@ -321,12 +321,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- WMS side (fulfillment.wms) ------------------------------------------------------
-# Attempts of a webhook POST before its delivery is marked failed (backoff 1, 2, 4 ... min).
+# Attempts of a webhook POST before its delivery is marked failed (waits up to 1, 2, 4 ...
+# min, at most 6 hours, drawn at random: fulfillment.core.outbound).
 WMS_WEBHOOK_MAX_ATTEMPTS = env.int("WMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 
 # --- Shipment confirmations (fulfillment.shipments) ---------------------------
-# Attempts of one package (transient errors back off 1, 2, 4 ... min, at most an
-# hour) before it is rejected and operations are emailed.
+# Attempts of one package (transient errors wait up to 1, 2, 4 ... min, at most an
+# hour, drawn at random: fulfillment.core.outbound) before it is rejected and
+# operations are emailed.
 CONFIRMATION_MAX_ATTEMPTS = env.int("CONFIRMATION_MAX_ATTEMPTS", default=8)
 # The per-store sweep that sends what the on-commit task did not (minutes).
 CONFIRMATION_SWEEP_MINUTES = env.int("CONFIRMATION_SWEEP_MINUTES", default=5)
@@ -343,6 +345,9 @@ INVENTORY_SNAPSHOT_ZERO_GUARD_PERCENT = env.int("INVENTORY_SNAPSHOT_ZERO_GUARD_P
 # feed (the next run polls an unfinished feed again; it is never created twice).
 INVENTORY_FEED_POLL_SECONDS = env.float("INVENTORY_FEED_POLL_SECONDS", default=30.0)
 INVENTORY_FEED_MAX_WAIT_SECONDS = env.float("INVENTORY_FEED_MAX_WAIT_SECONDS", default=900.0)
+# Failed uploads or polls of one feed (each waits 1, 2, 4 ... min, at most an hour, until
+# the next run after that) before the feed is given up and the next push sends its SKUs again.
+INVENTORY_FEED_MAX_ATTEMPTS = env.int("INVENTORY_FEED_MAX_ATTEMPTS", default=8)
 # Stores without Remote Fulfillment with FBA: a SKU's fulfillment channel (Amazon or the
 # merchant) is read again (searchListingsItems, 20 SKUs a call) when last read longer ago
 # than this; a listing can move to or from FBA in Seller Central.

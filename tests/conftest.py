@@ -55,6 +55,16 @@ def _reference_data_after_flush(request):
 
 
 @pytest.fixture(autouse=True)
+def _backoffs_wait_their_whole_window(monkeypatch):
+    """Outbound queues draw each backoff from [0, window] (full jitter); a test that
+    runs a sweep again right after a failure must not find the row due by chance.
+    tests/core/test_outbound.py checks the draw itself."""
+    from fulfillment.core import outbound
+
+    monkeypatch.setattr(outbound, "_jitter", lambda: 1.0)
+
+
+@pytest.fixture(autouse=True)
 def _clear_lwa_token_cache():
     # sp_api caches access tokens per process by refresh token.
     from sp_api.auth import access_token_client

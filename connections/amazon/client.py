@@ -85,6 +85,9 @@ class AmazonClient:
         # None: wait as long as the bucket says (jobs); a number: give up
         # sooner with a transient error (a person is waiting).
         self.max_rate_wait = max_rate_wait
+        # HTTP status of the last successful call: queues record it with the
+        # attempt (a failed call carries its own, AmazonError.status).
+        self.last_status: int | None = None
 
     # -- orders
 
@@ -358,6 +361,7 @@ class AmazonClient:
             except json.JSONDecodeError:
                 return TransientAmazonError(f"{operation}: Amazon's answer did not parse.")
             raw = client._transport.last_response
+            self.last_status = raw.status_code if raw is not None else None
             if raw is not None:
                 ratelimit.observe_rate(bucket, raw.headers.get(RATE_LIMIT_HEADER))
                 if raw.status_code == 429:
@@ -388,6 +392,7 @@ class AmazonClient:
             except httpx.TransportError as exc:
                 error = TransientAmazonError(f"{what}: connection failed ({type(exc).__name__}).")
             if error is None:
+                self.last_status = response.status_code
                 return response
             if isinstance(error, PermanentAmazonError):
                 raise error

@@ -9,6 +9,7 @@ from django.urls import path
 from django_q.tasks import async_task
 
 from connections.admin_scoping import StoreScopedAdminMixin
+from fulfillment.core.outbound_admin import OutboundAdminMixin
 from fulfillment.inventory import admin_snapshots  # noqa: F401  (registers Held inventory snapshots)
 from fulfillment.inventory.models import (
     InventoryChange,
@@ -18,7 +19,11 @@ from fulfillment.inventory.models import (
     ListingState,
     StoreInventorySettings,
 )
-from fulfillment.inventory.services import inventory_push_cancel, inventory_push_confirm
+from fulfillment.inventory.services import (
+    inventory_feeds_retry,
+    inventory_push_cancel,
+    inventory_push_confirm,
+)
 from fulfillment.jobs.schedules import INVENTORY_PUSH_TASK, schedules_sync
 from fulfillment.wms.admin_imports import CsvImportAdminMixin, CsvImportForm
 from fulfillment.wms.imports import (
@@ -101,8 +106,9 @@ class InventoryFeedInline(admin.TabularInline):
         "feed_id",
         "accepted",
         "rejected",
+        "attempts",
         "processed_at",
-        "error",
+        "last_error",
     )
     readonly_fields = fields
     extra = 0
@@ -113,8 +119,8 @@ class InventoryFeedInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        # The plan (up to 25,000 items a feed) is not needed to list feeds.
-        return super().get_queryset(request).defer("items")
+        # The plan (up to 25,000 items a feed) is not needed to list feeds, nor the history.
+        return super().get_queryset(request).defer("items", "attempt_history")
 
 
 def _queue_push(store_id: int) -> None:
@@ -185,7 +191,7 @@ class InventoryPushAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(InventoryFeed)
-class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class InventoryFeedAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin.ModelAdmin):
     store_path = "push__store"
     list_display = (
         "push",
@@ -195,12 +201,14 @@ class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "feed_id",
         "accepted",
         "rejected",
+        *OutboundAdminMixin.outbound_columns,
         "processed_at",
     )
     list_filter = ("state",)
     list_select_related = ("push",)
     search_fields = ("feed_id",)
     show_full_result_count = False
+    actions = ("retry",)
     readonly_fields = (
         "push",
         "sequence",
@@ -211,11 +219,22 @@ class InventoryFeedAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "report_document_id",
         "accepted",
         "rejected",
-        "error",
         "submitted_at",
         "processed_at",
+        *OutboundAdminMixin.outbound_fields,
     )
     fields = readonly_fields
+
+    def outbound_retry(self, request, ids: list[int]) -> str:
+        count = inventory_feeds_retry(feed_ids=ids)
+        skipped = len(ids) - count
+        message = f"{count} feed(s) will be tried again by the store's push, queued now."
+        if skipped:
+            message += (
+                f" {skipped} finished feed(s) left alone: a finished feed is never sent again "
+                "(the next push sends what Amazon has not accepted)."
+            )
+        return message
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("items")

@@ -11,10 +11,14 @@ stored per feed before anything is uploaded, so a crash mid-push resumes
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+from fulfillment.core.outbound import OutboundItem, RetryPolicy
 
 
 class StoreInventorySettings(models.Model):
@@ -129,12 +133,18 @@ class InventoryPush(models.Model):
         return f"push {self.pk} of store {self.store_id} ({self.state})"
 
 
-class InventoryFeed(models.Model):
+class InventoryFeed(OutboundItem):
     """One feed document of a push (at most 25,000 messages).
 
     `items` is the plan, stored before upload: [[sku, quantity, lead_time,
     channel_code], ...] in messageId order (messageId = index + 1), so the
     processing report maps back to SKUs and to exactly what was sent.
+
+    A queue row (fulfillment.core.outbound): its attempts are the uploads
+    (or, for a patch push, the round of patchListingsItem calls) and the
+    polls that got Amazon's answer or an error; a poll that finds Amazon
+    still processing is no attempt (nothing went wrong). `last_error` is
+    what went wrong last, or the feed-level issues of Amazon's report.
     """
 
     class State(models.TextChoices):
@@ -143,6 +153,13 @@ class InventoryFeed(models.Model):
         DONE = "done", "Done"
         FATAL = "fatal", "Fatal"
         CANCELLED = "cancelled", "Cancelled"
+
+    waiting_states = (State.PLANNED, State.SUBMITTED)
+    retry_policy = RetryPolicy(
+        base=dt.timedelta(minutes=1),
+        cap=dt.timedelta(hours=1),
+        max_attempts_setting="INVENTORY_FEED_MAX_ATTEMPTS",
+    )
 
     push = models.ForeignKey(InventoryPush, on_delete=models.CASCADE, related_name="feed_rows")
     sequence = models.PositiveSmallIntegerField()
@@ -154,7 +171,6 @@ class InventoryFeed(models.Model):
     report_document_id = models.CharField(max_length=200, blank=True)
     accepted = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -350,14 +350,14 @@ def _confirmation_events(shipment: Shipment, c: ShipmentConfirmation) -> list[Ti
     if c.state == State.ACCEPTED and c.accepted_at:
         return [TimelineEvent(c.accepted_at, "confirmed", f"{name} confirmed to Amazon", c.amazon_message)]
     if c.state == State.REJECTED:
-        at = c.sent_at or c.updated_at
+        at = c.last_attempt_at or c.updated_at
         return [
             TimelineEvent(at, "rejected", f"{name} confirmation rejected", c.amazon_message or c.last_error)
         ]
     if c.state == State.RESOLVED:
         return [TimelineEvent(c.updated_at, "resolved", f"{name} marked resolved", c.resolved_by)]
     if c.state == State.RETRYING:
-        at = c.sent_at or c.updated_at
+        at = c.last_attempt_at or c.updated_at
         return [
             TimelineEvent(
                 at,

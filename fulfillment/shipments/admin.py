@@ -15,6 +15,7 @@ from django.utils import timezone
 from connections.admin_scoping import StoreScopedAdminMixin
 from connections.scoping import scope_queryset
 from fulfillment.core.errors import ShipmentRejected
+from fulfillment.core.outbound_admin import OutboundAdminMixin
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation, ShipmentLine
 from fulfillment.shipments.selectors import orders_refused_by_amazon
@@ -33,15 +34,14 @@ from fulfillment.wms.imports import (
 
 
 @admin.register(ShipmentConfirmation)
-class ShipmentConfirmationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class ShipmentConfirmationAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin.ModelAdmin):
     list_display = (
         "order",
         "package_reference",
         "shipment",
         "store",
         "state",
-        "attempts",
-        "not_before",
+        *OutboundAdminMixin.outbound_columns,
         "amazon_message_short",
         "accepted_at",
     )
@@ -58,16 +58,13 @@ class ShipmentConfirmationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "package_reference",
         "state",
         "amazon_message",
-        "last_error",
-        "attempts",
-        "not_before",
         "claimed_at",
-        "sent_at",
         "accepted_at",
         "alerted_at",
         "resolved_by",
         "created_at",
         "updated_at",
+        *OutboundAdminMixin.outbound_fields,
     )
     readonly_fields = fields
 
@@ -79,13 +76,12 @@ class ShipmentConfirmationAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Amazon's message")
     def amazon_message_short(self, obj: ShipmentConfirmation) -> str:
-        text = obj.amazon_message or obj.last_error
+        text = obj.amazon_message
         return text if len(text) <= 120 else text[:117] + "…"
 
-    @admin.action(description="Retry", permissions=["change"])
-    def retry(self, request, queryset) -> None:
-        count = confirmations_retry(confirmation_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{count} confirmation(s) will be sent again now.", messages.SUCCESS)
+    def outbound_retry(self, request, ids: list[int]) -> str:
+        count = confirmations_retry(confirmation_ids=ids)
+        return f"{count} confirmation(s) will be sent again now."
 
     @admin.action(description="Mark resolved (fixed in Seller Central)", permissions=["change"])
     def mark_resolved(self, request, queryset) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
+
+from fulfillment.core.outbound import OutboundItem, RetryPolicy
 
 
 class Shipment(models.Model):
@@ -57,7 +61,7 @@ class ShipmentLine(models.Model):
         return f"{self.order_line_id} x{self.quantity}"
 
 
-class ShipmentConfirmation(models.Model):
+class ShipmentConfirmation(OutboundItem):
     """One package to confirm to Amazon with Orders v0 confirmShipment.
 
     Created in the shipment's own transaction (fulfillment.wms.services.
@@ -76,6 +80,12 @@ class ShipmentConfirmation(models.Model):
 
     # States a worker may claim (with `not_before` passed).
     DUE_STATES = (State.PENDING, State.RETRYING)
+    waiting_states = DUE_STATES
+    retry_policy = RetryPolicy(
+        base=dt.timedelta(minutes=1),
+        cap=dt.timedelta(hours=1),
+        max_attempts_setting="CONFIRMATION_MAX_ATTEMPTS",
+    )
 
     shipment = models.OneToOneField(Shipment, on_delete=models.CASCADE, related_name="confirmation")
     order = models.ForeignKey("fulfillment.Order", on_delete=models.PROTECT, related_name="confirmations")
@@ -84,8 +94,8 @@ class ShipmentConfirmation(models.Model):
     # Copied from the shipment: Amazon's packageReferenceId, numeric and unique per order.
     package_reference = models.PositiveIntegerField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    not_before = models.DateTimeField(help_text="Not sent before this time (backoff after an error).")
+    # attempts, not_before, last_error, last_attempt_at (the last request to
+    # Amazon), attempt_history: fulfillment.core.outbound.OutboundItem.
     claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a worker took it; a stale claim means the worker crashed."
     )
@@ -93,9 +103,7 @@ class ShipmentConfirmation(models.Model):
     # answer is recorded: the next attempt first asks Amazon whether the
     # package is already there instead of sending it blind.
     outcome_unknown = models.BooleanField(default=False)
-    last_error = models.TextField(blank=True)
     amazon_message = models.TextField(blank=True, help_text="What Amazon (or our pre-send check) answered.")
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="Last attempt.")
     accepted_at = models.DateTimeField(null=True, blank=True)
     alerted_at = models.DateTimeField(null=True, blank=True, help_text="Operations were emailed.")
     resolved_by = models.CharField(max_length=150, blank=True)

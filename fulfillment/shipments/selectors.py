@@ -24,8 +24,7 @@ def confirmations_due(
     """Rows of one store a worker may claim now: due pending/retrying rows, and
     `sending` rows whose claim is older than the lease (their worker crashed)."""
     return ShipmentConfirmation.objects.filter(
-        Q(state__in=ShipmentConfirmation.DUE_STATES, not_before__lte=now)
-        | Q(state=State.SENDING, claimed_at__lt=now - lease),
+        ShipmentConfirmation.due_q(now) | Q(state=State.SENDING, claimed_at__lt=now - lease),
         store_id=store_id,
     ).order_by("not_before", "pk")
 

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from connections.admin_scoping import StoreScopedAdminMixin
+from fulfillment.core.outbound_admin import OutboundAdminMixin
 from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.wms.models import WarehouseWebhook, WebhookDelivery, WmsApiKey
 from fulfillment.wms.services import (
@@ -132,28 +133,23 @@ class WarehouseWebhookAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin.ModelAdmin):
     store_path = "order__store"
-    list_display = ("order", "webhook", "status", "attempts", "not_before", "sent_at", "short_error")
+    list_display = ("order", "webhook", "status", *OutboundAdminMixin.outbound_columns, "sent_at")
     list_filter = ("status", "webhook")
     list_select_related = ("order", "webhook__warehouse")
     search_fields = ("=order__amazon_order_id",)
     show_full_result_count = False
     actions = ("retry",)
-    fields = ("order", "webhook", "status", "attempts", "not_before", "sent_at", "last_error", "created_at")
+    fields = ("order", "webhook", "status", "sent_at", "created_at", *OutboundAdminMixin.outbound_fields)
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description="last error")
-    def short_error(self, delivery: WebhookDelivery) -> str:
-        return delivery.last_error[:80]
-
-    @admin.action(description="Retry", permissions=["change"])
-    def retry(self, request, queryset):
-        count = webhook_deliveries_retry(delivery_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{count} delivery(ies) will be sent on the next sweep.", messages.SUCCESS)
+    def outbound_retry(self, request, ids: list[int]) -> str:
+        count = webhook_deliveries_retry(delivery_ids=ids)
+        return f"{count} delivery(ies) will be sent on the next sweep."
 
 
 # --- CSV import (shared by shipments and inventory) ------------------------------------------

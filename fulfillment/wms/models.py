@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from fulfillment.core.fields import EncryptedTextField
+from fulfillment.core.outbound import OutboundItem, RetryPolicy
 
 
 class WmsApiKey(models.Model):
@@ -69,7 +72,7 @@ class WarehouseWebhook(models.Model):
         return f"webhook of {self.warehouse_id}"
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(OutboundItem):
     """One released order to POST to one webhook: a queue row, one per (webhook, order)."""
 
     class Status(models.TextChoices):
@@ -78,12 +81,19 @@ class WebhookDelivery(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (no longer released)"
 
+    state_field = "status"
+    waiting_states = (Status.PENDING,)
+    retry_policy = RetryPolicy(
+        base=dt.timedelta(minutes=1),
+        cap=dt.timedelta(hours=6),
+        max_attempts_setting="WMS_WEBHOOK_MAX_ATTEMPTS",
+    )
+
     webhook = models.ForeignKey(WarehouseWebhook, on_delete=models.CASCADE, related_name="deliveries")
     order = models.ForeignKey("fulfillment.Order", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    not_before = models.DateTimeField()
-    last_error = models.TextField(blank=True)
+    # attempts, not_before, last_error, last_attempt_at, attempt_history:
+    # fulfillment.core.outbound.OutboundItem.
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,7 +9,6 @@ import json
 import secrets
 
 import httpx
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -101,15 +100,7 @@ def cancellation_acknowledge(*, warehouse: Warehouse, order_id: int) -> Order:
 # --- Outbound webhook --------------------------------------------------------------------
 
 WEBHOOK_TIMEOUT_SECONDS = 10.0
-
-
-def webhook_max_attempts() -> int:
-    return settings.WMS_WEBHOOK_MAX_ATTEMPTS
-
-
-def webhook_backoff(attempts: int) -> dt.timedelta:
-    """1, 2, 4, 8 ... minutes after the 1st, 2nd, 3rd ... failure, at most 6 hours."""
-    return min(dt.timedelta(minutes=2 ** (attempts - 1)), dt.timedelta(hours=6))
+ATTEMPT_FIELDS = WebhookDelivery.ATTEMPT_FIELDS
 
 
 def webhook_signature(*, secret: str, body: bytes) -> str:
@@ -140,20 +131,21 @@ def webhook_delivery_send(*, delivery_id: int, client: httpx.Client | None = Non
 
     The row is claimed with a compare-and-set (its `not_before` moved past the
     request's timeout) so two sweeps never POST the same order at once; the
-    WMS should still treat the order id as idempotent (at-least-once).
+    WMS should still treat the order id as idempotent (at-least-once). The
+    attempt (the WMS's status code, the duration) goes into the row's history.
     """
     now = timezone.now()
     claim_until = now + dt.timedelta(seconds=WEBHOOK_TIMEOUT_SECONDS * 3)
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, status=WebhookDelivery.Status.PENDING, not_before__lte=now
-    ).update(not_before=claim_until)
-    if not claimed:
+    if not WebhookDelivery.objects.claim(delivery_id, now=now, not_before=claim_until):
         return WebhookDelivery.objects.get(pk=delivery_id).status
     delivery = WebhookDelivery.objects.select_related("webhook", "order__store").get(pk=delivery_id)
+    attempt = delivery.attempt_started(now=now, claimed=True)
     order = delivery.order
     if order.status != Order.Status.RELEASED or not delivery.webhook.enabled:
+        # Nothing was sent: not an attempt.
+        delivery.attempt_deferred(until=now)
         delivery.status = WebhookDelivery.Status.SKIPPED
-        delivery.save(update_fields=["status"])
+        delivery.save(update_fields=["status", *ATTEMPT_FIELDS])
         return delivery.status
 
     body = json.dumps(order_payload(order=order, lines=list(order.lines.all())), sort_keys=True).encode()
@@ -162,41 +154,33 @@ def webhook_delivery_send(*, delivery_id: int, client: httpx.Client | None = Non
         "X-Signature": webhook_signature(secret=delivery.webhook.secret, body=body),
         "X-Order-Id": str(order.pk),
     }
-    error = ""
+    error, code = "", None
     try:
         if client is not None:
             response = client.post(delivery.webhook.url, content=body, headers=headers)
         else:
             with httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS) as http:
                 response = http.post(delivery.webhook.url, content=body, headers=headers)
-        if response.status_code >= 300:
+        code = response.status_code
+        if code >= 300:
             # Not the answer's body: a WMS may echo the order (and its address) back.
-            error = f"HTTP {response.status_code} from the webhook"
+            error = f"HTTP {code} from the webhook"
     except httpx.HTTPError as e:
-        error = safe_error(e)
+        error = safe_error(e)  # never the URL (it may carry a token) nor the body
 
-    delivery.attempts += 1
     if not error:
-        delivery.status, delivery.sent_at, delivery.last_error = (
-            WebhookDelivery.Status.SENT,
-            timezone.now(),
-            "",
-        )
-    elif delivery.attempts >= webhook_max_attempts():
-        delivery.status, delivery.last_error = WebhookDelivery.Status.FAILED, error
-    else:
-        delivery.last_error = error
-        delivery.not_before = timezone.now() + webhook_backoff(delivery.attempts)
-    delivery.save(update_fields=["status", "attempts", "not_before", "last_error", "sent_at"])
+        delivery.attempt_succeeded(attempt, code=code)
+        delivery.status, delivery.sent_at = WebhookDelivery.Status.SENT, timezone.now()
+    elif not delivery.attempt_failed(attempt, code=code, error=error, retryable=True):
+        delivery.status = WebhookDelivery.Status.FAILED
+    delivery.save(update_fields=["status", "sent_at", *ATTEMPT_FIELDS])
     return delivery.status
 
 
 def webhook_deliveries_sweep(*, client: httpx.Client | None = None, limit: int = 200) -> dict[str, int]:
     """Enqueue new released orders, then send what is due. Safe to run twice at once."""
     counts = {"enqueued": webhook_deliveries_enqueue(), "sent": 0, "failed": 0, "retrying": 0, "skipped": 0}
-    due = WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.PENDING, not_before__lte=timezone.now()
-    ).order_by("not_before")[:limit]
+    due = WebhookDelivery.objects.due().order_by("not_before")[:limit]
     for delivery_id in list(due.values_list("pk", flat=True)):
         status = webhook_delivery_send(delivery_id=delivery_id, client=client)
         key = {"sent": "sent", "failed": "failed", "skipped": "skipped"}.get(status, "retrying")
@@ -205,7 +189,8 @@ def webhook_deliveries_sweep(*, client: httpx.Client | None = None, limit: int =
 
 
 def webhook_deliveries_retry(*, delivery_ids: list[int]) -> int:
-    """Admin "Retry": failed (or pending) deliveries go again on the next sweep."""
+    """Admin "Retry now": failed (or pending) deliveries go again on the next sweep,
+    with fresh attempts and their history kept."""
     return WebhookDelivery.objects.filter(
         pk__in=delivery_ids, status__in=[WebhookDelivery.Status.FAILED, WebhookDelivery.Status.PENDING]
-    ).update(status=WebhookDelivery.Status.PENDING, attempts=0, not_before=timezone.now(), last_error="")
+    ).retry(status=WebhookDelivery.Status.PENDING)

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from fulfillment.inventory import feeds, services
+from fulfillment.inventory import feeds, sending
 from fulfillment.inventory.models import InventoryFeed, InventoryPush, ListingState
 from fulfillment.inventory.services import inventory_push_confirm, inventory_push_run
 from fulfillment.jobs.models import SyncRun
@@ -285,7 +285,7 @@ def test_it_submits_the_planned_feeds_a_crash_left_behind(store, sku, monkeypatc
     monkeypatch.setattr(feeds, "FEED_MAX_MESSAGES", 1)
     sku("A", available=1)
     sku("B", available=2)
-    real_submit = services._feed_submit
+    real_submit = sending._feed_submit
     calls = []
 
     def crash_on_second(**kw):
@@ -294,12 +294,12 @@ def test_it_submits_the_planned_feeds_a_crash_left_behind(store, sku, monkeypatc
             raise RuntimeError("worker killed")
         return real_submit(**kw)
 
-    monkeypatch.setattr(services, "_feed_submit", crash_on_second)
+    monkeypatch.setattr(sending, "_feed_submit", crash_on_second)
     crashed = inventory_push_run(store=store)
     assert not crashed.ok and SandboxFeed.objects.count() == 1
 
     # when
-    monkeypatch.setattr(services, "_feed_submit", real_submit)
+    monkeypatch.setattr(sending, "_feed_submit", real_submit)
     resumed = inventory_push_run(store=store)
 
     # then: feed 1 polled, feed 2 created once, nothing doubled

@@ -100,7 +100,7 @@ def _failing_with_the_row(placed):
     [
         ("download", "fulfillment.orders.services.download._slice_done"),
         ("reconciliation", "fulfillment.orders.services.download._search_pages"),
-        ("confirmation sweep", "fulfillment.shipments.services.confirmations.confirmations_due"),
+        ("confirmation sweep", "fulfillment.shipments.services.confirmation_sweep.confirmations_due"),
         ("inventory push", "fulfillment.jobs.runner.amazon_client"),
     ],
 )

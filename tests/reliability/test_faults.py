@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connections.amazon import AmazonClient
-from fulfillment.inventory import services as inventory_services
+from fulfillment.inventory import sending as inventory_sending
 from fulfillment.inventory.models import InventoryFeed
 from fulfillment.jobs.locks import JobLockBusy
 from fulfillment.jobs.models import JobLock, SyncRun
@@ -203,7 +203,7 @@ def test_a_worker_killed_mid_push_after_the_feed_was_created(world, tally):
     # given: the first push goes by feed; the worker dies once Amazon has the feed
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(
-            inventory_services, "_feed_await", kill_after(1, before=True)(inventory_services._feed_await)
+            inventory_sending, "_feed_await", kill_after(1, before=True)(inventory_sending._feed_await)
         )
         with pytest.raises(WorkerKilled):
             world.push()

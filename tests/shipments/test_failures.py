@@ -257,16 +257,6 @@ def test_it_gives_up_after_the_last_attempt_and_alerts_once(order, ship, sweep, 
     assert len(mail.outbox) == 1
 
 
-def test_backoff_grows_and_is_jittered():
-    from fulfillment.shipments.services.confirmations import confirmation_backoff
-
-    first = [confirmation_backoff(1).total_seconds() for _ in range(50)]
-    third = [confirmation_backoff(3).total_seconds() for _ in range(50)]
-    assert all(30 <= s <= 60 for s in first) and len(set(first)) > 1
-    assert all(120 <= s <= 240 for s in third)
-    assert confirmation_backoff(30).total_seconds() <= 3600
-
-
 # --- Crashes ----------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
-from fulfillment.shipments.services import confirmations as confirmation_services
+from fulfillment.shipments.services import confirmation_sweep
 from sandbox.models import SandboxPackage
 
 from .conftest import ITEM_A, ITEM_B
@@ -20,14 +20,14 @@ def test_a_row_whose_send_raises_does_not_stop_the_others(order, ship, sweep, mo
     # given: two packages; sending the first raises past every handler
     first = ship(order, {ITEM_A: 1})
     second = ship(order, {ITEM_A: 1, ITEM_B: 1})
-    real_send = confirmation_services.confirmation_send
+    real_send = confirmation_sweep.confirmation_send
 
     def send(*, confirmation_id, **kw):
         if confirmation_id == first.confirmation.pk:
             raise RuntimeError("a bug in one row")
         return real_send(confirmation_id=confirmation_id, **kw)
 
-    monkeypatch.setattr(confirmation_services, "confirmation_send", send)
+    monkeypatch.setattr(confirmation_sweep, "confirmation_send", send)
 
     # when: run twice
     run, _ = sweep()

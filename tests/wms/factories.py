@@ -87,7 +87,9 @@ def make_webhook(*, warehouse=None, **kw) -> WarehouseWebhook:
 def make_delivery(**kw) -> WebhookDelivery:
     webhook = kw.pop("webhook", None) or make_webhook()
     order = kw.pop("order", None) or make_released_order(store=make_store(warehouse=webhook.warehouse))
-    return WebhookDelivery.objects.create(webhook=webhook, order=order, not_before=timezone.now(), **kw)
+    return WebhookDelivery.objects.create(
+        webhook=webhook, order=order, **{"not_before": timezone.now(), **kw}
+    )
 
 
 def make_inventory_level(**kw) -> InventoryLevel:

@@ -17,7 +17,7 @@ from fulfillment.jobs.models import SyncRun
 from fulfillment.jobs.schedules import WEBHOOK_SWEEP_SCHEDULE
 from fulfillment.orders.models import Order
 from fulfillment.wms.models import WarehouseWebhook, WebhookDelivery, WmsApiKey
-from fulfillment.wms.services import webhook_backoff, webhook_deliveries_sweep, wms_key_hash
+from fulfillment.wms.services import webhook_deliveries_sweep, wms_key_hash
 from fulfillment.wms.tasks import webhook_sweep_task
 
 from .factories import make_released_order, make_webhook
@@ -90,7 +90,8 @@ def test_it_retries_with_backoff_then_fails(store, order, settings):
     webhook_deliveries_sweep(client=wms.client())
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.attempts == 3 and len(wms.requests) == 3
-    assert [webhook_backoff(n) for n in (1, 2, 3)] == [dt.timedelta(minutes=m) for m in (1, 2, 4)]
+    windows = [WebhookDelivery.retry_policy.window(n) for n in (1, 2, 3)]
+    assert windows == [dt.timedelta(minutes=m) for m in (1, 2, 4)]
 
 
 def test_it_reaches_the_in_process_testserver(store, order):

@@ -1,0 +1,304 @@
+"""Send one package to Amazon: claim it, check it, confirm it, record the attempt.
+
+A package is confirmed to Amazon at most once:
+- a worker claims a row with a compare-and-set UPDATE, so two workers (the
+  on-commit task and the sweep, or two sweeps) never send the same package;
+- a claim older than the lease belongs to a crashed worker and may be taken
+  again, and a row whose last request may have reached Amazon
+  (`outcome_unknown`) first asks Amazon (getOrder with PACKAGES) whether the
+  package is there, so a crash between Amazon's acceptance and our commit
+  ends `accepted`, not sent twice and not rejected.
+
+Each try is an attempt of the outbound queue base (fulfillment.core.outbound):
+Amazon's status code and the duration go into the row's attempt history, in
+the UPDATE that records the outcome anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from connections.amazon import (
+    AmazonClient,
+    AmazonError,
+    PermanentAmazonError,
+    ReauthorizationRequired,
+    TransientAmazonError,
+    amazon_client,
+)
+from connections.services import store_reauthorization_record
+from fulfillment.core.outbound import Attempt
+from fulfillment.jobs.errors import job_failure
+from fulfillment.orders import transitions
+from fulfillment.orders.models import Order
+from fulfillment.shipments.models import ShipmentConfirmation
+from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, confirmed_quantities
+from fulfillment.shipments.services.confirmation_body import amazon_message, confirmation_body
+
+logger = logging.getLogger(__name__)
+
+State = ShipmentConfirmation.State
+ATTEMPT_FIELDS = ShipmentConfirmation.ATTEMPT_FIELDS
+# A store that needs re-authorization: its packages wait without spending attempts.
+REAUTHORIZATION_WAIT = dt.timedelta(hours=1)
+ALREADY_THERE = "Already confirmed on Amazon (found by getOrder)."
+
+
+def claim_lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.CONFIRMATION_CLAIM_LEASE_SECONDS)
+
+
+def confirmation_claim(*, confirmation_id: int, now: dt.datetime) -> bool:
+    """Compare-and-set: take a due row (or a crashed worker's stale one) and count
+    the attempt. True if taken."""
+    return ShipmentConfirmation.objects.claim(
+        confirmation_id,
+        now=now,
+        also=Q(state=State.SENDING, claimed_at__lt=now - claim_lease()),
+        state=State.SENDING,
+        claimed_at=now,
+        updated_at=now,
+    )
+
+
+def confirmation_send(
+    *, confirmation_id: int, client: AmazonClient | None = None, now: dt.datetime | None = None
+) -> str:
+    """Claim one due package and confirm it to Amazon; returns its state afterwards.
+
+    A row another worker holds (or one not due) is left alone and its current
+    state returned.
+    """
+    now = now or timezone.now()
+    if not confirmation_claim(confirmation_id=confirmation_id, now=now):
+        return ShipmentConfirmation.objects.values_list("state", flat=True).get(pk=confirmation_id)
+    try:
+        confirmation = ShipmentConfirmation.objects.select_related(
+            "shipment", "order", "store__marketplace", "store__warehouse"
+        ).get(pk=confirmation_id)
+    except Exception as exc:
+        # A row that cannot even be read (a value no driver can load) is set
+        # aside for a person, never retried in a loop.
+        logger.exception("confirmation %s could not be read", confirmation_id)
+        error = f"The package could not be read ({type(exc).__name__}); correct it, then Retry."
+        ShipmentConfirmation.objects.filter(pk=confirmation_id).update(
+            state=State.REJECTED, last_error=error, amazon_message=error, updated_at=now
+        )
+        return State.REJECTED
+    attempt = confirmation.attempt_started(now=now, claimed=True)
+    try:
+        return _send_claimed(
+            confirmation, attempt=attempt, client=client or amazon_client(confirmation.store), now=now
+        )
+    except Exception as exc:
+        # A bug or a database hiccup must not strand the row in `sending` until
+        # the lease expires, nor block the rest of the queue.
+        error = job_failure(logger, f"confirmation {confirmation_id}", exc)
+        _fail(confirmation, attempt, error=error, retryable=True)
+        return confirmation.state
+
+
+def _save(confirmation: ShipmentConfirmation, *fields: str, **changes) -> None:
+    for name, value in changes.items():
+        setattr(confirmation, name, value)
+    # Workers write only what they decide, never a person's edits.
+    confirmation.save(update_fields=[*fields, *changes, "updated_at"])
+
+
+def _accept(
+    confirmation: ShipmentConfirmation, attempt: Attempt, *, now: dt.datetime, code: int | None, message=""
+) -> str:
+    confirmation.attempt_succeeded(attempt, code=code)
+    with transaction.atomic():
+        _save(
+            confirmation,
+            *ATTEMPT_FIELDS,
+            state=State.ACCEPTED,
+            accepted_at=now,
+            outcome_unknown=False,
+            amazon_message=message,
+        )
+        order_status_from_confirmations(order_id=confirmation.order_id)
+    return confirmation.state
+
+
+def _fail(
+    confirmation: ShipmentConfirmation,
+    attempt: Attempt,
+    *,
+    error: str,
+    retryable: bool,
+    code: int | None = None,
+    message: str = "",
+    **changes,
+) -> str:
+    """Record a failed attempt: retrying after the backoff if it may, else rejected
+    (`message`, or why we gave up, for the admin) and operations alerted."""
+    if confirmation.attempt_failed(attempt, error=error, retryable=retryable, code=code):
+        _save(confirmation, *ATTEMPT_FIELDS, state=State.RETRYING, **changes)
+        return confirmation.state
+    if retryable:
+        message = f"Gave up after {confirmation.attempts} attempts. Last error: {error}"
+    _save(
+        confirmation,
+        *ATTEMPT_FIELDS,
+        state=State.REJECTED,
+        amazon_message=(message or error)[:4000],
+        **changes,
+    )
+    confirmation_alert(confirmation=confirmation)
+    return confirmation.state
+
+
+def _wait(confirmation: ShipmentConfirmation, *, until: dt.datetime, error: str | None = None, **changes):
+    """Not an attempt: the package waits, its attempts untouched."""
+    confirmation.attempt_deferred(until=until, error=error)
+    _save(confirmation, *ATTEMPT_FIELDS, state=State.RETRYING, **changes)
+    return confirmation.state
+
+
+def _already_on_amazon(
+    client: AmazonClient, confirmation: ShipmentConfirmation
+) -> tuple[bool | None, str, int | None]:
+    """Is our package among the order's packages on Amazon? (True, False, or None if Amazon
+    could not say), a message when the reference is taken by another package, and the
+    status code of Amazon's answer."""
+    try:
+        amazon_order = client.get_order(confirmation.order.amazon_order_id, included_data=["PACKAGES"])
+    except AmazonError as exc:
+        store_reauthorization_record(store=confirmation.store, error=exc)
+        logger.info("getOrder for confirmation %s failed: %s", confirmation.pk, exc)
+        return None, "", exc.status
+    package = amazon_package_find(amazon_order=amazon_order, package_reference=confirmation.package_reference)
+    if package is None:
+        return False, "", client.last_status
+    ours = confirmation.shipment.tracking_number.strip()
+    if str(package.get("trackingNumber") or "").strip() == ours:
+        return True, "", client.last_status
+    return (
+        False,
+        (
+            f"Amazon already has package reference {confirmation.package_reference} on this order with "
+            f"tracking number {package.get('trackingNumber')!r}, not {ours!r}: check it in Seller Central, "
+            "then Mark resolved."
+        ),
+        client.last_status,
+    )
+
+
+def _send_claimed(
+    confirmation: ShipmentConfirmation, *, attempt: Attempt, client: AmazonClient, now: dt.datetime
+) -> str:
+    shipment, order, store = confirmation.shipment, confirmation.order, confirmation.store
+    lines = list(shipment.lines.select_related("order_line").order_by("order_line__order_item_id"))
+
+    # A previous request may have reached Amazon (crash, timeout, 5xx): ask first.
+    if confirmation.outcome_unknown:
+        found, conflict, code = _already_on_amazon(client, confirmation)
+        if found:
+            return _accept(confirmation, attempt, now=now, code=code, message=ALREADY_THERE)
+        if conflict:
+            return _fail(confirmation, attempt, error=conflict, retryable=False, code=code)
+        if found is None:
+            error = "Could not ask Amazon whether the package is there."
+            return _fail(confirmation, attempt, error=error, retryable=True, code=code)
+
+    check = confirmation_check(shipment=shipment, order=order, store=store, lines=lines, now=now)
+    if check.problems:
+        return _fail(confirmation, attempt, error=" ".join(check.problems), retryable=False)
+    if check.wait_until is not None:
+        return _wait(confirmation, until=check.wait_until)  # for its ship date to pass
+
+    body = confirmation_body(confirmation=confirmation, carrier=check.carrier, lines=lines)
+    _save(confirmation, outcome_unknown=True)
+    try:
+        client.confirm_shipment(order.amazon_order_id, body=body)
+    except ReauthorizationRequired as exc:
+        # LWA refused before anything reached confirmShipment; not the package's fault.
+        store_reauthorization_record(store=store, error=exc)
+        return _wait(confirmation, until=now + REAUTHORIZATION_WAIT, error=str(exc), outcome_unknown=False)
+    except PermanentAmazonError as exc:
+        # After a crash, Amazon refuses the repeat (reference already used,
+        # order already shipped): that is our own earlier success.
+        found, conflict, code = _already_on_amazon(client, confirmation)
+        if found:
+            return _accept(confirmation, attempt, now=now, code=code, message=ALREADY_THERE)
+        message = " ".join(filter(None, [amazon_message(exc), conflict]))
+        return _fail(
+            confirmation,
+            attempt,
+            error=str(exc),
+            retryable=False,
+            code=exc.status,
+            message=message,
+            outcome_unknown=False,
+        )
+    except TransientAmazonError as exc:
+        return _fail(confirmation, attempt, error=str(exc), retryable=True, code=exc.status)
+    return _accept(confirmation, attempt, now=now, code=client.last_status)
+
+
+# --- Order status --------------------------------------------------------------------------
+
+
+def order_status_from_confirmations(*, order_id: int) -> Order:
+    """Move the order forward to what Amazon has confirmed; never backward.
+
+    The WMS side sets `status` from what the warehouse shipped when a
+    package is recorded; Amazon's confirmed quantities can only catch up
+    with that, so the order takes the further of the two (the ship moves of
+    fulfillment/orders/transitions.py, which record that we shipped it).
+    `amazon_status` stays what Amazon last said: the next download reads it.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    lines = list(order.lines.all())
+    confirmed = confirmed_quantities(order_id=order_id)
+    if not any(confirmed.values()):
+        return order
+    everything = all(
+        confirmed.get(line.pk, 0) >= line.quantity_ordered - line.quantity_cancelled for line in lines
+    )
+    transitions.order_ship_confirmed(order, complete=everything)
+    return order
+
+
+# --- Alert ----------------------------------------------------------------------------------
+
+
+def confirmation_alert(*, confirmation: ShipmentConfirmation) -> bool:
+    """Email operations once per confirmation that was rejected. True if sent now."""
+    email = confirmation.store.warehouse.operations_email
+    if not email:
+        return False
+    now = timezone.now()
+    # Compare-and-set: two workers never email the same rejection twice.
+    if not ShipmentConfirmation.objects.filter(pk=confirmation.pk, alerted_at__isnull=True).update(
+        alerted_at=now
+    ):
+        return False
+    confirmation.alerted_at = now
+    context = {
+        "confirmation": confirmation,
+        "order": confirmation.order,
+        "shipment": confirmation.shipment,
+        "store": confirmation.store,
+        "base_url": settings.PUBLIC_BASE_URL,
+    }
+    subject = (
+        f"Amazon shipment confirmation rejected: order {confirmation.order.amazon_order_id}, "
+        f"package {confirmation.package_reference}"
+    )
+    body = render_to_string("confirmations/rejected_email.txt", context)
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:  # a mail outage must not stop the queue; the admin still shows it
+        logger.exception("could not email the rejection of confirmation %s", confirmation.pk)
+    return True
