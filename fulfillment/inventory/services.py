@@ -112,7 +112,10 @@ class InventoryPushJob(Job):
                     f"({push.zeroing_share:.0%}); it waits for confirmation in the admin."
                 )
         else:
-            ctx.notes = "Amazon is still processing an earlier feed; this run polled it and will poll again."
+            ctx.notes = (
+                "An earlier push is not finished: Amazon is still processing a feed, or a feed waits "
+                "to retry after an error (see Inventory feeds). The next run goes on with it."
+            )
         if failures:
             ctx.fail("; ".join(failures))
 
@@ -245,7 +248,7 @@ def inventory_feeds_retry(*, feed_ids: list[int]) -> int:
     """
     from django_q.tasks import async_task
 
-    from fulfillment.inventory.schedules import INVENTORY_PUSH_TASK
+    from fulfillment.jobs.schedules import INVENTORY_PUSH_TASK
 
     rows = InventoryFeed.objects.filter(pk__in=feed_ids, state__in=InventoryFeed.waiting_states)
     store_ids = set(rows.values_list("push__store_id", flat=True))

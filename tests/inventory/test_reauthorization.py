@@ -29,7 +29,7 @@ def test_a_push_refused_while_reading_channels_marks_the_store(store, sku):
     run = inventory_push_run(store=store)
 
     # then
-    assert not run.ok and "ReauthorizationRequired" in run.error
+    assert not run.ok and "needs re-authorization" in run.error
     assert _needs_reauthorization(store)
 
 
@@ -48,7 +48,7 @@ def test_a_push_refused_while_sending_marks_the_store(store, sku, stock, setting
 
     # then: a patch push records the refusal against the SKU and goes on; a feed push stops
     if by_feed:
-        assert not run.ok and "ReauthorizationRequired" in run.error
+        assert not run.ok and "needs re-authorization" in run.error
     else:
         assert run.counts["rejected"] == 1
     assert _needs_reauthorization(store)
