@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connections.models import Store
-from fulfillment.inventory.models import InventoryLevel
+from fulfillment.inventory.models import InventoryFeed, InventoryLevel
 from fulfillment.inventory.selectors import inventory_quantities_for
 from fulfillment.inventory.tasks import inventory_push_task
 from fulfillment.orders.models import Order, OrderLine, StoreSyncState
@@ -170,6 +170,8 @@ class World:
         ShipmentConfirmation.objects.filter(store=self.store).update(
             not_before=F("not_before") - delta, claimed_at=F("claimed_at") - delta
         )
+        # ... and so do the backoffs of the inventory feeds (the same outbound queue base).
+        InventoryFeed.objects.filter(push__store=self.store).update(not_before=F("not_before") - delta)
 
     def settle(self, rounds: int = 3) -> None:
         """Faults off; run the cycle until the queues are drained and everything is known."""
