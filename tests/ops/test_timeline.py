@@ -46,7 +46,7 @@ def test_it_tells_an_orders_story_in_order(db):
     )
     ShipmentConfirmation.objects.filter(shipment=second).update(
         state=ShipmentConfirmation.State.REJECTED,
-        sent_at=now + dt.timedelta(minutes=2),
+        last_attempt_at=now + dt.timedelta(minutes=2),
         amazon_message="carrierCode not accepted",
     )
     order.refresh_from_db()
