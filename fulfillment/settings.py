@@ -334,6 +334,9 @@ CONFIRMATION_MAX_ATTEMPTS = env.int("CONFIRMATION_MAX_ATTEMPTS", default=8)
 CONFIRMATION_SWEEP_MINUTES = env.int("CONFIRMATION_SWEEP_MINUTES", default=5)
 # A package claimed longer ago than this is taken to belong to a crashed worker.
 CONFIRMATION_CLAIM_LEASE_SECONDS = env.int("CONFIRMATION_CLAIM_LEASE_SECONDS", default=600)
+# Hold a package whose tracking number is not its carrier's (fulfillment/shipments/tracking_formats.py)
+# until a person corrects it or sends it anyway: Amazon's Valid Tracking Rate.
+TRACKING_NUMBER_CHECK = env.bool("TRACKING_NUMBER_CHECK", default=True)
 
 # --- Inventory push (fulfillment.inventory) ------------------------------------------
 # At most this many changed SKUs go by patchListingsItem, one call each; more go by feed.

@@ -32,6 +32,10 @@ _TEST_ENV = {
     # tests/accounts turn it on (settings fixture) and prove no admin page
     # opens without it, and the browser test logs in with a real TOTP code.
     "ADMIN_MFA_REQUIRED": "0",
+    # The suite's packages carry short placeholder tracking numbers ("1ZFULL0001"):
+    # tests/shipments/test_tracking_hold.py and the browser test turn the check on
+    # (settings fixture) and prove the hold and Send anyway.
+    "TRACKING_NUMBER_CHECK": "0",
 }
 for _key, _value in _TEST_ENV.items():
     os.environ.setdefault(_key, _value)

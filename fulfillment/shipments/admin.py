@@ -6,11 +6,14 @@ import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from connections.admin_scoping import StoreScopedAdminMixin
 from connections.scoping import scope_queryset
@@ -26,6 +29,7 @@ from fulfillment.shipments.services.recording import (
     ShipmentLineInput,
     shipment_record,
 )
+from fulfillment.shipments.services.tracking_hold import confirmations_send_anyway
 from fulfillment.wms.admin_imports import CsvImportAdminMixin, CsvImportForm
 from fulfillment.wms.imports import (
     SHIPMENT_COLUMNS,
@@ -50,7 +54,8 @@ class ShipmentConfirmationAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin
     search_fields = ("=order__amazon_order_id", "=shipment__tracking_number", "=shipment__package_id")
     search_help_text = "Amazon order id, tracking number or the WMS's package id (exact)."
     show_full_result_count = False  # one row per package: the table grows large
-    actions = ("retry", "mark_resolved")
+    actions = ("retry", "mark_resolved", "send_anyway")
+    change_form_template = "confirmations/confirmation_change_form.html"
     fields = (
         "order",
         "shipment",
@@ -62,6 +67,8 @@ class ShipmentConfirmationAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin
         "accepted_at",
         "alerted_at",
         "resolved_by",
+        "sent_anyway_by",
+        "sent_anyway_at",
         "created_at",
         "updated_at",
         *OutboundAdminMixin.outbound_fields,
@@ -89,6 +96,69 @@ class ShipmentConfirmationAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin
             confirmation_ids=list(queryset.values_list("pk", flat=True)), user=request.user.get_username()
         )
         self.message_user(request, f"{count} confirmation(s) marked resolved.", messages.SUCCESS)
+
+    # -- Send anyway: a held tracking number, checked by a person against the carrier's label
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/send-anyway/",
+                self.admin_site.admin_view(self.send_anyway_view),
+                name="confirmations_shipmentconfirmation_send_anyway",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_send_anyway_permission(self, request) -> bool:
+        return self.has_change_permission(request)
+
+    @admin.action(
+        description="Send anyway (tracking number checked by a person)", permissions=["send_anyway"]
+    )
+    def send_anyway(self, request, queryset):
+        held = queryset.filter(state=ShipmentConfirmation.State.HELD).select_related("shipment", "order")
+        if request.POST.get("post") != "yes":
+            return self._send_anyway_page(request, list(held.order_by("pk")), action=True)
+        self._send_anyway(request, list(held.values_list("pk", flat=True)))
+        return None
+
+    def send_anyway_view(self, request: HttpRequest, object_id: int):
+        """GET asks (the number, its carrier, why it was held); POST sends it."""
+        if not self.has_send_anyway_permission(request):
+            raise PermissionDenied
+        confirmation = get_object_or_404(
+            self.get_queryset(request).select_related("shipment", "order"), pk=object_id
+        )
+        here = reverse("admin:confirmations_shipmentconfirmation_change", args=[confirmation.pk])
+        if confirmation.state != ShipmentConfirmation.State.HELD:
+            messages.info(request, "This package is not held: nothing to send anyway.")
+            return HttpResponseRedirect(here)
+        if request.method == "POST":
+            self._send_anyway(request, [confirmation.pk])
+            return HttpResponseRedirect(here)
+        return self._send_anyway_page(request, [confirmation], action=False)
+
+    def _send_anyway(self, request, ids: list[int]) -> None:
+        count = confirmations_send_anyway(confirmation_ids=ids, user=request.user.get_username())
+        self.message_user(
+            request,
+            f"{count} held package(s) will be sent to Amazon now with the tracking number as it is.",
+            messages.SUCCESS,
+        )
+
+    def _send_anyway_page(self, request, held: list[ShipmentConfirmation], *, action: bool):
+        return TemplateResponse(
+            request,
+            "confirmations/send_anyway_confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Send held tracking numbers to Amazon anyway?",
+                "opts": self.opts,
+                "held": held,
+                "action": action,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 class ShipmentConfirmationInline(admin.TabularInline):
@@ -225,6 +295,7 @@ class ShipmentAdmin(StoreScopedAdminMixin, CsvImportAdminMixin, admin.ModelAdmin
         "ship_date",
         "source",
         "created_at",
+        "confirmation_to_amazon",
     )
     readonly_fields = fields
     change_list_template = "wms/change_list_import.html"
@@ -237,6 +308,20 @@ class ShipmentAdmin(StoreScopedAdminMixin, CsvImportAdminMixin, admin.ModelAdmin
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="confirmation to Amazon")
+    def confirmation_to_amazon(self, obj: Shipment):
+        """Its state and why (a held tracking number, Amazon's refusal), linking to the row."""
+        confirmation = ShipmentConfirmation.objects.filter(shipment=obj).first()
+        if confirmation is None:
+            return "–"
+        url = reverse("admin:confirmations_shipmentconfirmation_change", args=[confirmation.pk])
+        return format_html(
+            '<a href="{}">{}</a>{}',
+            url,
+            confirmation.get_state_display(),
+            f": {confirmation.amazon_message}" if confirmation.amazon_message else "",
+        )
 
     def get_urls(self):
         return [

@@ -77,6 +77,9 @@ class ShipmentConfirmation(OutboundItem):
         REJECTED = "rejected", "Rejected"
         RETRYING = "retrying", "Retrying"
         RESOLVED = "resolved", "Resolved by hand"
+        # The tracking number is not one of its carrier's (shipments/tracking_formats.py):
+        # not sent until corrected or a person sends it anyway.
+        HELD = "held", "Held: tracking number"
 
     # States a worker may claim (with `not_before` passed).
     DUE_STATES = (State.PENDING, State.RETRYING)
@@ -107,6 +110,10 @@ class ShipmentConfirmation(OutboundItem):
     accepted_at = models.DateTimeField(null=True, blank=True)
     alerted_at = models.DateTimeField(null=True, blank=True, help_text="Operations were emailed.")
     resolved_by = models.CharField(max_length=150, blank=True)
+    sent_anyway_by = models.CharField(
+        max_length=150, blank=True, help_text="Who sent a held tracking number anyway."
+    )
+    sent_anyway_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,6 +42,7 @@ from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation
 from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, confirmed_quantities
 from fulfillment.shipments.services.confirmation_body import amazon_message, confirmation_body
+from fulfillment.shipments.services.tracking_hold import tracking_hold
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +217,8 @@ def _send_claimed(
         return _fail(confirmation, attempt, error=" ".join(check.problems), retryable=False)
     if check.wait_until is not None:
         return _wait(confirmation, until=check.wait_until)  # for its ship date to pass
+    if tracking_hold(confirmation=confirmation, carrier_code=check.carrier.code):
+        return confirmation.state  # held for a person: not its carrier's tracking number
 
     body = confirmation_body(confirmation=confirmation, carrier=check.carrier, lines=lines)
     _save(confirmation, outcome_unknown=True)

@@ -83,6 +83,9 @@ def confirmation_restart(*, shipment: Shipment, now: dt.datetime | None = None) 
         amazon_message="",
         last_attempt_at=None,
         alerted_at=None,
+        # New data, new check: a number sent anyway before is not this one.
+        sent_anyway_by="",
+        sent_anyway_at=None,
     )
     for name, value in changes.items():
         setattr(confirmation, name, value)
@@ -111,5 +114,5 @@ def confirmations_retry(*, confirmation_ids: list[int], now: dt.datetime | None 
 def confirmations_resolve(*, confirmation_ids: list[int], user: str = "") -> int:
     """Admin "Mark resolved": a person confirmed (or settled) the package in Seller Central."""
     return ShipmentConfirmation.objects.filter(
-        pk__in=confirmation_ids, state__in=[State.REJECTED, State.RETRYING, State.PENDING]
+        pk__in=confirmation_ids, state__in=[State.REJECTED, State.RETRYING, State.PENDING, State.HELD]
     ).update(state=State.RESOLVED, resolved_by=user[:150], updated_at=timezone.now())
