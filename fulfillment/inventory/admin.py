@@ -1,11 +1,17 @@
-"""Inventory push in the admin: pushes (confirm or cancel a held one), feeds, per-SKU state."""
+"""Inventory push in the admin: pushes (a held one is confirmed or discarded on a confirmation
+page), feeds, per-SKU state."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.urls import path
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django_q.tasks import async_task
 
 from connections.admin_scoping import StoreScopedAdminMixin
@@ -127,6 +133,20 @@ def _queue_push(store_id: int) -> None:
     transaction.on_commit(lambda: async_task(INVENTORY_PUSH_TASK, store_id))
 
 
+_PUSH_DECISIONS = {
+    "confirm": ("Confirm and push", "Confirm and push this inventory push"),
+    "discard": ("Discard", "Discard this inventory push"),
+}
+# The push's page and its confirmation list at most these many SKUs (the counts are whole).
+SKUS_SHOWN = 500
+
+
+def _guarded_rows(push: InventoryPush) -> list[tuple]:
+    return [
+        (sku, "–" if old is None else old, new) for sku, old, new in (push.guarded_skus or [])[:SKUS_SHOWN]
+    ]
+
+
 @admin.register(InventoryPush)
 class InventoryPushAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -145,8 +165,8 @@ class InventoryPushAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("state", "full", "store")
     list_select_related = ("store", "confirmed_by")
     show_full_result_count = False
-    actions = ["confirm_and_push", "cancel_push"]
     inlines = [InventoryFeedInline]
+    change_form_template = "inventory/push_change_form.html"
     readonly_fields = (
         "store",
         "state",
@@ -157,37 +177,102 @@ class InventoryPushAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "accepted",
         "rejected",
         "zeroing",
+        "dropping",
         "zeroing_share",
         "created_at",
         "finished_at",
         "confirmed_by",
         "confirmed_at",
         "error",
+        "guarded_skus_table",
+        "rejected_skus_table",
     )
     fields = readonly_fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "inventory_inventorypush_changelist":
+            # The SKU lists (up to thousands of entries a push) are for one push's page.
+            queryset = queryset.defer("guarded_skus", "rejected_skus")
+        return queryset
 
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Confirm and push (zero-stock guard)")
-    def confirm_and_push(self, request, queryset) -> None:
-        confirmed = 0
-        for push in queryset.filter(state=InventoryPush.State.AWAITING_CONFIRMATION):
-            if inventory_push_confirm(push=push, user=request.user):
-                _queue_push(push.store_id)
-                confirmed += 1
-        if confirmed:
-            self.message_user(request, f"{confirmed} push(es) confirmed and queued.", messages.SUCCESS)
-        else:
-            self.message_user(request, "No selected push was awaiting confirmation.", messages.WARNING)
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a push is history: a held one is discarded, not deleted
 
-    @admin.action(description="Cancel")
-    def cancel_push(self, request, queryset) -> None:
-        cancelled = sum(
-            inventory_push_cancel(push=push)
-            for push in queryset.filter(state=InventoryPush.State.AWAITING_CONFIRMATION)
+    @admin.display(description="SKUs the zero-stock guard counted (Amazon has → this push sends)")
+    def guarded_skus_table(self, obj: InventoryPush):
+        rows = _guarded_rows(obj)
+        if not rows:
+            return "None."
+        more = len(obj.guarded_skus) - len(rows)
+        body = format_html_join("", "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", rows)
+        return format_html(
+            '<table class="guarded-skus"><thead><tr><th>SKU</th><th>Amazon has</th><th>This push sends</th>'
+            "</tr></thead><tbody>{}</tbody></table>{}",
+            body,
+            f"… and {more} more." if more > 0 else "",
         )
-        self.message_user(request, f"{cancelled} push(es) cancelled.", messages.SUCCESS)
+
+    @admin.display(description="SKUs Amazon refused")
+    def rejected_skus_table(self, obj: InventoryPush):
+        rows = (obj.rejected_skus or [])[:SKUS_SHOWN]
+        if not rows:
+            return "None."
+        body = format_html_join("", "<tr><td><code>{}</code></td><td>{}</td></tr>", rows)
+        return format_html(
+            '<table class="rejected-skus"><thead><tr><th>SKU</th><th>Amazon\'s message</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            body,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                f"<int:pk>/{decision}/",
+                self.admin_site.admin_view(self.decide_view),
+                {"decision": decision},
+                name=f"inventory_inventorypush_{decision}",
+            )
+            for decision in _PUSH_DECISIONS
+        ] + super().get_urls()
+
+    def decide_view(self, request: HttpRequest, pk: int, decision: str):
+        """GET shows what the push would do; POST confirms (and queues it) or discards it."""
+        if decision not in _PUSH_DECISIONS or not self.has_change_permission(request):
+            raise PermissionDenied
+        push = get_object_or_404(self.get_queryset(request).select_related("store"), pk=pk)
+        back = reverse("admin:inventory_inventorypush_change", args=[push.pk])
+        if push.state != InventoryPush.State.AWAITING_CONFIRMATION:
+            messages.warning(request, f"This push is {push.get_state_display().lower()}: nothing to decide.")
+            return HttpResponseRedirect(back)
+        if request.method == "POST":
+            if decision == "confirm":
+                done = inventory_push_confirm(push=push, user=request.user)
+                if done:
+                    _queue_push(push.store_id)
+                    messages.success(request, f"Push {push.pk} confirmed: it is being sent to Amazon.")
+            else:
+                done = inventory_push_cancel(push=push, user=request.user)
+                if done:
+                    messages.success(request, f"Push {push.pk} discarded: nothing of it was sent.")
+            if not done:
+                messages.warning(request, "Someone decided on this push first: nothing changed.")
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _PUSH_DECISIONS[decision][1],
+            "push": push,
+            "decision": decision,
+            "button": _PUSH_DECISIONS[decision][0],
+            "guarded": _guarded_rows(push),
+            "more": max(len(push.guarded_skus or []) - SKUS_SHOWN, 0),
+        }
+        return TemplateResponse(request, "inventory/push_confirm.html", context)
 
 
 @admin.register(InventoryFeed)

@@ -37,8 +37,21 @@ class StoreInventorySettings(models.Model):
         "zero-stock guard (%)",
         default=50,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="A push that would set more than this share of the store's SKUs to 0 "
-        "waits for a person to confirm it.",
+        help_text="A push that would set more than this share of the store's SKUs to 0 (or cut "
+        "them sharply, below) waits for a person to confirm it.",
+    )
+    zero_guard_count = models.PositiveIntegerField(
+        "zero-stock guard (SKUs)",
+        default=50,
+        help_text="A push that would set at least this many SKUs to 0 (or cut them sharply) waits for "
+        "a person too, however large the catalog; 0 turns this count off.",
+    )
+    drop_guard_percent = models.PositiveSmallIntegerField(
+        "sharp cut (%)",
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="A SKU whose quantity on Amazon would fall by more than this share counts for the "
+        "guard as if it went to 0 (100: only SKUs going to 0 count).",
     )
 
     class Meta:
@@ -91,8 +104,10 @@ class InventoryPush(models.Model):
         AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting confirmation (zero-stock guard)"
         SUBMITTED = "submitted", "Submitted to Amazon"
         DONE = "done", "Done"
+        # Amazon refused some of its SKUs (listed in rejected_skus), or all of them.
+        PARTLY_FAILED = "partly_failed", "Partly failed"
         FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        CANCELLED = "cancelled", "Discarded"
 
     class Method(models.TextChoices):
         FEED = "feed", "JSON_LISTINGS_FEED"
@@ -109,7 +124,15 @@ class InventoryPush(models.Model):
     accepted = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     zeroing = models.PositiveIntegerField(default=0, help_text="SKUs this push sets to 0.")
-    zeroing_share = models.FloatField(default=0.0, help_text="Zeroed SKUs / the store's activated SKUs.")
+    dropping = models.PositiveIntegerField(default=0, help_text="SKUs this push cuts sharply (not to 0).")
+    zeroing_share = models.FloatField(
+        default=0.0, help_text="SKUs set to 0 or cut sharply / the store's activated SKUs."
+    )
+    # The SKUs the zero-stock guard counted: [[sku, quantity Amazon has (None: never
+    # accepted), quantity this push sends], ...], for the person who confirms it.
+    guarded_skus = models.JSONField(default=list, blank=True, editable=False)
+    # The SKUs Amazon refused: [[sku, Amazon's message], ...] (at most REJECTED_SKUS_KEPT).
+    rejected_skus = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
@@ -118,8 +141,12 @@ class InventoryPush(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
+    REJECTED_SKUS_KEPT = 1000
+
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "inventory push"
+        verbose_name_plural = "inventory pushes"
         indexes = [
             # inventory_push_run(): the store's unfinished or held push, resumed first.
             models.Index(

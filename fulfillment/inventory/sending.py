@@ -68,11 +68,37 @@ def push_continue(
         failures.append(f"feed {row.feed_id or row.sequence}: {row.last_error or row.get_state_display()}")
     push.accepted = sum(row.accepted for row in rows)
     push.rejected = sum(row.rejected for row in rows)
-    push.state = InventoryPush.State.FAILED if fatal else InventoryPush.State.DONE
-    push.error = "; ".join(failures)[:4000]
+    push.rejected_skus = push_rejected_skus(push=push) if push.rejected else []
+    push.state = push_outcome(push=push, fatal=bool(fatal))
+    refused = ""
+    if push.rejected and not fatal:
+        listed = ", ".join(sku for sku, _ in push.rejected_skus[:10])
+        more = "…" if push.rejected > 10 else ""
+        refused = f"Amazon refused {push.rejected} of {push.rejected + push.accepted} SKU(s): {listed}{more}"
+    push.error = "; ".join(filter(None, [*failures, refused]))[:4000]
     push.finished_at = timezone.now()
-    push.save(update_fields=["accepted", "rejected", "state", "error", "finished_at"])
+    push.save(update_fields=["accepted", "rejected", "rejected_skus", "state", "error", "finished_at"])
     return failures
+
+
+def push_outcome(*, push: InventoryPush, fatal: bool) -> str:
+    """Failed when a feed failed or Amazon refused every SKU; partly failed when it refused some."""
+    if fatal or (push.rejected and not push.accepted):
+        return InventoryPush.State.FAILED
+    if push.rejected:
+        return InventoryPush.State.PARTLY_FAILED
+    return InventoryPush.State.DONE
+
+
+def push_rejected_skus(*, push: InventoryPush) -> list[list[str]]:
+    """[[sku, Amazon's message], ...] of the push's refused SKUs, as just recorded per SKU."""
+    rows = (
+        ListingState.objects.filter(last_feed__push=push)
+        .exclude(last_error="")
+        .order_by("sku")
+        .values_list("sku", "last_error")[: InventoryPush.REJECTED_SKUS_KEPT]
+    )
+    return [[sku, error] for sku, error in rows]
 
 
 def _feed_attempt(feed: InventoryFeed, step, *, counts: Counter[str], **kw) -> list[str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -107,8 +108,9 @@ class InventoryPushJob(Job):
             if push is not None and push.state == InventoryPush.State.BUILDING:
                 failures += push_continue(push=push, client=client, lease=lease, counts=counts)
             elif push is not None:
+                cut = f" and cut {push.dropping} sharply" if push.dropping else ""
                 ctx.notes = (
-                    f"Push {push.pk} would set {push.zeroing} of the store's SKUs to 0 "
+                    f"Push {push.pk} would set {push.zeroing} of the store's SKUs to 0{cut} "
                     f"({push.zeroing_share:.0%}); it waits for confirmation in the admin."
                 )
         else:
@@ -149,16 +151,10 @@ def inventory_push_plan(
     to_send = inventory_delta_for(desired=desired, known=known, full=full)
     if not to_send:
         return None
-    zeroing = sum(
-        1
-        for sku, availability in to_send.items()
-        if availability.quantity == 0 and (known.get(sku) is None or (known[sku].accepted or (None,))[0] != 0)
+    guard = zero_stock_guard(
+        to_send=to_send, known=known, catalog=len(desired), limits=store_inventory_settings_for(store=store)
     )
-    guard = store_inventory_settings_for(store=store)
-    share = zeroing / len(desired) if desired else 0.0
-    # At any catalog size: one SKU selling out in a store of several is never
-    # held; a one-SKU store confirms its SKU going to 0 (its whole catalog).
-    held = zeroing >= min(2, len(desired)) and share * 100 > guard.zero_guard_percent
+    held = guard.held
     items = [(sku, a.quantity, a.lead_time, a.channel_code) for sku, a in sorted(to_send.items())]
     small = len(items) <= settings.INVENTORY_PATCH_MAX_SKUS
     with transaction.atomic():
@@ -169,8 +165,10 @@ def inventory_push_plan(
             full=full,
             messages=len(items),
             feeds=0 if small else -(-len(items) // feeds.FEED_MAX_MESSAGES),
-            zeroing=zeroing,
-            zeroing_share=share,
+            zeroing=guard.zeroing,
+            dropping=guard.dropping,
+            zeroing_share=guard.share,
+            guarded_skus=guard.skus[:GUARDED_SKUS_KEPT],
         )
         InventoryFeed.objects.bulk_create(
             InventoryFeed(push=push, sequence=n, message_count=len(chunk), items=list(chunk))
@@ -179,6 +177,53 @@ def inventory_push_plan(
     if held:
         counts["held_for_confirmation"] += len(items)
     return push
+
+
+# The held push's page lists these many of the SKUs the guard counted (the counts are whole).
+GUARDED_SKUS_KEPT = 2000
+
+
+@dataclass
+class ZeroStockGuard:
+    zeroing: int  # SKUs going to 0
+    dropping: int  # SKUs cut by more than the store's sharp-cut share, not to 0
+    share: float  # (zeroing + dropping) / the store's activated SKUs
+    held: bool
+    skus: list[list]  # [[sku, quantity Amazon has or None, quantity to send], ...]
+
+
+def zero_stock_guard(
+    *, to_send: dict[str, Availability], known: dict[str, KnownListing], catalog: int, limits
+) -> ZeroStockGuard:
+    """Would this push empty (or nearly empty) too much of the store on Amazon?
+
+    A wrong snapshot or mapping shows as many SKUs dropping at once; a day's
+    sales as a few. Counted: SKUs going to 0 (that Amazon does not already
+    have at 0) and SKUs cut by more than `drop_guard_percent`. Held when they
+    are more than `zero_guard_percent` of the store's activated SKUs (at any
+    catalog size: one SKU selling out in a store of several is never held; a
+    one-SKU store confirms its SKU going to 0), or at least `zero_guard_count`
+    of them however large the catalog.
+    """
+    zeroing = dropping = 0
+    skus = []
+    for sku, availability in sorted(to_send.items()):
+        listing = known.get(sku)
+        old = listing.accepted[0] if listing is not None and listing.accepted else None
+        new = availability.quantity
+        if new == 0 and old != 0:
+            zeroing += 1
+        elif old and new < old and (old - new) * 100 > limits.drop_guard_percent * old:
+            dropping += 1
+        else:
+            continue
+        skus.append([sku, old, new])
+    counted = zeroing + dropping
+    share = counted / catalog if catalog else 0.0
+    by_share = counted >= min(2, catalog) and share * 100 > limits.zero_guard_percent
+    by_count = bool(limits.zero_guard_count) and counted >= limits.zero_guard_count
+    held = counted > 0 and (by_share or by_count)
+    return ZeroStockGuard(zeroing=zeroing, dropping=dropping, share=share, held=held, skus=skus)
 
 
 def _without_amazon_fulfilled(
@@ -231,10 +276,14 @@ def inventory_push_confirm(*, push: InventoryPush, user) -> bool:
     )
 
 
-def inventory_push_cancel(*, push: InventoryPush) -> bool:
+def inventory_push_cancel(*, push: InventoryPush, user=None) -> bool:
+    """A person discards a held push: nothing of it is sent (the next run plans afresh)."""
+    who = f" ({user.get_username()})" if user is not None else ""
     return bool(
         InventoryPush.objects.filter(pk=push.pk, state=InventoryPush.State.AWAITING_CONFIRMATION).update(
-            state=InventoryPush.State.CANCELLED, finished_at=timezone.now(), error="Cancelled by a person."
+            state=InventoryPush.State.CANCELLED,
+            finished_at=timezone.now(),
+            error=f"Discarded by a person{who}.",
         )
     )
 

@@ -195,7 +195,12 @@ def test_it_records_amazons_error_per_sku_and_retries_it_next_time(store, sku, s
     assert ghost.quantity is None and "does not exist" in ghost.last_error
     assert ListingState.objects.get(sku="MUG").last_error == ""
     push = InventoryPush.objects.get()
-    assert (push.state, push.accepted, push.rejected) == (InventoryPush.State.DONE, 1, 1)
+    assert (push.state, push.accepted, push.rejected) == (InventoryPush.State.PARTLY_FAILED, 1, 1)
+    assert push.get_state_display() == "Partly failed"
+    assert [sku for sku, _ in push.rejected_skus] == ["GHOST"] and "does not exist" in push.rejected_skus[0][
+        1
+    ]
+    assert "Amazon refused 1 of 2 SKU(s): GHOST" in push.error
 
     # when: the listing appears and the job runs again
     from sandbox.listings import sandbox_listing_upsert
@@ -227,6 +232,7 @@ def test_it_holds_a_push_that_zeroes_too_many_skus_until_a_person_confirms(
     push = InventoryPush.objects.get(state=InventoryPush.State.AWAITING_CONFIRMATION)
     assert held.ok and held.counts["sent"] == 0 and held.counts["held_for_confirmation"] == 3
     assert push.zeroing == 3 and push.zeroing_share == 0.75
+    assert push.guarded_skus == [["A", 5, 0], ["B", 5, 0], ["C", 5, 0]]
     assert amazon_quantity("A") == 5
     assert "waits for confirmation" in held.notes
 

@@ -100,32 +100,84 @@ def test_push_inventory_now_queues_a_task_per_connected_store(rf, store, django_
     assert "queued for 1 store" in FakeAdmin.messages[0]
 
 
-def test_the_admin_confirms_a_held_push_and_queues_it(
+def test_the_held_push_page_lists_its_skus_and_offers_confirm_and_discard_not_save_and_delete(
+    admin_client, store
+):
+    push = make_push(
+        store=store,
+        state=InventoryPush.State.AWAITING_CONFIRMATION,
+        zeroing=1,
+        dropping=1,
+        guarded_skus=[["MUG", 40, 0], ["TEE", 50, 2]],
+    )
+
+    page = admin_client.get(reverse("admin:inventory_inventorypush_change", args=[push.pk])).content.decode()
+
+    assert reverse("admin:inventory_inventorypush_confirm", args=[push.pk]) in page
+    assert reverse("admin:inventory_inventorypush_discard", args=[push.pk]) in page
+    assert "<code>MUG</code></td><td>40</td><td>0</td>" in page
+    assert "<code>TEE</code></td><td>50</td><td>2</td>" in page
+    assert 'name="_save"' not in page and "deletelink" not in page
+
+
+def test_confirm_and_push_asks_then_confirms_and_queues_the_push(
     admin_client, store, django_capture_on_commit_callbacks
 ):
     # given
-    push = make_push(store=store, state=InventoryPush.State.AWAITING_CONFIRMATION)
-    url = reverse("admin:inventory_inventorypush_changelist")
+    push = make_push(
+        store=store, state=InventoryPush.State.AWAITING_CONFIRMATION, zeroing=1, guarded_skus=[["MUG", 40, 0]]
+    )
+    url = reverse("admin:inventory_inventorypush_confirm", args=[push.pk])
 
-    # when
+    # when: GET shows what it would do and changes nothing
+    asked = admin_client.get(url)
+    assert asked.status_code == 200
+    assert "<code>MUG</code></td><td>40</td><td>0</td>" in asked.content.decode()
+    push.refresh_from_db()
+    assert push.state == InventoryPush.State.AWAITING_CONFIRMATION and OrmQ.objects.count() == 0
+
+    # when: POST
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(url, {"action": "confirm_and_push", "_selected_action": [push.pk]})
+        response = admin_client.post(url)
 
     # then
     assert response.status_code == 302
     push.refresh_from_db()
     assert push.state == InventoryPush.State.BUILDING and push.confirmed_by is not None
     assert OrmQ.objects.count() == 1
+    # a second POST (another tab) changes nothing
+    admin_client.post(url)
+    assert OrmQ.objects.count() == 1
 
 
-def test_the_admin_cancels_a_held_push(admin_client, store):
+def test_discard_asks_then_discards_the_held_push(admin_client, store):
     push = make_push(store=store, state=InventoryPush.State.AWAITING_CONFIRMATION)
-    url = reverse("admin:inventory_inventorypush_changelist")
+    url = reverse("admin:inventory_inventorypush_discard", args=[push.pk])
 
-    admin_client.post(url, {"action": "cancel_push", "_selected_action": [push.pk]})
+    assert admin_client.get(url).status_code == 200
+    push.refresh_from_db()
+    assert push.state == InventoryPush.State.AWAITING_CONFIRMATION
+
+    admin_client.post(url)
 
     push.refresh_from_db()
-    assert push.state == InventoryPush.State.CANCELLED
+    assert push.state == InventoryPush.State.CANCELLED and push.get_state_display() == "Discarded"
+    assert "Discarded by a person (admin)" in push.error
+
+
+def test_a_user_who_may_only_view_pushes_cannot_confirm_one(client, django_user_model, store):
+    from django.contrib.auth.models import Permission
+
+    push = make_push(store=store, state=InventoryPush.State.AWAITING_CONFIRMATION)
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_inventorypush"))
+    client.force_login(viewer)
+
+    response = client.post(reverse("admin:inventory_inventorypush_confirm", args=[push.pk]))
+
+    assert response.status_code == 403
+    push.refresh_from_db()
+    assert push.state == InventoryPush.State.AWAITING_CONFIRMATION
 
 
 @pytest.mark.django_db

@@ -192,3 +192,87 @@ def test_the_push_guard_holds_by_share_whatever_the_catalog_size(store, sku, sto
     # then
     assert InventoryPush.objects.filter(state=InventoryPush.State.AWAITING_CONFIRMATION).exists() is held
     assert run.counts["sent"] == (0 if held else zeroed)
+
+
+# --- by count, and sharp cuts count with zeros ----------------------------------------------
+
+
+def _guard_settings(store, **changes):
+    from fulfillment.inventory.selectors import store_inventory_settings_for
+
+    limits = store_inventory_settings_for(store=store)
+    for name, value in changes.items():
+        setattr(limits, name, value)
+    limits.save()
+
+
+@pytest.mark.usefixtures("feeds_only")
+@pytest.mark.parametrize(("count_limit", "held"), [(3, True), (4, False), (0, False)])
+def test_the_push_guard_holds_by_count_in_a_large_catalog(store, sku, stock, count_limit, held):
+    # given: 40 SKUs on Amazon; 3 going to 0 is 7.5%, far below the 50% share
+    _guard_settings(store, zero_guard_count=count_limit)
+    names = [f"S{n:02d}" for n in range(40)]
+    for name in names:
+        sku(name, available=4)
+    inventory_push_run(store=store)
+
+    # when
+    for name in names[:3]:
+        stock(name, 0)
+    run = inventory_push_run(store=store)
+
+    # then
+    assert InventoryPush.objects.filter(state=InventoryPush.State.AWAITING_CONFIRMATION).exists() is held
+    assert run.counts["sent"] == (0 if held else 3)
+
+
+@pytest.mark.usefixtures("feeds_only")
+def test_sharp_cuts_count_with_zeros_and_the_push_lists_them_old_to_new(store, sku, stock):
+    # given: four SKUs with 100 on Amazon
+    _guard_settings(store, drop_guard_percent=90)
+    for name in ("A", "B", "C", "D"):
+        sku(name, available=100)
+    inventory_push_run(store=store)
+
+    # when: one goes to 0, two fall to 5 (95% cut), one to 50 (a normal day)
+    stock("A", 0)
+    stock("B", 5)
+    stock("C", 5)
+    stock("D", 50)
+    run = inventory_push_run(store=store)
+
+    # then: 3 of 4 counted (75% > 50%): held, with the SKUs old -> new
+    push = InventoryPush.objects.get(state=InventoryPush.State.AWAITING_CONFIRMATION)
+    assert (push.zeroing, push.dropping, push.zeroing_share) == (1, 2, 0.75)
+    assert push.guarded_skus == [["A", 100, 0], ["B", 100, 5], ["C", 100, 5]]
+    assert run.counts["sent"] == 0 and "cut 2 sharply" in run.notes
+
+
+@pytest.mark.usefixtures("feeds_only")
+def test_cuts_within_the_sharp_cut_share_are_not_held(store, sku, stock):
+    _guard_settings(store, drop_guard_percent=90)
+    for name in ("A", "B", "C", "D"):
+        sku(name, available=100)
+    inventory_push_run(store=store)
+    for name in ("A", "B", "C", "D"):
+        stock(name, 10)  # exactly 90%: not more
+
+    run = inventory_push_run(store=store)
+
+    assert run.counts["sent"] == 4
+    assert not InventoryPush.objects.filter(state=InventoryPush.State.AWAITING_CONFIRMATION).exists()
+
+
+@pytest.mark.usefixtures("feeds_only")
+def test_a_push_amazon_refused_entirely_is_failed_with_its_skus(store, sku):
+    # given: neither SKU is listed on Amazon
+    sku("GHOST1", available=2, listed=False)
+    sku("GHOST2", available=3, listed=False)
+
+    # when
+    inventory_push_run(store=store)
+
+    # then
+    push = InventoryPush.objects.get()
+    assert (push.state, push.accepted, push.rejected) == (InventoryPush.State.FAILED, 0, 2)
+    assert [s for s, _ in push.rejected_skus] == ["GHOST1", "GHOST2"]
