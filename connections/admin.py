@@ -16,7 +16,7 @@ from fulfillment.orders.admin_actions import pull_orders_now
 
 from . import services
 from .forms import StoreForm
-from .merchant_links import merchant_links_withdraw
+from .merchant_links import StoreAlreadyConnected, merchant_links_withdraw
 from .models import AcceptedCarrier, Marketplace, Merchant, MerchantLink, MerchantMembership, Store
 from .selectors import marketplaces_named
 
@@ -25,6 +25,12 @@ FINALIZE_PERMISSION = "connections.finalize_store_authorization"
 
 class SendLinkForm(forms.Form):
     email = forms.EmailField(label="Merchant's email")
+    reauthorize = forms.BooleanField(
+        label="Yes, start a re-authorization",
+        required=False,
+        help_text="The store stays connected; the merchant renews the app's authorization with the same "
+        "Amazon account.",
+    )
 
 
 class AcceptedCarrierInline(admin.TabularInline):
@@ -204,14 +210,29 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
 
     def send_link_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
         store = self._store_for_change(request, store_id)
+        connected = store.authorization_status == Store.Authorization.CONNECTED
         form = SendLinkForm(request.POST or None, initial={"email": store.merchant_email})
+        if not connected:
+            del form.fields["reauthorize"]
         if request.method == "POST" and form.is_valid():
-            services.store_send_authorization_link(store=store, email=form.cleaned_data["email"])
-            self.message_user(request, f"Authorization link sent to {form.cleaned_data['email']}.")
-            return self._back(store)
+            email = form.cleaned_data["email"]
+            try:
+                services.store_send_authorization_link(
+                    store=store, email=email, reauthorization=bool(form.cleaned_data.get("reauthorize"))
+                )
+            except StoreAlreadyConnected:
+                form.add_error(
+                    "reauthorize",
+                    "This store is already connected: tick the box to start a re-authorization.",
+                )
+            else:
+                what = "Re-authorization link" if connected else "Authorization link"
+                self.message_user(request, f"{what} sent to {email}.")
+                return self._back(store)
         context = {
+            "connected": connected,
             **self.admin_site.each_context(request),
-            "title": f"Send authorization link for {store}",
+            "title": f"{'Re-authorize' if connected else 'Send authorization link for'} {store}",
             "store": store,
             "form": form,
             "opts": self.opts,

@@ -49,13 +49,23 @@ def merchant_links_withdraw(*, links) -> int:
     return links.filter(used_at=None, revoked_at=None).update(revoked_at=timezone.now())
 
 
+class StoreAlreadyConnected(Exception):
+    """A link for a connected store is a re-authorization: the caller must ask for one."""
+
+
 @sensitive_variables("token", "link", "context")
-def store_send_authorization_link(*, store: Store, email: str) -> str:
+def store_send_authorization_link(*, store: Store, email: str, reauthorization: bool = False) -> str:
     """Email the merchant a new link to authorize its own account; returns the link.
 
     Revokes the store's earlier links in the same transaction; if the email
-    cannot be sent nothing changes (the earlier link stays valid).
+    cannot be sent nothing changes (the earlier link stays valid). A store
+    already connected gets a link only as a re-authorization (`reauthorization`,
+    after a person confirmed it; StoreAlreadyConnected otherwise): a plain
+    link would only tell the merchant "already connected".
     """
+    connected = store.authorization_status == Store.Authorization.CONNECTED
+    if connected and not reauthorization:
+        raise StoreAlreadyConnected(f"{store} is already connected: send a re-authorization instead.")
     token = secrets.token_urlsafe(32)
     link = merchant_link_url(token)
     now = timezone.now()
@@ -64,6 +74,7 @@ def store_send_authorization_link(*, store: Store, email: str) -> str:
         "link": link,
         "days": settings.MERCHANT_LINK_MAX_AGE_DAYS,
         "warehouse": store.warehouse,
+        "reauthorization": connected,
     }
     with transaction.atomic():
         merchant_links_revoke(store=store, now=now)
@@ -72,6 +83,7 @@ def store_send_authorization_link(*, store: Store, email: str) -> str:
             token_hash=_digest(token),
             email=email,
             expires_at=now + timedelta(days=settings.MERCHANT_LINK_MAX_AGE_DAYS),
+            reauthorization=connected,
         )
         store.merchant_email = email
         fields = ["merchant_email", "updated_at"]
@@ -108,7 +120,7 @@ def merchant_link_refuse_unless_open(*, link: MerchantLink, now: datetime) -> No
         raise AuthorizationRefused(f"This link has expired. {ask}", status=410)
     if not store.is_active:
         raise AuthorizationRefused(f"This link is no longer valid. {ask}", status=410)
-    if store.authorization_status == Store.Authorization.CONNECTED:
+    if store.authorization_status == Store.Authorization.CONNECTED and not link.reauthorization:
         raise AuthorizationRefused(
             "This store is already connected; there is nothing more to do.", status=410
         )

@@ -315,6 +315,9 @@ class MerchantLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Sent for a store already connected, after a person asked for it: the
+    # merchant renews the authorization (same seller) and the store stays connected.
+    reauthorization = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

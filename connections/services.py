@@ -337,14 +337,25 @@ def oauth_callback_complete(
     check = _check_or_refuse(store=store, selling_partner_id=selling_partner_id, refresh_token=refresh_token)
 
     now = timezone.now()
+    # A re-authorization of a connected store by the seller it is connected to
+    # renews the token and stays connected: a warehouse admin already confirmed
+    # this seller once, and the store's jobs must not stop meanwhile.
+    renewal = (
+        merchant_flow
+        and record.merchant_link.reauthorization
+        and store.authorization_status == Store.Authorization.CONNECTED
+        and store.selling_partner_id == selling_partner_id
+    )
     store.selling_partner_id = selling_partner_id
     store.refresh_token = refresh_token
     store.authorization_status = (
-        Store.Authorization.AUTHORIZED_BY_MERCHANT if merchant_flow else Store.Authorization.CONNECTED
+        Store.Authorization.AUTHORIZED_BY_MERCHANT
+        if merchant_flow and not renewal
+        else Store.Authorization.CONNECTED
     )
     fields = ["selling_partner_id", "refresh_token", "authorization_status", "updated_at"]
     fields += _connected_fields(store, check, now)
-    if not merchant_flow:
+    if not merchant_flow or renewal:
         store.authorized_at = now
         fields.append("authorized_at")
     try:
