@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 
 from django import forms
@@ -37,6 +38,12 @@ from fulfillment.wms.imports import (
 )
 
 
+def _json_block(value, *, empty: str):
+    if not value:
+        return empty
+    return format_html('<pre class="amazon-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False))
+
+
 @admin.register(ShipmentConfirmation)
 class ShipmentConfirmationAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -69,6 +76,8 @@ class ShipmentConfirmationAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin
         "resolved_by",
         "sent_anyway_by",
         "sent_anyway_at",
+        "sent_body_pretty",
+        "amazon_response_pretty",
         "created_at",
         "updated_at",
         *OutboundAdminMixin.outbound_fields,
@@ -80,6 +89,14 @@ class ShipmentConfirmationAdmin(StoreScopedAdminMixin, OutboundAdminMixin, admin
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # deleting one would let the package be forgotten
+
+    @admin.display(description="sent to Amazon (confirmShipment, last request)")
+    def sent_body_pretty(self, obj: ShipmentConfirmation):
+        return _json_block(obj.sent_body, empty="Nothing sent yet.")
+
+    @admin.display(description="Amazon's answer")
+    def amazon_response_pretty(self, obj: ShipmentConfirmation):
+        return _json_block(obj.amazon_response, empty="No answer yet.")
 
     @admin.display(description="Amazon's message")
     def amazon_message_short(self, obj: ShipmentConfirmation) -> str:

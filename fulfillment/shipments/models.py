@@ -114,6 +114,12 @@ class ShipmentConfirmation(OutboundItem):
         max_length=150, blank=True, help_text="Who sent a held tracking number anyway."
     )
     sent_anyway_at = models.DateTimeField(null=True, blank=True)
+    # The last confirmShipment request body and Amazon's answer to it, for the
+    # admin: the body is Amazon ids, carrier, tracking number, dates and item ids,
+    # never buyer data (confirmation_body.py); the answer is its status code and
+    # Amazon's error list.
+    sent_body = models.JSONField("sent to Amazon", default=dict, blank=True, editable=False)
+    amazon_response = models.JSONField("Amazon's answer", default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

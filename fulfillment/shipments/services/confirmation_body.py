@@ -43,3 +43,12 @@ def amazon_message(error: AmazonError) -> str:
             text = " ".join(str(e.get(k) or "") for k in ("code", "message", "details")).strip()
             parts.append(text)
     return "; ".join(p for p in parts if p) or str(error)
+
+
+def amazon_answer(*, status: int | None, error: AmazonError | None = None) -> dict:
+    """Amazon's answer to confirmShipment as kept on the row: its status code, and on a
+    refusal its code, message and error list (Amazon's own words, no buyer data)."""
+    answer: dict = {"status": status}
+    if error is not None:
+        answer.update(code=error.code, message=error.message, errors=list(error.errors or []))
+    return answer

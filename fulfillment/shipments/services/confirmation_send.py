@@ -41,7 +41,7 @@ from fulfillment.orders import transitions
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation
 from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, confirmed_quantities
-from fulfillment.shipments.services.confirmation_body import amazon_message, confirmation_body
+from fulfillment.shipments.services.confirmation_body import amazon_answer, amazon_message, confirmation_body
 from fulfillment.shipments.services.tracking_hold import tracking_hold
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,13 @@ def _save(confirmation: ShipmentConfirmation, *fields: str, **changes) -> None:
 
 
 def _accept(
-    confirmation: ShipmentConfirmation, attempt: Attempt, *, now: dt.datetime, code: int | None, message=""
+    confirmation: ShipmentConfirmation,
+    attempt: Attempt,
+    *,
+    now: dt.datetime,
+    code: int | None,
+    message="",
+    **changes,
 ) -> str:
     confirmation.attempt_succeeded(attempt, code=code)
     with transaction.atomic():
@@ -126,6 +132,7 @@ def _accept(
             accepted_at=now,
             outcome_unknown=False,
             amazon_message=message,
+            **changes,
         )
         order_status_from_confirmations(order_id=confirmation.order_id)
     return confirmation.state
@@ -221,7 +228,7 @@ def _send_claimed(
         return confirmation.state  # held for a person: not its carrier's tracking number
 
     body = confirmation_body(confirmation=confirmation, carrier=check.carrier, lines=lines)
-    _save(confirmation, outcome_unknown=True)
+    _save(confirmation, outcome_unknown=True, sent_body=body)
     try:
         client.confirm_shipment(order.amazon_order_id, body=body)
     except ReauthorizationRequired as exc:
@@ -243,10 +250,15 @@ def _send_claimed(
             code=exc.status,
             message=message,
             outcome_unknown=False,
+            amazon_response=amazon_answer(status=exc.status, error=exc),
         )
     except TransientAmazonError as exc:
-        return _fail(confirmation, attempt, error=str(exc), retryable=True, code=exc.status)
-    return _accept(confirmation, attempt, now=now, code=client.last_status)
+        answer = amazon_answer(status=exc.status, error=exc)
+        return _fail(
+            confirmation, attempt, error=str(exc), retryable=True, code=exc.status, amazon_response=answer
+        )
+    answer = amazon_answer(status=client.last_status)
+    return _accept(confirmation, attempt, now=now, code=client.last_status, amazon_response=answer)
 
 
 # --- Order status --------------------------------------------------------------------------
