@@ -204,6 +204,9 @@ class ImportJobAdmin(OwnedByUserAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("preview")  # the import page shows it
+
     def has_add_permission(self, request):
         return False
 

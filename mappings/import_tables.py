@@ -128,11 +128,45 @@ class MappingTable:
         """key -> {"pk": ..., compare fields...} for the rows these records would touch."""
         raise NotImplementedError
 
+    def preview_row(
+        self, status: str, record: dict[str, Any], current: dict[str, Any] | None, store_names: dict[int, str]
+    ) -> dict[str, Any]:
+        """One row of the preview: its group (the kit's Amazon SKU; "" when rows stand alone),
+        how it reads, and each compared column that changes (old → new)."""
+        store = store_names.get(record["store_id"], "every store (default)")
+        changes = []
+        if current is not None:
+            changes = [
+                [name, _shown(current[name]), _shown(record[name])]
+                for name in self.compare_fields
+                if current[name] != record[name]
+            ]
+        return {
+            "status": status,
+            "group": self.preview_group(record, store),
+            "item": self.preview_item(record, store),
+            "changes": changes,
+        }
+
+    def preview_group(self, record: dict[str, Any], store: str) -> str:
+        return ""
+
+    def preview_item(self, record: dict[str, Any], store: str) -> str:
+        raise NotImplementedError
+
     def write(self, new: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
         now = timezone.now()
         self.model.objects.bulk_create([self.model(**r) for r in new], batch_size=CHUNK_SIZE)
         objs = [self.model(**r, updated_at=now) for r in changed]
         self.model.objects.bulk_update(objs, [*self.compare_fields, "updated_at"], batch_size=CHUNK_SIZE)
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "either"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 class _SkuTable(MappingTable):
@@ -158,6 +192,16 @@ class _SkuTable(MappingTable):
 
     def key(self, record):
         return (record["store_id"], record["amazon_sku"], record["warehouse_sku"])
+
+    def preview_group(self, record, store):
+        # A kit is several rows of one Amazon SKU: the preview shows it as one, with its components.
+        asin = f" (ASIN {record['asin']})" if record["asin"] else ""
+        return f"{store}: Amazon SKU {record['amazon_sku']}{asin}"
+
+    def preview_item(self, record, store):
+        sync = "inventory synced" if record["sync_inventory"] else "inventory not synced"
+        buffer = f", buffer {record['buffer']}" if record["buffer"] else ""
+        return f"{record['warehouse_sku']} × {record['units']} ({sync}{buffer})"
 
     def existing(self, records):
         rows = SkuMapping.objects.filter(
@@ -205,6 +249,10 @@ class _ShippingMethodTable(MappingTable):
 
     def key(self, record):
         return (record["store_id"], record["service_level"], record["prime"])
+
+    def preview_item(self, record, store):
+        prime = {None: "Prime or not", True: "Prime", False: "not Prime"}[record["prime"]]
+        return f"{store}: {record['service_level']}, {prime} → {record['carrier']} {record['ship_code']}"
 
     def existing(self, records):
         # A small table (a few rows per store): read the service levels concerned.
@@ -262,6 +310,10 @@ class _CarrierTable(MappingTable):
 
     def key(self, record):
         return (record["store_id"], record["warehouse_carrier"].lower())
+
+    def preview_item(self, record, store):
+        name = f" ({record['amazon_carrier_name']})" if record["amazon_carrier_name"] else ""
+        return f"{store}: {record['warehouse_carrier']} → {record['amazon_carrier_code']}{name}"
 
     def existing(self, records):
         rows = CarrierMapping.objects.values("pk", "store_id", *self.compare_fields)

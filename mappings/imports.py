@@ -31,6 +31,8 @@ from .csv_files import CsvUnreadable, RowError, csv_size_problem, csv_text
 from .import_tables import CHUNK_SIZE, KINDS, RowCells, RowInvalid
 
 Progress = Callable[[int], None]
+# Rows of each status (new, changed, unchanged) the preview lists; the counts are whole.
+PREVIEW_ROWS = 200
 
 
 @dataclass
@@ -43,6 +45,10 @@ class ImportReport:
     written: bool = False
     # Store names (or "(empty: every store)") the importing user may not write.
     refused_stores: set[str] = field(default_factory=set)
+    # What the file would do, row by row, for the preview page (at most PREVIEW_ROWS
+    # of each status): {"status", "group", "item", "changes": [[column, old, new], ...]}.
+    # A kit's rows share a group (store and Amazon SKU): one Amazon SKU with its components.
+    preview: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -134,20 +140,33 @@ def mapping_rows_import(
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     done = 0
+    shown = {"new": 0, "changed": 0, "unchanged": 0}
+    store_names = {store.pk: name for name, store in stores.items()}
+
+    def show(status: str, record: dict[str, Any], current: dict[str, Any] | None) -> None:
+        if shown[status] >= PREVIEW_ROWS:
+            return
+        shown[status] += 1
+        report.preview.append(kind_.preview_row(status, record, current, store_names))
+
     for chunk in _chunks(records, CHUNK_SIZE):
         existing = kind_.existing(chunk)
         for record in chunk:
             current = existing.get(kind_.key(record))
             if current is None:
                 new.append(record)
+                show("new", record, None)
             elif any(current[f] != record[f] for f in kind_.compare_fields):
                 changed.append({**record, "pk": current["pk"]})
+                show("changed", record, current)
             else:
                 report.unchanged += 1
+                show("unchanged", record, current)
         done += len(chunk)
         if progress:
             progress(done)
     report.new, report.changed = len(new), len(changed)
+    report.preview.sort(key=lambda row: (row["group"], row["item"]))
 
     if not dry_run and (new or changed):
         with transaction.atomic():

@@ -256,6 +256,8 @@ class ImportJob(models.Model):
     rows_unchanged = models.PositiveIntegerField(default=0)
     # [{"line": 3, "message": "..."}]; header is line 1.
     errors = models.JSONField(default=list, blank=True)
+    # The preview's rows (mappings.imports.ImportReport.preview): added, changed (old → new), unchanged.
+    preview = models.JSONField(default=list, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -86,6 +86,7 @@ def _store_report(job: ImportJob, report: ImportReport, **extra) -> None:
     job.rows_total = report.total
     job.rows_new, job.rows_changed, job.rows_unchanged = report.new, report.changed, report.unchanged
     job.errors = [{"line": e.line, "message": e.message} for e in report.errors]
+    job.preview = report.preview
     for name, value in extra.items():
         setattr(job, name, value)
     job.save(
@@ -95,6 +96,7 @@ def _store_report(job: ImportJob, report: ImportReport, **extra) -> None:
             "rows_changed",
             "rows_unchanged",
             "errors",
+            "preview",
             *extra,
         ]
     )

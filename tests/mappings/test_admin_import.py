@@ -192,3 +192,51 @@ def test_the_changelists_offer_import_and_export(admin_client):
     assert IMPORT_URL in page
     assert reverse("admin:mappings_skumapping_export") in page
     assert admin_client.get(IMPORT_URL).status_code == 200
+
+
+def test_the_preview_lists_rows_added_changed_old_to_new_and_unchanged_with_kits_as_one_sku(
+    admin_client, store
+):
+    # given: MUG exists; KIT is a kit whose second component changes its units
+    make_sku_mapping(store=store, amazon_sku="MUG", asin="", warehouse_sku="W-MUG", units=1)
+    make_sku_mapping(store=store, amazon_sku="KIT", asin="", warehouse_sku="W-BOX", units=1)
+    make_sku_mapping(store=store, amazon_sku="KIT", asin="", warehouse_sku="W-LID", units=1)
+    data = HEADER + (
+        "Acme US,MUG,,W-MUG,1,0,0\n"  # unchanged
+        "Acme US,KIT,,W-BOX,1,0,0\n"  # unchanged component
+        "Acme US,KIT,,W-LID,2,0,0\n"  # changed: units 1 -> 2
+        "Acme US,KIT,,W-CUP,1,0,0\n"  # added component
+        "Acme US,TEE,,W-TEE,1,1,3\n"  # added
+    )
+
+    # when
+    page = admin_client.post(IMPORT_URL, {"file": _upload(data)}).content.decode()
+
+    # then: each row, what it does, and the change old -> new
+    assert 'id="import-preview-rows"' in page
+    assert not SkuMapping.objects.filter(warehouse_sku="W-CUP").exists()  # nothing written yet
+    rows = ImportJob.objects.get().preview
+    by_item = {row["item"].split(" ")[0]: row for row in rows}
+    assert by_item["W-MUG"]["status"] == "unchanged"
+    assert by_item["W-LID"]["status"] == "changed" and by_item["W-LID"]["changes"] == [["units", "1", "2"]]
+    assert by_item["W-CUP"]["status"] == "new" and by_item["W-TEE"]["status"] == "new"
+    # the kit is one Amazon SKU with its three components
+    kit = [row for row in rows if row["group"] == "Acme US: Amazon SKU KIT"]
+    assert [row["item"].split(" ")[0] for row in kit] == ["W-BOX", "W-CUP", "W-LID"]
+    assert "Acme US: Amazon SKU KIT — kit of 3 components" in page
+    assert "units: 1 → <strong>2</strong>" in page
+    assert "W-TEE × 1 (inventory synced, buffer 3)" in page
+
+
+def test_the_preview_of_shipping_methods_shows_the_default_and_the_change(admin_client, store):
+    from mappings.models import ShippingMethodMapping
+
+    ShippingMethodMapping.objects.create(service_level="STANDARD", prime=None, carrier="UPS", ship_code="GND")
+    data = "store,service_level,prime,carrier,ship_code\n,Standard,,FedEx,GROUND\n"
+
+    page = admin_client.post(
+        reverse("admin:mappings_shippingmethodmapping_import_csv"), {"file": _upload(data)}
+    ).content.decode()
+
+    assert "every store (default): STANDARD, Prime or not → FedEx GROUND" in page
+    assert "carrier: UPS → <strong>FedEx</strong>" in page
