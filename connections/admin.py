@@ -182,6 +182,38 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         super().delete_queryset(request, queryset)
         schedules_sync()
 
+    # --- Deleting a store: explain what happens to its orders, not a permission riddle.
+
+    def delete_view(self, request, object_id, extra_context=None):
+        store = self.get_object(request, object_id)
+        if store is not None and self.has_delete_permission(request, store):
+            orders = store.orders.count()
+            if orders:
+                # Orders are kept for their retention period (fulfillment.privacy), so they
+                # protect their store: a store that sold anything is deactivated instead.
+                return TemplateResponse(
+                    request,
+                    "connections/store_delete_refused.html",
+                    {
+                        **self.admin_site.each_context(request),
+                        "opts": self.opts,
+                        "title": f"The store “{store}” cannot be deleted",
+                        "store": store,
+                        "orders": orders,
+                        "retention_days": settings.ORDER_DATA_RETENTION_DAYS,
+                        "pii_days": settings.PII_RETENTION_DAYS,
+                    },
+                )
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if self.has_delete_permission(request):
+            # The store's own records (runs, mappings, settings, links) go with it even
+            # though their pages do not delete them one by one; orders protect the store.
+            perms_needed = set()
+        return deleted, model_count, perms_needed, protected
+
     # --- Buttons on the store page and bulk actions; each calls a service.
 
     def get_urls(self):

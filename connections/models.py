@@ -353,6 +353,7 @@ class OAuthState(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "OAuth state"  # not "o auth state" in the permission lists
         indexes = [models.Index(fields=["expires_at"], name="oauth_state_expires_idx")]
 
     def __str__(self) -> str:

@@ -56,6 +56,193 @@ _CITIES = [
     ("Portland", "OR", "97201"),
     ("Boston", "MA", "02108"),
 ]
+
+
+class _Country:
+    """How a marketplace's country writes an address: real cities with their region and
+    postal code, its streets, whether the house number comes first, its phone prefix."""
+
+    def __init__(self, phone: str, cities, streets, *, number_first: bool = False):
+        self.phone, self.cities, self.streets, self.number_first = phone, cities, streets, number_first
+
+    def street_line(self, number: int, street: str) -> str:
+        return f"{number} {street}" if self.number_first else f"{street} {number}"
+
+
+# An order of a German marketplace ships to Germany, not to Seattle: the release
+# and the carrier defaults are per country, so the demo must show their countries.
+_COUNTRIES = {
+    "US": _Country("+1 206-555-", _CITIES, _STREETS, number_first=True),
+    "CA": _Country(
+        "+1 416-555-",
+        [("Toronto", "ON", "M5V 2T6"), ("Montréal", "QC", "H2Y 1C6"), ("Vancouver", "BC", "V6B 1A1")],
+        ["King St W", "Rue Sainte-Catherine", "Granville St"],
+        number_first=True,
+    ),
+    "MX": _Country(
+        "+52 55 5555 ",
+        [
+            ("Ciudad de México", "CDMX", "06600"),
+            ("Guadalajara", "JAL", "44100"),
+            ("Monterrey", "NL", "64000"),
+        ],
+        ["Av. Reforma", "Calle Juárez", "Av. Hidalgo"],
+    ),
+    "BR": _Country(
+        "+55 11 5555-",
+        [
+            ("São Paulo", "SP", "01310-100"),
+            ("Rio de Janeiro", "RJ", "20040-002"),
+            ("Curitiba", "PR", "80010-000"),
+        ],
+        ["Avenida Paulista", "Rua da Assembleia", "Rua XV de Novembro"],
+    ),
+    "GB": _Country(
+        "+44 20 7946 ",
+        [("London", "", "EC1A 1BB"), ("Manchester", "", "M1 1AE"), ("Leeds", "", "LS1 4AP")],
+        ["High Street", "Station Road", "Church Lane"],
+        number_first=True,
+    ),
+    "IE": _Country(
+        "+353 1 555 ",
+        [
+            ("Dublin", "Co. Dublin", "D02 X285"),
+            ("Cork", "Co. Cork", "T12 RW26"),
+            ("Galway", "Co. Galway", "H91 E2K3"),
+        ],
+        ["Main Street", "O'Connell Street", "Shop Street"],
+        number_first=True,
+    ),
+    "DE": _Country(
+        "+49 30 5555",
+        [
+            ("Berlin", "BE", "10115"),
+            ("München", "BY", "80331"),
+            ("Hamburg", "HH", "20095"),
+            ("Köln", "NW", "50667"),
+        ],
+        ["Hauptstraße", "Bahnhofstraße", "Schillerstraße", "Gartenweg"],
+    ),
+    "FR": _Country(
+        "+33 1 55 55 ",
+        [
+            ("Paris", "Île-de-France", "75001"),
+            ("Lyon", "Auvergne-Rhône-Alpes", "69002"),
+            ("Lille", "Hauts-de-France", "59000"),
+        ],
+        ["rue de la République", "avenue Victor Hugo", "rue Nationale"],
+        number_first=True,
+    ),
+    "BE": _Country(
+        "+32 2 555 ",
+        [("Bruxelles", "", "1000"), ("Antwerpen", "", "2000"), ("Liège", "", "4000")],
+        ["Rue Neuve", "Meir", "Rue Saint-Gilles"],
+    ),
+    "NL": _Country(
+        "+31 20 555 ",
+        [("Amsterdam", "NH", "1012 JS"), ("Rotterdam", "ZH", "3011 AD"), ("Utrecht", "UT", "3511 LX")],
+        ["Kalverstraat", "Coolsingel", "Oudegracht"],
+    ),
+    "IT": _Country(
+        "+39 02 5555 ",
+        [("Milano", "MI", "20121"), ("Roma", "RM", "00184"), ("Torino", "TO", "10121")],
+        ["Via Roma", "Via Garibaldi", "Corso Vittorio Emanuele"],
+    ),
+    "ES": _Country(
+        "+34 91 555 ",
+        [
+            ("Madrid", "Madrid", "28013"),
+            ("Barcelona", "Barcelona", "08002"),
+            ("Valencia", "Valencia", "46002"),
+        ],
+        ["Calle Mayor", "Carrer de Balmes", "Calle de Colón"],
+    ),
+    "SE": _Country(
+        "+46 8 555 ",
+        [("Stockholm", "", "111 52"), ("Göteborg", "", "411 06"), ("Malmö", "", "211 22")],
+        ["Drottninggatan", "Kungsgatan", "Storgatan"],
+    ),
+    "PL": _Country(
+        "+48 22 555 ",
+        [
+            ("Warszawa", "mazowieckie", "00-001"),
+            ("Kraków", "małopolskie", "31-001"),
+            ("Gdańsk", "pomorskie", "80-001"),
+        ],
+        ["ul. Marszałkowska", "ul. Floriańska", "ul. Długa"],
+    ),
+    "TR": _Country(
+        "+90 212 555 ",
+        [("İstanbul", "İstanbul", "34000"), ("Ankara", "Ankara", "06000"), ("İzmir", "İzmir", "35000")],
+        ["İstiklal Caddesi", "Atatürk Bulvarı", "Kıbrıs Şehitleri Caddesi"],
+    ),
+    "AE": _Country(
+        "+971 4 555 ",
+        [("Dubai", "Dubai", "00000"), ("Abu Dhabi", "Abu Dhabi", "00000"), ("Sharjah", "Sharjah", "00000")],
+        ["Sheikh Zayed Road", "Al Wasl Road", "Corniche Road"],
+        number_first=True,
+    ),
+    "SA": _Country(
+        "+966 11 555 ",
+        [
+            ("Riyadh", "Riyadh", "11564"),
+            ("Jeddah", "Makkah", "21577"),
+            ("Dammam", "Eastern Province", "32241"),
+        ],
+        ["King Fahd Road", "Tahlia Street", "Prince Sultan Street"],
+        number_first=True,
+    ),
+    "EG": _Country(
+        "+20 2 555 ",
+        [("Cairo", "Cairo", "11511"), ("Alexandria", "Alexandria", "21500"), ("Giza", "Giza", "12511")],
+        ["Tahrir Street", "Corniche El Nil", "Pyramids Road"],
+        number_first=True,
+    ),
+    "ZA": _Country(
+        "+27 21 555 ",
+        [
+            ("Cape Town", "Western Cape", "8001"),
+            ("Johannesburg", "Gauteng", "2001"),
+            ("Durban", "KwaZulu-Natal", "4001"),
+        ],
+        ["Long Street", "Jan Smuts Avenue", "West Street"],
+        number_first=True,
+    ),
+    "IN": _Country(
+        "+91 22 5555 ",
+        [
+            ("Mumbai", "Maharashtra", "400001"),
+            ("Bengaluru", "Karnataka", "560001"),
+            ("New Delhi", "Delhi", "110001"),
+        ],
+        ["MG Road", "Linking Road", "Park Street"],
+        number_first=True,
+    ),
+    "SG": _Country(
+        "+65 6555 ",
+        [("Singapore", "", "238859"), ("Singapore", "", "018956"), ("Singapore", "", "569933")],
+        ["Orchard Road", "Marina Boulevard", "Ang Mo Kio Avenue 3"],
+        number_first=True,
+    ),
+    "AU": _Country(
+        "+61 2 5555 ",
+        [("Sydney", "NSW", "2000"), ("Melbourne", "VIC", "3000"), ("Brisbane", "QLD", "4000")],
+        ["George Street", "Collins Street", "Queen Street"],
+        number_first=True,
+    ),
+    "JP": _Country(
+        "+81 3-5555-",
+        [
+            ("Chiyoda-ku", "Tokyo", "100-0005"),
+            ("Osaka-shi", "Osaka", "530-0001"),
+            ("Yokohama-shi", "Kanagawa", "220-0011"),
+        ],
+        ["Marunouchi 1-chome", "Umeda 3-chome", "Minatomirai 2-chome"],
+        number_first=True,
+    ),
+}
+
+
 # The products sandbox orders are made of (demo data maps and stocks them).
 SANDBOX_CATALOG = [
     ("ACME-MUG-11OZ", "B07MUG0011", "Acme ceramic mug, 11 oz", "12.99"),
@@ -143,6 +330,8 @@ def sandbox_orders_create(
     """
     rng = random.Random(seed)
     marketplace = Marketplace.objects.get(code=marketplace_code)
+    country_code = "GB" if marketplace.code == "UK" else marketplace.code
+    country = _COUNTRIES.get(country_code, _COUNTRIES["US"])
     seller.marketplaces.add(marketplace)
     now = timezone.now()
     window_end = created_before or now - dt.timedelta(minutes=5)
@@ -168,16 +357,16 @@ def sandbox_orders_create(
             if business:
                 programs.append("AMAZON_BUSINESS")
             first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-            city, state, postal = rng.choice(_CITIES)
+            city, state, postal = rng.choice(country.cities)
             company = f"{last} Supplies LLC" if business else ""
             address = {
                 "name": f"{first} {last}",
-                "addressLine1": f"{rng.randrange(1, 9999)} {rng.choice(_STREETS)}",
+                "addressLine1": country.street_line(rng.randrange(1, 9999), rng.choice(country.streets)),
                 "city": city,
                 "stateOrRegion": state,
                 "postalCode": postal,
-                "countryCode": marketplace_code if marketplace_code != "UK" else "GB",
-                "phone": f"+1 206-555-{rng.randrange(1000, 10000)}",
+                "countryCode": country_code,
+                "phone": f"{country.phone}{rng.randrange(1000, 10000)}",
                 "addressType": "COMMERCIAL" if business else "RESIDENTIAL",
             }
             if company:

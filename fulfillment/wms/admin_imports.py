@@ -36,6 +36,15 @@ class CsvImportForm(forms.Form):
         validators=[validate_csv_upload],
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Asked only when there is a choice: with one warehouse it is that one.
+        only = list(Warehouse.objects.order_by("pk")[:2])
+        if len(only) == 1:
+            field = self.fields["warehouse"]
+            field.initial = only[0].pk
+            field.widget = forms.HiddenInput()
+
 
 class CsvImportAdminMixin:
     """Check the file (nothing written), show every problem or a preview, then
@@ -65,6 +74,8 @@ class CsvImportAdminMixin:
                 messages.error(request, "The preview expired: check the file again.")
                 return HttpResponseRedirect(request.path)
             warehouse = get_object_or_404(Warehouse, pk=saved["warehouse"])
+            # Should the confirmation fail, the form offers the same warehouse again.
+            form = self.import_form(initial={"warehouse": warehouse.pk})
             options = {**saved, "sent_by": request.user.get_username()}
             with transaction.atomic():
                 # Single use: the payload's nonce is claimed with the import, in one transaction.

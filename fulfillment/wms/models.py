@@ -124,6 +124,7 @@ class CsvImportConfirmation(models.Model):
     used_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "CSV import confirmation"
         indexes = [models.Index(fields=["used_at"], name="csv_import_confirm_used_idx")]
 
     def __str__(self) -> str:
