@@ -184,7 +184,6 @@ class InventoryPushAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "confirmed_by",
         "confirmed_at",
         "error",
-        "guarded_skus_table",
         "rejected_skus_table",
     )
     fields = readonly_fields
@@ -203,19 +202,16 @@ class InventoryPushAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # a push is history: a held one is discarded, not deleted
 
-    @admin.display(description="SKUs the zero-stock guard counted (Amazon has → this push sends)")
-    def guarded_skus_table(self, obj: InventoryPush):
-        rows = _guarded_rows(obj)
-        if not rows:
-            return "None."
-        more = len(obj.guarded_skus) - len(rows)
-        body = format_html_join("", "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", rows)
-        return format_html(
-            '<table class="guarded-skus"><thead><tr><th>SKU</th><th>Amazon has</th><th>This push sends</th>'
-            "</tr></thead><tbody>{}</tbody></table>{}",
-            body,
-            f"… and {more} more." if more > 0 else "",
-        )
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The SKUs the guard counted head the page: they are what the person decides on.
+        push = self.get_object(request, object_id)
+        if push is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "guarded": _guarded_rows(push),
+                "guarded_more": max(len(push.guarded_skus or []) - SKUS_SHOWN, 0),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="SKUs Amazon refused")
     def rejected_skus_table(self, obj: InventoryPush):

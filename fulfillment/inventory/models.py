@@ -157,7 +157,7 @@ class InventoryPush(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"push {self.pk} of store {self.store_id} ({self.state})"
+        return f"push {self.pk} of store {self.store_id}: {self.get_state_display().lower()}"
 
 
 class InventoryFeed(OutboundItem):
