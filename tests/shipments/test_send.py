@@ -46,7 +46,15 @@ def test_it_confirms_a_full_shipment_once_and_the_order_is_shipped(order, amazon
     # Amazon's own word comes with the next download, never ahead of it
     assert order.amazon_status == "UNSHIPPED"
     assert run.ok and run.kind == SyncRun.Kind.SHIPMENT_CONFIRM
-    assert run.counts == {"sent": 1, "accepted": 1, "rejected": 0, "retrying": 0, "skipped": 0, "failed": 0}
+    assert run.counts == {
+        "sent": 1,
+        "accepted": 1,
+        "rejected": 0,
+        "retrying": 0,
+        "held": 0,
+        "skipped": 0,
+        "failed": 0,
+    }
     assert run.api_calls == 1
     # the second run finds nothing to send
     assert again.ok and again.api_calls == 0 and again.counts["sent"] == 0

@@ -56,7 +56,9 @@ def test_a_mistyped_number_is_held_with_the_reason_and_nothing_reaches_amazon(or
     assert confirmation.attempt_history == []
     assert SandboxPackage.objects.count() == 0
     assert run.api_calls == 0 and again.api_calls == 0
-    assert again.counts["sent"] == 0  # a held package is not due
+    assert (run.counts["held"], run.counts["sent"]) == (1, 0)
+    assert not run.ok and "1 held for their tracking number" in run.error
+    assert again.counts["held"] == 0 and again.counts["sent"] == 0  # a held package is not due
     # operations hear of it once
     assert len(mail.outbox) == 1
     assert "Tracking number held" in mail.outbox[0].subject

@@ -17,7 +17,12 @@ from fulfillment.shipments.services.confirmation_send import claim_lease, confir
 logger = logging.getLogger(__name__)
 
 State = ShipmentConfirmation.State
-_SWEEP_OUTCOMES = {State.ACCEPTED: "accepted", State.REJECTED: "rejected", State.RETRYING: "retrying"}
+_SWEEP_OUTCOMES = {
+    State.ACCEPTED: "accepted",
+    State.REJECTED: "rejected",
+    State.RETRYING: "retrying",
+    State.HELD: "held",  # its tracking number is not its carrier's: a person decides
+}
 
 
 def confirmations_sweep(*, store: Store, now: dt.datetime | None = None, limit: int = 5000) -> SyncRun:
@@ -38,7 +43,7 @@ class ConfirmationSweepJob(Job):
     """
 
     kind = SyncRun.Kind.SHIPMENT_CONFIRM
-    count_keys = ("sent", "accepted", "rejected", "retrying", "skipped", "failed")
+    count_keys = ("sent", "accepted", "rejected", "retrying", "held", "skipped", "failed")
 
     def __init__(self, *, now: dt.datetime | None = None, limit: int = 5000) -> None:
         self.now = now
@@ -67,13 +72,16 @@ class ConfirmationSweepJob(Job):
                 counts["skipped"] += 1  # another worker had it
                 continue
             counts[outcome] += 1
-            counts["sent"] += 1
+            if outcome != "held":  # held before anything went to Amazon
+                counts["sent"] += 1
             ctx.renew()
-        if counts["rejected"] or counts["retrying"] or counts["failed"]:
+        if counts["rejected"] or counts["retrying"] or counts["held"] or counts["failed"]:
             # The run did its job, but packages need attention: a failed run
             # makes `confirm_shipments` exit non-zero and shows red in the admin.
+            held = f", {counts['held']} held for their tracking number" if counts["held"] else ""
             error = (
-                f"{counts['rejected']} rejected, {counts['retrying']} to retry: see Shipment confirmations."
+                f"{counts['rejected']} rejected, {counts['retrying']} to retry{held}: "
+                "see Shipment confirmations."
             )
             if counts["failed"]:
                 error += f" {counts['failed']} failed unexpectedly (see the log)."
