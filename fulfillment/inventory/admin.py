@@ -40,7 +40,7 @@ from fulfillment.wms.imports import (
 
 @admin.register(StoreInventorySettings)
 class StoreInventorySettingsAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("store", "share_percent", "zero_guard_percent")
+    list_display = ("store", "share_percent", "zero_guard_percent", "zero_guard_count", "drop_guard_percent")
     list_select_related = ("store",)
     search_fields = ("store__name",)
     autocomplete_fields = ("store",)
