@@ -356,6 +356,9 @@ def _confirmation_events(shipment: Shipment, c: ShipmentConfirmation) -> list[Ti
         ]
     if c.state == State.RESOLVED:
         return [TimelineEvent(c.updated_at, "resolved", f"{name} marked resolved", c.resolved_by)]
+    if c.state == State.HELD:
+        text = f"{name} held: tracking number not its carrier's"
+        return [TimelineEvent(c.last_attempt_at or c.updated_at, "held", text, c.amazon_message)]
     if c.state == State.RETRYING:
         at = c.last_attempt_at or c.updated_at
         return [

@@ -201,3 +201,14 @@ def test_the_shipment_page_shows_why_its_confirmation_is_held(admin_client, orde
 
     assert "Held: tracking number" in page.content.decode()
     assert "check digit is wrong" in page.content.decode()
+
+
+def test_the_orders_timeline_says_the_package_is_held_and_why(order, ship, sweep):
+    from fulfillment.ops.selectors import order_timeline
+
+    ship(order, {ITEM_A: 1}, carrier="UPS", tracking=TYPO_UPS, package_id="PKG-HELD")
+    sweep()
+
+    (held,) = [e for e in order_timeline(order=order) if e.kind == "held"]
+    assert held.title == "Package PKG-HELD held: tracking number not its carrier's"
+    assert "check digit is wrong" in held.detail
