@@ -96,3 +96,18 @@ def test_a_typo_or_another_carriers_number_is_caught_with_the_reason(carrier, nu
 @pytest.mark.parametrize("carrier", ["Other", "GLS", "Hermes Logistik Gruppe", "", "Some Local Courier"])
 def test_carriers_without_a_documented_format_are_not_checked(carrier):
     assert tracking_number_mismatch(carrier_code=carrier, tracking_number="anything-at-all") == ""
+
+
+def test_the_example_shipments_file_has_numbers_of_its_carriers():
+    import csv
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "shipments.csv"
+    rows = list(csv.DictReader(example.open(encoding="utf-8")))
+
+    assert rows
+    for row in rows:
+        assert (
+            tracking_number_mismatch(carrier_code=row["carrier"], tracking_number=row["tracking_number"])
+            == ""
+        )
