@@ -188,7 +188,8 @@ CARRIER_FORMATS: dict[str, tuple[Format, ...]] = {
     "usps": (USPS, s10_format("US")),
     "fedex": _FEDEX,
     "fedex smartpost": (USPS, *_FEDEX),
-    "dhl": (DHL_EXPRESS, *_DHL_PAKET, DHL_ECOMMERCE, s10_format()),
+    # DHL eCommerce in the US hands parcels to USPS for the last mile: their IMpb numbers.
+    "dhl": (DHL_EXPRESS, *_DHL_PAKET, DHL_ECOMMERCE, s10_format(), USPS),
     "deutsche post": (*_DHL_PAKET, s10_format("DE")),
     "royal mail": (s10_format("GB"),),
     "canada post": (CANADA_POST_16, CANADA_POST_12, s10_format("CA")),

@@ -39,6 +39,7 @@ VALID = [
     ("DHL", "00340434161094042557"),
     ("DHL", "GM2951173225174494"),
     ("DHL", "RB123456785DE"),
+    ("DHL", "9261292700768711948021"),  # DHL eCommerce (US): a USPS IMpb number
     ("Deutsche Post", "RR123456785DE"),
     ("Deutsche Post", "00340434161094042557"),
     ("Royal Mail", "RB123456785GB"),
