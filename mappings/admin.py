@@ -145,14 +145,24 @@ class ShippingMethodMappingAdmin(_MappingAdmin):
     import_kind = ImportJob.Kind.SHIPPING_METHOD
     resource_classes = [ShippingMethodMappingResource]
     list_display = ("service_level", "prime", "carrier", "ship_code", "store_or_default")
-    list_filter = ("store", "service_level", "prime")
-    list_select_related = ("store",)
+    list_filter = ("marketplace", "store", "service_level", "prime")
+    list_select_related = ("store", "marketplace")
     search_fields = ("carrier", "ship_code", "store__name")
     readonly_fields = ("created_at", "updated_at")
+    fields = (
+        "store",
+        "marketplace",
+        "service_level",
+        "prime",
+        "carrier",
+        "ship_code",
+        "created_at",
+        "updated_at",
+    )
 
     @admin.display(description="store", ordering="store__name")
     def store_or_default(self, obj):
-        return obj.store or "Default (every store)"
+        return obj.store or f"Default for {obj.marketplace}"
 
 
 @admin.register(CarrierMapping)

@@ -1,7 +1,10 @@
 import datetime as dt
+import operator
+from functools import reduce
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -52,7 +55,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
     title = "hold reason"
     parameter_name = "hold"
     _MATCH = {
-        "sku": "not mapped",
+        "sku": ("not mapped", "unknown to the warehouse"),
         "shipping": "no shipping method",
         "address": ADDRESS_MISSING_REASON,
         "cancel": BUYER_CANCELLATION_REASON,
@@ -62,7 +65,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return (
             ("any", "Any hold"),
-            ("sku", "SKU not mapped"),
+            ("sku", "SKU not mapped or unknown"),
             ("shipping", "No shipping method"),
             ("address", "Address missing"),
             ("cancel", "Buyer requested cancellation"),
@@ -75,7 +78,9 @@ class HoldReasonFilter(admin.SimpleListFilter):
             return queryset
         held = queryset.filter(status=Order.Status.HELD)
         if value in self._MATCH:
-            return held.filter(hold_reasons__icontains=self._MATCH[value])
+            match = self._MATCH[value]
+            words = match if isinstance(match, tuple) else (match,)
+            return held.filter(reduce(operator.or_, (Q(hold_reasons__icontains=w) for w in words)))
         return held
 
 

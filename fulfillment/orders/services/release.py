@@ -26,6 +26,11 @@ def unmapped_reason(product_code: str) -> str:
     return f"SKU {product_code} not mapped"
 
 
+def unknown_to_warehouse_reason(product_code: str) -> str:
+    """A store that ships unmapped SKUs as themselves, with a SKU the warehouse never named."""
+    return f"SKU {product_code} is unknown to the warehouse"
+
+
 def no_shipping_method_reason(*, service_level: str, is_prime: bool) -> str:
     return f"no shipping method for {service_level or '(no service level)'}" + (
         " + Prime" if is_prime else ""
@@ -49,10 +54,14 @@ def order_release_decide(
     components: dict[str, list[Component]],
     shipping_table: ShippingMethodTable,
     now,
+    unmapped_is_warehouse_sku: bool = False,
 ) -> bool:
     """Hold or release the order (transitions.py sets its status, reasons, carrier
     and ship code) and set its lines' components, in memory. Returns True when
-    released. Saves nothing."""
+    released. Saves nothing.
+
+    `unmapped_is_warehouse_sku` is the store's setting: it only words the
+    reason (the components already ship known SKUs as themselves)."""
     reasons: list[str] = []
     if order.buyer_cancellation_requested:
         reasons.append(BUYER_CANCELLATION_REASON)
@@ -64,7 +73,8 @@ def order_release_decide(
             line.components = [{"warehouse_sku": c.warehouse_sku, "units": c.units} for c in found]
         else:
             line.components = []
-            reason = unmapped_reason(line.product_code or line.amazon_sku or line.order_item_id)
+            code = line.product_code or line.amazon_sku or line.order_item_id
+            reason = (unknown_to_warehouse_reason if unmapped_is_warehouse_sku else unmapped_reason)(code)
             if reason not in reasons:
                 reasons.append(reason)
     method = shipping_table.lookup(service_level=order.service_level, is_prime=order.is_prime)
@@ -118,6 +128,7 @@ def orders_release_or_hold(*, store, orders: Iterable[Order]) -> ReleaseCounts:
                 components=components,
                 shipping_table=table,
                 now=now,
+                unmapped_is_warehouse_sku=store.unmapped_sku_is_warehouse_sku,
             )
             order.updated_at = now
             counts.released += released
