@@ -1,21 +1,28 @@
 import datetime as dt
 import operator
 from functools import reduce
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from connections.admin_scoping import StoreScopedAdminMixin
+from connections.models import Store
 from fulfillment.ops.selectors import order_timeline
 from fulfillment.orders.models import Order, OrderLine, UnreadableOrder, Warehouse
 from fulfillment.orders.services.release import (
     ADDRESS_MISSING_REASON,
     BUYER_CANCELLATION_REASON,
     NOTHING_TO_SHIP_REASON,
+    order_hold_fixes,
     orders_recheck_holds,
 )
 from fulfillment.privacy.services import buyer_data_viewed_in_admin
@@ -245,7 +252,59 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def hold_list(self, order: Order):
         if not order.hold_reasons:
             return "–"
-        return format_html_join(mark_safe("<br>"), "{}", ((r,) for r in order.hold_reasons))
+        if order.status != Order.Status.HELD:
+            return format_html_join(mark_safe("<br>"), "{}", ((r,) for r in order.hold_reasons))
+        # The exceptions queue: each reason with Re-check (the order's form posts
+        # to the re-check URL) and the mapping that would fix it, prefilled.
+        recheck = reverse("admin:fulfillment_order_recheck", args=[order.pk])
+        by_asin = order.store.product_code_field == Store.ProductCode.ASIN
+        rows = []  # each one built by format_html
+        for fix in order_hold_fixes(order=order, by_asin=by_asin):
+            link = ""
+            if fix.mapping:
+                model = {"sku": "skumapping", "shipping_method": "shippingmethodmapping"}[fix.mapping]
+                url = reverse(f"admin:mappings_{model}_add") + "?" + urlencode(fix.initial)
+                label = {"sku": "Add SKU mapping", "shipping_method": "Add shipping method"}[fix.mapping]
+                link = format_html(' <a class="hold-fix" href="{}">{}</a>', url, label)
+            rows.append(
+                format_html(
+                    '<li>{} <button type="submit" class="button hold-recheck" formaction="{}" '
+                    'formmethod="post" name="_recheck" value="1">Re-check</button>{}</li>',
+                    fix.reason,
+                    recheck,
+                    link,
+                )
+            )
+        return format_html(
+            '<ul class="hold-reasons">{}</ul>', format_html_join("", "{}", ((row,) for row in rows))
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:order_id>/recheck/",
+                self.admin_site.admin_view(self.recheck_view),
+                name="fulfillment_order_recheck",
+            ),
+            *super().get_urls(),
+        ]
+
+    def recheck_view(self, request, order_id: int):
+        """*Re-check* beside a hold reason: decide the order again, reasons recomputed."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = get_object_or_404(self.get_queryset(request).select_related("store"), pk=order_id)
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        counts = orders_recheck_holds(orders=[order])
+        order.refresh_from_db(fields=["status", "hold_reasons"])
+        if counts.released:
+            self.message_user(request, "Released to the warehouse.", messages.SUCCESS)
+        elif order.status == Order.Status.HELD:
+            self.message_user(request, "Still held: " + "; ".join(order.hold_reasons), messages.WARNING)
+        else:
+            self.message_user(request, f"Not held any more ({order.get_status_display()}).", messages.INFO)
+        return HttpResponseRedirect(reverse("admin:fulfillment_order_change", args=[order.pk]))
 
     @admin.display(description="ship-to address")
     def ship_to(self, order: Order):

@@ -23,3 +23,27 @@ def wms_orders(*, warehouse: Warehouse | None = None, warehouse_id: int | None =
     if wid is None:
         raise ValueError("give warehouse or warehouse_id")
     return Order.objects.filter(_VISIBLE, store__warehouse_id=wid)
+
+
+def stores_with_held_orders(*, store_ids=(), marketplace_ids=()) -> list[int]:
+    """The stores among `store_ids`, or selling in `marketplace_ids`, that have held orders (one query)."""
+    if not store_ids and not marketplace_ids:
+        return []
+    return sorted(
+        Order.objects.held()
+        .filter(Q(store_id__in=set(store_ids)) | Q(store__marketplace_id__in=set(marketplace_ids)))
+        .values_list("store_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+
+
+def held_orders_count(*, store_ids=(), marketplace_ids=()) -> int:
+    """How many held orders a mapping of these stores or marketplaces may release."""
+    if not store_ids and not marketplace_ids:
+        return 0
+    return (
+        Order.objects.held()
+        .filter(Q(store_id__in=set(store_ids)) | Q(store__marketplace_id__in=set(marketplace_ids)))
+        .count()
+    )

@@ -6,12 +6,15 @@ costs no extra queries) and by "Re-check holds" (after a mapping is fixed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
+from fulfillment.jobs.models import SyncRun
+from fulfillment.jobs.runner import Job, JobContext
 from fulfillment.orders import transitions
 from fulfillment.orders.models import Order, OrderLine
 from mappings.selectors import Component, ShippingMethodTable, shipping_method_table_for, sku_components_for
@@ -154,3 +157,86 @@ def orders_recheck_holds(*, orders: Iterable[Order]) -> ReleaseCounts:
         total.released += counts.released
         total.held += counts.held
     return total
+
+
+# --- The exceptions queue ------------------------------------------------------
+
+# Held orders re-decided per transaction: the rows are locked while deciding.
+RECHECK_BATCH = 500
+
+_SKU_REASON = re.compile(r"^SKU (?P<code>.+?) (?:not mapped|is unknown to the warehouse)$")
+_SHIPPING_REASON = re.compile(r"^no shipping method for (?P<level>\S+)(?P<prime> \+ Prime)?$")
+
+
+@dataclass(frozen=True)
+class HoldFix:
+    """A hold reason and the mapping that would fix it (None: nothing a mapping fixes).
+
+    `mapping` is "sku" or "shipping_method"; `initial` are the add form's
+    fields, prefilled from the order (store, Amazon SKU or ASIN; service level
+    and Prime).
+    """
+
+    reason: str
+    mapping: str | None = None
+    initial: tuple[tuple[str, str], ...] = ()
+
+
+def order_hold_fixes(*, order: Order, by_asin: bool) -> list[HoldFix]:
+    """Each of a held order's reasons with the mapping that would release it (no query)."""
+    fixes = []
+    for reason in order.hold_reasons:
+        sku = _SKU_REASON.match(reason)
+        shipping = _SHIPPING_REASON.match(reason)
+        if sku:
+            code_field = "asin" if by_asin else "amazon_sku"
+            fixes.append(HoldFix(reason, "sku", (("store", str(order.store_id)), (code_field, sku["code"]))))
+        elif shipping and shipping["level"] != "(no":
+            fixes.append(
+                HoldFix(
+                    reason,
+                    "shipping_method",
+                    (
+                        ("store", str(order.store_id)),
+                        ("service_level", shipping["level"]),
+                        ("prime", "true" if order.is_prime else "false"),
+                    ),
+                )
+            )
+        else:
+            fixes.append(HoldFix(reason))
+    return fixes
+
+
+class HoldRecheckJob(Job):
+    """Re-decide every held order of a store, after a mapping that can release them changed.
+
+    Needs no Amazon: runs for any active store, connected or not. Reasons are
+    recomputed: an order still held shows what is still missing.
+    """
+
+    kind = SyncRun.Kind.HOLD_RECHECK
+    count_keys = ("rechecked", "released", "held")
+
+    def eligible(self, store) -> bool:
+        return store.is_active
+
+    not_eligible = "store missing or inactive"
+
+    def run(self, ctx: JobContext) -> None:
+        after = 0
+        while True:
+            batch = list(
+                Order.objects.held()
+                .filter(store=ctx.store, pk__gt=after)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:RECHECK_BATCH]
+            )
+            if not batch:
+                break
+            counts = orders_release_or_hold(store=ctx.store, orders=[Order(pk=pk) for pk in batch])
+            ctx.counts["rechecked"] += len(batch)
+            ctx.counts["released"] += counts.released
+            ctx.counts["held"] += counts.held
+            after = batch[-1]
+            ctx.renew()
