@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from connections.admin_scoping import StoreScopedAdminMixin
 from connections.models import Store
 from fulfillment.ops.selectors import order_timeline
-from fulfillment.orders.models import Order, OrderLine, UnreadableOrder, Warehouse
+from fulfillment.orders.models import Holiday, Order, OrderLine, UnreadableOrder, Warehouse
 from fulfillment.orders.services.release import (
     ADDRESS_MISSING_REASON,
     BUYER_CANCELLATION_REASON,
@@ -25,18 +25,44 @@ from fulfillment.orders.services.release import (
     order_hold_fixes,
     orders_recheck_holds,
 )
+from fulfillment.orders.services.ship_risk import ShipRisk, ship_risk, ship_risk_q, shipping_calendars
 from fulfillment.privacy.services import buyer_data_viewed_in_admin
 from fulfillment.shipments.admin import AmazonRefusedFilter, ShipmentConfirmationInline
 from fulfillment.shipments.selectors import order_state_text, orders_with_amazon_refusal
 
 
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+    fields = ("date", "name")
+    verbose_name_plural = "holidays (days the warehouse does not ship)"
+
+
 @admin.register(Warehouse)
 class WarehouseAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "time_zone", "city", "country_code", "operations_email")
+    list_display = (
+        "code",
+        "name",
+        "time_zone",
+        "cutoff_time",
+        "working_days",
+        "city",
+        "country_code",
+        "operations_email",
+    )
     search_fields = ("code", "name", "city")
     list_filter = ("country_code",)
+    inlines = (HolidayInline,)
     fieldsets = (
         (None, {"fields": ("code", "name", "time_zone", "operations_email")}),
+        (
+            "Shipping calendar",
+            {
+                "fields": ("cutoff_time", "working_days"),
+                "description": "Ship-risk (on track, at risk, late) counts the cut-offs left before "
+                "an order's ship-by: on these weekdays, not on the holidays below.",
+            },
+        ),
         (
             "Ship-from address",
             {
@@ -110,6 +136,74 @@ class ShipByFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _ship_calendars(request):
+    """The warehouses' shipping calendars, read once per request (two queries)."""
+    cached = getattr(request, "_ship_calendars", None)
+    if cached is None:
+        now = timezone.now()
+        cached = request._ship_calendars = (now, shipping_calendars(now=now))
+    return cached
+
+
+def _row_risk(order: Order, *, now, calendars) -> tuple[str, bool]:
+    """(ship risk, due today in the warehouse's time zone) of an open order; ("", False) else."""
+    if order.status not in Order.OPEN_STATUSES or order.ship_by_latest is None:
+        return "", False
+    calendar = calendars.get(order.store.warehouse_id)
+    if calendar is None:
+        return "", False
+    risk = ship_risk(ship_by=order.ship_by_latest, now=now, calendar=calendar)
+    return risk or "", calendar.today(order.ship_by_latest) == calendar.today(now)
+
+
+class ShipRiskFilter(admin.SimpleListFilter):
+    """Open orders on track, at risk or late: the rule of services/ship_risk.py."""
+
+    title = "ship risk"
+    parameter_name = "ship_risk"
+
+    def lookups(self, request, model_admin):
+        return ShipRisk.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in ShipRisk.values:
+            now, calendars = _ship_calendars(request)
+            return queryset.filter(ship_risk_q(self.value(), now=now, calendars=calendars))
+        return queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The statuses, and all open ones at once (sorted by ship-by)."""
+
+    title = "status"
+    parameter_name = "status__exact"  # the built-in filter's name: old links keep working
+    OPEN = "open"
+
+    def lookups(self, request, model_admin):
+        return [(self.OPEN, "Open (not shipped or cancelled)"), *Order.Status.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.OPEN:
+            return queryset.filter(status__in=Order.OPEN_STATUSES)
+        if value in Order.Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class WmsStopFilter(admin.SimpleListFilter):
+    title = "warehouse stop"
+    parameter_name = "wms_stop"
+
+    def lookups(self, request, model_admin):
+        return (("pending", "Not yet acknowledged by the warehouse"),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.wms_stop_pending()
+        return queryset
+
+
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
@@ -137,27 +231,32 @@ class OrderLineInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    # Ship-by right after the order id: visible without scrolling at 1366 px.
     list_display = (
         "amazon_order_id",
+        "ship_by",
+        "risk",
         "store",
         "state",
-        "amazon_status",
         "service_level",
         "is_prime",
-        "is_business",
-        "ship_by_latest",
-        "purchased_at",
         "hold_summary",
+        "purchased_at",
+        "amazon_status",
     )
+    # Status, Prime, held and store together at the top of the sidebar.
     list_filter = (
-        "status",
-        AmazonRefusedFilter,
-        ShipByFilter,
-        HoldReasonFilter,
+        StatusFilter,
         "is_prime",
-        "is_business",
+        HoldReasonFilter,
         "store",
+        ShipRiskFilter,
+        ShipByFilter,
+        WmsStopFilter,
+        AmazonRefusedFilter,
+        "is_business",
     )
+    change_list_template = "orders/order_change_list.html"
     list_select_related = ("store",)
     search_fields = ("=amazon_order_id", "lines__amazon_sku")
     search_help_text = "Amazon order id (exact) or Amazon SKU of a line."
@@ -223,6 +322,42 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         # "Shipped, Amazon refused: ..." comes in the list's own query (a subquery).
         return orders_with_amazon_refusal(orders=super().get_queryset(request))
+
+    def get_changelist_instance(self, request):
+        # Each row's ship risk, decided once for the page (the columns read it; no query).
+        cl = super().get_changelist_instance(request)
+        now, calendars = _ship_calendars(request)
+        for order in cl.result_list:
+            order.ship_risk_today = _row_risk(order, now=now, calendars=calendars)
+        return cl
+
+    def get_ordering(self, request):
+        # Open orders: the most urgent first (orders without a ship-by last).
+        if request.GET.get("status__exact") in (StatusFilter.OPEN, *Order.OPEN_STATUSES) or (
+            request.GET.get("ship_risk") or request.GET.get("ship_by")
+        ):
+            return [F("ship_by_latest").asc(nulls_last=True)]
+        return super().get_ordering(request)
+
+    @admin.display(description="ship by", ordering="ship_by_latest")
+    def ship_by(self, order: Order):
+        if order.ship_by_latest is None:
+            return "–"
+        risk, due_today = getattr(order, "ship_risk_today", ("", False))
+        css = "ship-by"
+        if risk == ShipRisk.LATE:
+            css += " ship-by-late"
+        elif due_today:
+            css += " ship-by-today"
+        local = timezone.localtime(order.ship_by_latest)
+        return format_html('<span class="{}">{}</span>', css, f"{local:%b %d, %H:%M}")
+
+    @admin.display(description="risk")
+    def risk(self, order: Order):
+        risk, _ = getattr(order, "ship_risk_today", ("", False))
+        if not risk:
+            return ""
+        return format_html('<span class="risk risk-{}">{}</span>', risk, ShipRisk(risk).label)
 
     @admin.display(description="status", ordering="status")
     def state(self, order: Order) -> str:
