@@ -59,7 +59,7 @@ test: install
 test-slow: install
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
-# The browser flow again, saving docs/dashboard.png and docs/order-timeline.png.
+# The browser flows again, saving docs/dashboard.png, docs/order-timeline.png and docs/orders-list.png.
 screenshots: install
 	E2E_SCREENSHOTS=1 $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 

@@ -25,17 +25,19 @@ def wms_orders(*, warehouse: Warehouse | None = None, warehouse_id: int | None =
     return Order.objects.filter(_VISIBLE, store__warehouse_id=wid)
 
 
-def stores_with_held_orders(*, store_ids=(), marketplace_ids=()) -> list[int]:
-    """The stores among `store_ids`, or selling in `marketplace_ids`, that have held orders (one query)."""
-    if not store_ids and not marketplace_ids:
+def stores_with_held_orders(
+    *, store_ids=(), marketplace_ids=(), warehouse_id: int | None = None
+) -> list[int]:
+    """The stores with held orders (one query) among `store_ids` or selling in
+    `marketplace_ids`; or, given `warehouse_id`, that warehouse's stores that ship
+    unmapped SKUs as themselves (the ones a SKU new to the warehouse can release)."""
+    if warehouse_id is not None:
+        scope = Q(store__warehouse_id=warehouse_id, store__unmapped_sku_is_warehouse_sku=True)
+    elif store_ids or marketplace_ids:
+        scope = Q(store_id__in=set(store_ids)) | Q(store__marketplace_id__in=set(marketplace_ids))
+    else:
         return []
-    return sorted(
-        Order.objects.held()
-        .filter(Q(store_id__in=set(store_ids)) | Q(store__marketplace_id__in=set(marketplace_ids)))
-        .values_list("store_id", flat=True)
-        .distinct()
-        .order_by()
-    )
+    return sorted(Order.objects.held().filter(scope).values_list("store_id", flat=True).distinct().order_by())
 
 
 def held_orders_count(*, store_ids=(), marketplace_ids=()) -> int:

@@ -64,3 +64,12 @@ def held_orders_recheck_queue(sender, *, store_ids, marketplace_ids, **kwargs) -
     for store_id in queued:
         transaction.on_commit(lambda pk=store_id: async_task(HOLD_RECHECK_TASK, pk))
     return queued
+
+
+def held_orders_recheck_new_skus(*, warehouse_id: int) -> list[int]:
+    """The warehouse named SKUs it never named before: queue, on commit, a re-check of the
+    held orders of its stores that ship unmapped SKUs as themselves (one query)."""
+    queued = stores_with_held_orders(warehouse_id=warehouse_id)
+    for store_id in queued:
+        transaction.on_commit(lambda pk=store_id: async_task(HOLD_RECHECK_TASK, pk))
+    return queued

@@ -251,3 +251,38 @@ def test_the_resync_imports_the_missing_orders_of_the_range_and_says_so_on_the_r
     assert "Resync of orders created 2026-11-01 to 2026-11-03" in run.notes
     assert Order.objects.filter(store=store).count() == 3
     assert again["missing"] == 0
+
+
+def test_a_sku_the_warehouse_names_for_the_first_time_rechecks_its_held_orders(
+    store, django_capture_on_commit_callbacks
+):
+    # given: a store shipping unmapped SKUs as themselves, an order held for a SKU
+    # the warehouse never named, and a strict store of the same warehouse
+    from fulfillment.inventory.levels import inventory_update
+    from tests.factories import make_store
+
+    ShippingMethodMapping.objects.create(
+        marketplace=store.marketplace, service_level="NEXT_DAY", prime=None, carrier="UPS", ship_code="NDA"
+    )
+    order = _held(store)
+    Order.objects.filter(pk=order.pk).update(hold_reasons=["SKU ABC-1 is unknown to the warehouse"])
+    strict = make_store(warehouse=store.warehouse, unmapped_sku_is_warehouse_sku=False)
+    _held(strict)
+
+    # when: a snapshot changes a known SKU only, then names ABC-1
+    inventory_update(warehouse=store.warehouse, items=[("OTHER", 1)], complete=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        inventory_update(warehouse=store.warehouse, items=[("OTHER", 2)], complete=False)
+    assert not OrmQ.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        inventory_update(warehouse=store.warehouse, items=[("ABC-1", 0)], complete=False)
+
+    # then: only the store that ships known SKUs as themselves is re-checked
+    (queued,) = [q.task for q in OrmQ.objects.all()]
+    assert queued["args"] == (store.pk,)
+    held_orders_recheck_task(store.pk)
+    order.refresh_from_db()
+    assert (order.status, order.lines.get().components) == (
+        Order.Status.RELEASED,
+        [{"warehouse_sku": "ABC-1", "units": 1}],
+    )
