@@ -24,12 +24,13 @@ from .services import (
     import_job_create,
     mapping_save,
     mapping_store_check,
+    mapping_store_ids,
 )
 
 
 def _recheck_message(request, *, store_ids, marketplace_ids) -> None:
-    """Say how many held orders the saved mapping (or import: None, every store) may release;
-    the orders package re-checks them in a task once the change commits."""
+    """Say how many held orders the saved mapping (or import; store_ids None: every store)
+    may release; the orders package re-checks them in a task once the change commits."""
     from fulfillment.orders.models import Order
     from fulfillment.orders.selectors import held_orders_count
 
@@ -132,7 +133,10 @@ class _MappingAdmin(StoreScopedAdminMixin, ExportMixin, admin.ModelAdmin):
                     f"{job.rows_unchanged} unchanged.",
                 )
                 if self.import_kind in RELEASE_KINDS and (job.rows_new or job.rows_changed):
-                    _recheck_message(request, store_ids=None, marketplace_ids=None)
+                    # A merchant user's import touched only its stores: count only theirs.
+                    _recheck_message(
+                        request, store_ids=mapping_store_ids(user=request.user), marketplace_ids=set()
+                    )
                 return HttpResponseRedirect(
                     reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
                 )
