@@ -3,8 +3,10 @@ re-checked: never a count of another merchant's orders."""
 
 import io
 
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from fulfillment.orders.models import Order
 from mappings.models import ImportJob
 from tests.orders.factories import make_order
 
@@ -25,3 +27,24 @@ def test_a_merchant_users_import_counts_only_its_own_held_orders(
 
     text = response.content.decode()
     assert "Re-checking 1 held order(s)" in text
+
+
+def test_a_merchant_user_cannot_recheck_another_merchants_order(merchant_client, store_a, store_b):
+    from django.contrib.auth.models import Permission
+
+    from fulfillment.orders.models import Order
+
+    theirs, mine = make_order(store=store_b), make_order(store=store_a)
+    user = merchant_client.session.get("_auth_user_id")
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.get(pk=user).user_permissions.add(
+        Permission.objects.get(codename="change_order")
+    )
+
+    refused = merchant_client.post(reverse("admin:fulfillment_order_recheck", args=[theirs.pk]))
+    allowed = merchant_client.post(reverse("admin:fulfillment_order_recheck", args=[mine.pk]))
+
+    assert refused.status_code == 404
+    assert allowed.status_code == 302
+    assert Order.objects.get(pk=theirs.pk).hold_reasons == ["SKU ABC-1 not mapped"]
