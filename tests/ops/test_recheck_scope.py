@@ -29,18 +29,11 @@ def test_a_merchant_users_import_counts_only_its_own_held_orders(
     assert "Re-checking 1 held order(s)" in text
 
 
-def test_a_merchant_user_cannot_recheck_another_merchants_order(merchant_client, store_a, store_b):
-    from django.contrib.auth.models import Permission
-
-    from fulfillment.orders.models import Order
-
+def test_a_merchant_user_cannot_recheck_another_merchants_order(
+    merchant_client, merchant_user, store_a, store_b
+):
     theirs, mine = make_order(store=store_b), make_order(store=store_a)
-    user = merchant_client.session.get("_auth_user_id")
-    from django.contrib.auth import get_user_model
-
-    get_user_model().objects.get(pk=user).user_permissions.add(
-        Permission.objects.get(codename="change_order")
-    )
+    merchant_user.user_permissions.add(Permission.objects.get(codename="change_order"))
 
     refused = merchant_client.post(reverse("admin:fulfillment_order_recheck", args=[theirs.pk]))
     allowed = merchant_client.post(reverse("admin:fulfillment_order_recheck", args=[mine.pk]))
