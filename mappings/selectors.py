@@ -148,3 +148,13 @@ def amazon_carrier_for(*, store: Store, warehouse_carrier: str) -> tuple[str, st
 def inventory_sku_mappings_for(*, store: Store) -> QuerySet[SkuMapping]:
     """The store's rows activated for inventory sync, for the inventory push."""
     return SkuMapping.objects.filter(store=store, sync_inventory=True).order_by("warehouse_sku", "amazon_sku")
+
+
+def release_mappings_changed_since(*, store: Store, since) -> bool:
+    """Whether a SKU or shipping-method mapping that applies to the store was saved since `since`."""
+    return (
+        SkuMapping.objects.filter(store=store, updated_at__gte=since).exists()
+        or ShippingMethodMapping.objects.filter(
+            Q(store=store) | Q(store__isnull=True, marketplace_id=store.marketplace_id), updated_at__gte=since
+        ).exists()
+    )

@@ -286,3 +286,28 @@ def test_a_sku_the_warehouse_names_for_the_first_time_rechecks_its_held_orders(
         Order.Status.RELEASED,
         [{"warehouse_sku": "ABC-1", "units": 1}],
     )
+
+
+def test_a_mapping_saved_while_a_recheck_runs_is_not_missed(strict, monkeypatch):
+    # given: two held orders; the mapping that releases them is saved during the first pass
+    from fulfillment.orders.services import release
+
+    ShippingMethodMapping.objects.create(
+        store=strict, service_level="NEXT_DAY", prime=None, carrier="UPS", ship_code="NDA"
+    )
+    orders = [_held(strict), _held(strict)]
+    first_pass = release.HoldRecheckJob._pass
+
+    def pass_then_a_person_saves(self, ctx):
+        first_pass(self, ctx)
+        if not SkuMapping.objects.exists():
+            SkuMapping.objects.create(store=strict, amazon_sku="ABC-1", warehouse_sku="W-1", units=1)
+
+    monkeypatch.setattr(release.HoldRecheckJob, "_pass", pass_then_a_person_saves)
+
+    # when
+    result = held_orders_recheck_task(strict.pk)
+
+    # then: the job passed again and released them
+    assert (result["released"], result["held"], result["passes"]) == (2, 0, 2)
+    assert {o.status for o in Order.objects.filter(pk__in=[o.pk for o in orders])} == {Order.Status.RELEASED}

@@ -17,7 +17,13 @@ from fulfillment.jobs.models import SyncRun
 from fulfillment.jobs.runner import Job, JobContext
 from fulfillment.orders import transitions
 from fulfillment.orders.models import Order, OrderLine
-from mappings.selectors import Component, ShippingMethodTable, shipping_method_table_for, sku_components_for
+from mappings.selectors import (
+    Component,
+    ShippingMethodTable,
+    release_mappings_changed_since,
+    shipping_method_table_for,
+    sku_components_for,
+)
 
 BUYER_CANCELLATION_REASON = "buyer requested cancellation"
 ADDRESS_MISSING_REASON = "address missing"
@@ -223,7 +229,20 @@ class HoldRecheckJob(Job):
 
     not_eligible = "store missing or inactive"
 
+    # A mapping saved while a pass runs finds this job's lease taken (its own
+    # task is skipped): the job passes again, a few times at most.
+    max_passes = 3
+
     def run(self, ctx: JobContext) -> None:
+        for _ in range(self.max_passes):
+            started = timezone.now()
+            ctx.counts["held"] = 0  # what is still held after the last pass
+            ctx.counts["passes"] += 1
+            self._pass(ctx)
+            if not release_mappings_changed_since(store=ctx.store, since=started):
+                break
+
+    def _pass(self, ctx: JobContext) -> None:
         after = 0
         while True:
             batch = list(
