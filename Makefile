@@ -59,7 +59,8 @@ test: install
 test-slow: install
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
-# The browser tests again, saving docs/dashboard.png, docs/order-timeline.png and docs/held-push.png.
+# The browser tests again, saving docs/dashboard.png, docs/order-timeline.png,
+# docs/orders-list.png and docs/held-push.png.
 screenshots: install
 	E2E_SCREENSHOTS=1 $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 

@@ -12,7 +12,7 @@ from connections.admin_scoping import StoreScopedAdminMixin
 from connections.scoping import user_is_scoped
 from fulfillment.inventory.admin_actions import push_inventory_full_now, push_inventory_now
 from fulfillment.jobs.schedules import schedules_sync
-from fulfillment.orders.admin_actions import pull_orders_now
+from fulfillment.orders.admin_actions import pull_orders_now, resync_date_range, resync_view
 
 from . import services
 from .forms import StoreForm
@@ -73,6 +73,7 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         "test_connection",
         "finalize_authorization",
         pull_orders_now,
+        resync_date_range,
         push_inventory_now,
         push_inventory_full_now,
     ]
@@ -224,6 +225,11 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
             path("<int:store_id>/send-link/", wrap(self.send_link_view), name="connections_store_send_link"),
             path("<int:store_id>/finalize/", wrap(self.finalize_view), name="connections_store_finalize"),
             path(
+                "<int:store_id>/resync/",
+                wrap(self.resync_view),
+                name="connections_store_resync",
+            ),
+            path(
                 "<int:store_id>/test-connection/",
                 wrap(self.test_connection_view),
                 name="connections_store_test_connection",
@@ -236,6 +242,9 @@ class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         if not self.has_change_permission(request, store):
             raise PermissionDenied
         return store
+
+    def resync_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
+        return resync_view(self, request, self._store_for_change(request, store_id))
 
     def _back(self, store: Store) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:connections_store_change", args=[store.pk]))

@@ -360,8 +360,8 @@ INVENTORY_CHANNEL_REFRESH_HOURS = env.int("INVENTORY_CHANNEL_REFRESH_HOURS", def
 # A job (order download, confirmation sweep, inventory push) failing this many runs in a
 # row emails operations once.
 OPS_ALERT_JOB_FAILURES = env.int("OPS_ALERT_JOB_FAILURES", default=3)
-# Open orders whose ship-by falls within this many hours and that have no package yet.
-OPS_ALERT_SHIP_BY_HOURS = env.int("OPS_ALERT_SHIP_BY_HOURS", default=6)
+# Orders at risk of missing their ship-by are decided by the warehouse's shipping
+# calendar (cut-off time, weekdays, holidays: the Warehouse admin), not a setting.
 
 # --- django-import-export -------------------------------------------------------
 # The default temp storage writes to the local /tmp, which breaks the confirm

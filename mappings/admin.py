@@ -13,6 +13,7 @@ from connections.scoping import user_is_scoped
 
 from .csv_files import validate_csv_upload
 from .import_tables import mapping_columns
+from .imports import RELEASE_KINDS
 from .models import CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from .resources import CarrierMappingResource, ShippingMethodMappingResource, SkuMappingResource
 from .services import (
@@ -23,7 +24,32 @@ from .services import (
     import_job_create,
     mapping_save,
     mapping_store_check,
+    mapping_store_ids,
 )
+
+
+def _recheck_message(request, *, store_ids, marketplace_ids) -> None:
+    """Say how many held orders the saved mapping (or import; store_ids None: every store)
+    may release; the orders package re-checks them in a task once the change commits."""
+    from fulfillment.orders.models import Order
+    from fulfillment.orders.selectors import held_orders_count
+
+    if store_ids is None:
+        count = Order.objects.held().count()
+    else:
+        count = held_orders_count(store_ids=store_ids, marketplace_ids=marketplace_ids)
+    if not count:
+        return
+    runs = reverse("admin:jobs_syncrun_changelist") + "?kind__exact=hold_recheck"
+    messages.info(
+        request,
+        format_html(
+            "Re-checking {} held order(s) this change may release, in the background; "
+            'the result shows on the <a href="{}">held orders re-check runs</a>.',
+            count,
+            runs,
+        ),
+    )
 
 
 class CsvUploadForm(forms.Form):
@@ -67,6 +93,12 @@ class _MappingAdmin(StoreScopedAdminMixin, ExportMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         mapping_save(user=request.user, mapping=obj)
+        if self.import_kind in RELEASE_KINDS:
+            _recheck_message(
+                request,
+                store_ids={obj.store_id} if obj.store_id else set(),
+                marketplace_ids={obj.marketplace_id} if getattr(obj, "marketplace_id", None) else set(),
+            )
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -100,6 +132,11 @@ class _MappingAdmin(StoreScopedAdminMixin, ExportMixin, admin.ModelAdmin):
                     f"Imported {job.rows_total} rows: {job.rows_new} new, {job.rows_changed} changed, "
                     f"{job.rows_unchanged} unchanged.",
                 )
+                if self.import_kind in RELEASE_KINDS and (job.rows_new or job.rows_changed):
+                    # A merchant user's import touched only its stores: count only theirs.
+                    _recheck_message(
+                        request, store_ids=mapping_store_ids(user=request.user), marketplace_ids=set()
+                    )
                 return HttpResponseRedirect(
                     reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
                 )
@@ -145,14 +182,24 @@ class ShippingMethodMappingAdmin(_MappingAdmin):
     import_kind = ImportJob.Kind.SHIPPING_METHOD
     resource_classes = [ShippingMethodMappingResource]
     list_display = ("service_level", "prime", "carrier", "ship_code", "store_or_default")
-    list_filter = ("store", "service_level", "prime")
-    list_select_related = ("store",)
+    list_filter = ("marketplace", "store", "service_level", "prime")
+    list_select_related = ("store", "marketplace")
     search_fields = ("carrier", "ship_code", "store__name")
     readonly_fields = ("created_at", "updated_at")
+    fields = (
+        "store",
+        "marketplace",
+        "service_level",
+        "prime",
+        "carrier",
+        "ship_code",
+        "created_at",
+        "updated_at",
+    )
 
     @admin.display(description="store", ordering="store__name")
     def store_or_default(self, obj):
-        return obj.store or "Default (every store)"
+        return obj.store or f"Default for {obj.marketplace}"
 
 
 @admin.register(CarrierMapping)

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from connections.models import AcceptedCarrier, Store
+from connections.models import AcceptedCarrier, Marketplace, Store
 
 from .models import OTHER_CARRIER, CarrierMapping, ImportJob, ShippingMethodMapping, SkuMapping
 from .service_levels import service_level_normalize
@@ -224,14 +224,35 @@ class _SkuTable(MappingTable):
 
 class _ShippingMethodTable(MappingTable):
     model = ShippingMethodMapping
-    columns = ("store", "service_level", "prime", "carrier", "ship_code")
+    # `marketplace` (a country code such as DE) with an empty store: that
+    # marketplace's default. There is no default for every store.
+    columns = ("store", "marketplace", "service_level", "prime", "carrier", "ship_code")
     required_columns = ("store", "service_level", "carrier", "ship_code")
-    key_columns = ("store", "service_level", "prime")
+    key_columns = ("store", "marketplace", "service_level", "prime")
     compare_fields = ("carrier", "ship_code")
     store_required = False
 
+    def prepare(self, rows):
+        self.marketplaces = {code.upper(): pk for pk, code in Marketplace.objects.values_list("pk", "code")}
+
     def parse(self, cells):
         store = self.store_of(cells)
+        marketplace_code = cells.values.get("marketplace", "").strip().upper()
+        marketplace_id = None
+        if marketplace_code:
+            marketplace_id = self.marketplaces.get(marketplace_code)
+            if marketplace_id is None:
+                cells.problems.append(
+                    f"unknown marketplace {marketplace_code!r} (use a country code, e.g. DE)"
+                )
+            elif cells.values.get("store"):
+                cells.problems.append(
+                    "give a store or a marketplace, not both: a store's row applies to that store"
+                )
+        elif not cells.values.get("store") and self.store_ids is None:
+            cells.problems.append(
+                "store or marketplace is required: a default is for the stores of one marketplace"
+            )
         service_level = cells.values.get("service_level", "")
         try:
             service_level = service_level_normalize(service_level)
@@ -239,6 +260,7 @@ class _ShippingMethodTable(MappingTable):
             cells.problems.append(f"service_level: {e}")
         record = {
             "store_id": store.pk if store else None,
+            "marketplace_id": None if cells.values.get("store") else marketplace_id,
             "service_level": service_level,
             "prime": cells.yes_no("prime", default=None),
             "carrier": cells.text("carrier", required=True),
@@ -248,7 +270,7 @@ class _ShippingMethodTable(MappingTable):
         return record
 
     def key(self, record):
-        return (record["store_id"], record["service_level"], record["prime"])
+        return (record["store_id"], record["marketplace_id"], record["service_level"], record["prime"])
 
     def preview_item(self, record, store):
         prime = {None: "Prime or not", True: "Prime", False: "not Prime"}[record["prime"]]
@@ -258,7 +280,7 @@ class _ShippingMethodTable(MappingTable):
         # A small table (a few rows per store): read the service levels concerned.
         rows = ShippingMethodMapping.objects.filter(
             service_level__in={r["service_level"] for r in records}
-        ).values("pk", "store_id", "service_level", "prime", *self.compare_fields)
+        ).values("pk", "store_id", "marketplace_id", "service_level", "prime", *self.compare_fields)
         return {self.key(row): row for row in rows}
 
 

@@ -29,6 +29,11 @@ from connections.models import Store
 
 from .csv_files import CsvUnreadable, RowError, csv_size_problem, csv_text
 from .import_tables import CHUNK_SIZE, KINDS, RowCells, RowInvalid
+from .models import ImportJob
+from .signals import release_mappings_changed
+
+# The imports whose rows can release held orders (carrier mappings cannot).
+RELEASE_KINDS = {ImportJob.Kind.SKU: "sku", ImportJob.Kind.SHIPPING_METHOD: "shipping_method"}
 
 Progress = Callable[[int], None]
 # Rows of each status (new, changed, unchanged) the preview lists; the counts are whole.
@@ -171,6 +176,14 @@ def mapping_rows_import(
     if not dry_run and (new or changed):
         with transaction.atomic():
             kind_.write(new, changed)
+            if kind in RELEASE_KINDS:
+                written = [*new, *changed]
+                release_mappings_changed.send(
+                    sender=kind_class.model,
+                    kind=RELEASE_KINDS[kind],
+                    store_ids={r["store_id"] for r in written if r.get("store_id")},
+                    marketplace_ids={r["marketplace_id"] for r in written if r.get("marketplace_id")},
+                )
         report.written = True
     return report
 

@@ -79,9 +79,13 @@ class SkuMapping(models.Model):
 class ShippingMethodMapping(models.Model):
     """Amazon service level (and Prime or not) -> the warehouse's carrier and ship code.
 
-    No store: the default for every store; a store's own row wins. `prime`
-    True: Prime orders only, False: non-Prime only, empty: both; the more
-    specific row wins and a Prime order never uses a non-Prime row.
+    A store's own row, or a marketplace's default for the stores selling
+    there; the store's own row wins. There is no default for every store:
+    carriers and their codes are a country's, so a store whose marketplace has
+    no row holds the order with a reason instead of borrowing another
+    country's carrier. `prime` True: Prime orders only, False: non-Prime only,
+    empty: both; the more specific row wins and a Prime order never uses a
+    non-Prime row.
     """
 
     store = models.ForeignKey(
@@ -90,7 +94,15 @@ class ShippingMethodMapping(models.Model):
         null=True,
         blank=True,
         related_name="shipping_method_mappings",
-        help_text="Empty: the default for every store.",
+        help_text="Empty: the marketplace's default.",
+    )
+    marketplace = models.ForeignKey(
+        "connections.Marketplace",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="shipping_method_defaults",
+        help_text="With no store: the default for every store selling in this marketplace.",
     )
     service_level = models.CharField(max_length=20, choices=ServiceLevel.choices)
     prime = models.BooleanField(
@@ -102,10 +114,16 @@ class ShippingMethodMapping(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["store", "service_level", "prime"]
+        ordering = ["marketplace", "store", "service_level", "prime"]
         # Conditional constraints rather than nulls_distinct=False so they
         # also hold on SQLite (the demo), where NULLs are always distinct.
         constraints = [
+            # A store's row or a marketplace's default, never both nor neither.
+            models.CheckConstraint(
+                condition=Q(store__isnull=False, marketplace__isnull=True)
+                | Q(store__isnull=True, marketplace__isnull=False),
+                name="shipping_method_store_or_marketplace",
+            ),
             models.UniqueConstraint(
                 fields=["store", "service_level", "prime"],
                 condition=Q(store__isnull=False, prime__isnull=False),
@@ -117,12 +135,12 @@ class ShippingMethodMapping(models.Model):
                 name="shipping_method_unique_store_any",
             ),
             models.UniqueConstraint(
-                fields=["service_level", "prime"],
+                fields=["marketplace", "service_level", "prime"],
                 condition=Q(store__isnull=True, prime__isnull=False),
                 name="shipping_method_unique_default_prime",
             ),
             models.UniqueConstraint(
-                fields=["service_level"],
+                fields=["marketplace", "service_level"],
                 condition=Q(store__isnull=True, prime__isnull=True),
                 name="shipping_method_unique_default_any",
             ),
@@ -138,12 +156,27 @@ class ShippingMethodMapping(models.Model):
                 self.service_level = service_level_normalize(self.service_level)
             except ValueError as e:
                 raise ValidationError({"service_level": str(e)}) from e
+        if self.store_id and self.marketplace_id:
+            raise ValidationError(
+                {
+                    "marketplace": "Choose a store or a marketplace, not both: a store's own row "
+                    "applies to that store, a marketplace's to every store selling there."
+                }
+            )
+        if not self.store_id and not self.marketplace_id:
+            raise ValidationError(
+                {"marketplace": "Choose a store, or the marketplace whose stores this default is for."}
+            )
         duplicate = ShippingMethodMapping.objects.filter(
-            store=self.store, service_level=self.service_level, prime=self.prime
+            store=self.store,
+            marketplace=None if self.store_id else self.marketplace,
+            service_level=self.service_level,
+            prime=self.prime,
         ).exclude(pk=self.pk)
         if duplicate.exists():
             raise ValidationError(
-                "A mapping for this store, service level and Prime setting already exists; edit that one."
+                "A mapping for this store (or marketplace), service level and Prime setting already "
+                "exists; edit that one."
             )
 
 

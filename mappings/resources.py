@@ -82,12 +82,18 @@ class ShippingMethodMappingResource(_MappingResource):
 
     class Meta:
         model = ShippingMethodMapping
-        fields = ("store", "service_level", "prime", "carrier", "ship_code")
+        fields = ("store", "marketplace", "service_level", "prime", "carrier", "ship_code")
         export_order = fields
-        import_id_fields = ("store", "service_level", "prime")
+        import_id_fields = ("store", "marketplace", "service_level", "prime")
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("marketplace")
 
     def dehydrate_store(self, obj: ShippingMethodMapping) -> str:
         return obj.store.name if obj.store_id else ""
+
+    def dehydrate_marketplace(self, obj: ShippingMethodMapping) -> str:
+        return obj.marketplace.code if obj.marketplace_id else ""
 
     def dehydrate_prime(self, obj: ShippingMethodMapping) -> str:
         return _yes_no(obj.prime)

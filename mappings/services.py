@@ -20,7 +20,8 @@ from connections.scoping import stores_visible, user_is_scoped
 
 from .csv_files import csv_row_count
 from .imports import ImportReport, mapping_csv_import
-from .models import ImportJob
+from .models import ImportJob, ShippingMethodMapping, SkuMapping
+from .signals import release_mappings_changed
 
 DEFAULT_FOR_WAREHOUSE_ONLY = (
     "Choose one of your stores: a default for every store applies to every merchant "
@@ -64,8 +65,23 @@ def mapping_save(*, user, mapping: models.Model) -> models.Model:
     Checks the user's stores here, whatever the form let through.
     """
     mapping_store_check(user=user, mapping=mapping)
-    mapping.save()
+    with transaction.atomic():
+        mapping.save()
+        release_mappings_notify(mapping=mapping)
     return mapping
+
+
+def release_mappings_notify(*, mapping: models.Model) -> None:
+    """Tell listeners a SKU or shipping-method mapping changed (held orders may release)."""
+    kind = {SkuMapping: "sku", ShippingMethodMapping: "shipping_method"}.get(type(mapping))
+    if kind is None:
+        return
+    release_mappings_changed.send(
+        sender=type(mapping),
+        kind=kind,
+        store_ids={mapping.store_id} if mapping.store_id else set(),
+        marketplace_ids={mapping.marketplace_id} if getattr(mapping, "marketplace_id", None) else set(),
+    )
 
 
 # Above this many rows the confirmed import runs as a django-q2 task, so the

@@ -35,16 +35,43 @@ DEMO_SELLER_ID = "A1DEMOSELLER01"
 DEMO_REFRESH_TOKEN = "Atzr|demo-seller-refresh-token"  # noqa: S105 - a sandbox token
 DEMO_ORDERS = 40
 
-# Amazon service level -> (warehouse carrier, ship code), the defaults for every store.
+# Marketplace -> Amazon service level -> (warehouse carrier, ship code): each
+# marketplace's defaults, in its own country's carriers. A level a marketplace
+# leaves out (SameDay in Germany) holds its orders with a reason: no store
+# borrows another country's carrier.
 DEMO_SHIPPING = {
-    "STANDARD": ("USPS", "USPS_GROUND_ADVANTAGE"),
-    "FREE_ECONOMY": ("USPS", "USPS_GROUND_ADVANTAGE"),
-    "EXPEDITED": ("UPS", "UPS_GROUND"),
-    "SECOND_DAY": ("UPS", "UPS_2ND_DAY_AIR"),
-    "NEXT_DAY": ("FedEx", "FEDEX_STANDARD_OVERNIGHT"),
-    "PRIORITY": ("FedEx", "FEDEX_PRIORITY_OVERNIGHT"),
-    "SAME_DAY": ("FedEx", "FEDEX_SAME_DAY"),
-    "SCHEDULED": ("UPS", "UPS_GROUND"),
+    "US": {
+        "STANDARD": ("USPS", "USPS_GROUND_ADVANTAGE"),
+        "FREE_ECONOMY": ("USPS", "USPS_GROUND_ADVANTAGE"),
+        "EXPEDITED": ("UPS", "UPS_GROUND"),
+        "SECOND_DAY": ("UPS", "UPS_2ND_DAY_AIR"),
+        "NEXT_DAY": ("FedEx", "FEDEX_STANDARD_OVERNIGHT"),
+        "PRIORITY": ("FedEx", "FEDEX_PRIORITY_OVERNIGHT"),
+        "SAME_DAY": ("FedEx", "FEDEX_SAME_DAY"),
+        "SCHEDULED": ("UPS", "UPS_GROUND"),
+    },
+    "CA": {
+        "STANDARD": ("Canada Post", "CPC_REGULAR_PARCEL"),
+        "FREE_ECONOMY": ("Canada Post", "CPC_REGULAR_PARCEL"),
+        "EXPEDITED": ("Canada Post", "CPC_EXPEDITED_PARCEL"),
+        "SECOND_DAY": ("Purolator", "PUROLATOR_EXPRESS"),
+        "NEXT_DAY": ("Purolator", "PUROLATOR_EXPRESS_9AM"),
+        "PRIORITY": ("Canada Post", "CPC_PRIORITY"),
+    },
+    "DE": {
+        "STANDARD": ("DHL Paket", "DHL_PAKET"),
+        "FREE_ECONOMY": ("Deutsche Post", "DP_WARENPOST"),
+        "EXPEDITED": ("DPD", "DPD_CLASSIC"),
+        "NEXT_DAY": ("DPD", "DPD_EXPRESS_12"),
+        "PRIORITY": ("DHL Express", "DHL_EXPRESS_DOMESTIC"),
+    },
+    "GB": {
+        "STANDARD": ("Royal Mail", "RM_TRACKED_48"),
+        "FREE_ECONOMY": ("Royal Mail", "RM_TRACKED_48"),
+        "EXPEDITED": ("Royal Mail", "RM_TRACKED_24"),
+        "NEXT_DAY": ("DPD", "DPD_UK_NEXT_DAY"),
+        "PRIORITY": ("Royal Mail", "RM_SPECIAL_DELIVERY_1PM"),
+    },
 }
 # The sandbox's starter kit ships as a mug and a bottle.
 DEMO_KIT = ("ACME-KIT-STARTER", [("ACME-MUG-11OZ", 1), ("ACME-BOTTLE-750", 1)])
@@ -130,10 +157,16 @@ def demo_data_ensure() -> DemoData:
         },
     )
 
-    for level, (carrier, ship_code) in DEMO_SHIPPING.items():
-        ShippingMethodMapping.objects.update_or_create(
-            store=None, service_level=level, prime=None, defaults={"carrier": carrier, "ship_code": ship_code}
-        )
+    marketplaces = Marketplace.objects.in_bulk(list(DEMO_SHIPPING), field_name="code")
+    for code, levels in DEMO_SHIPPING.items():
+        for level, (carrier, ship_code) in levels.items():
+            ShippingMethodMapping.objects.update_or_create(
+                store=None,
+                marketplace=marketplaces[code],
+                service_level=level,
+                prime=None,
+                defaults={"carrier": carrier, "ship_code": ship_code},
+            )
     kit_sku, kit_components = DEMO_KIT
 
     def components(sku: str) -> list[tuple[str, int]]:

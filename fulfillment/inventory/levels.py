@@ -12,6 +12,7 @@ from fulfillment.core.errors import WmsError
 from fulfillment.inventory.models import HeldInventorySnapshot, InventoryChange, InventoryLevel
 from fulfillment.inventory.snapshots import snapshot_hold, snapshot_hold_reason, snapshots_replace
 from fulfillment.orders.models import Warehouse
+from fulfillment.orders.tasks import held_orders_recheck_new_skus
 
 
 class InventoryRejected(WmsError):
@@ -122,6 +123,10 @@ def inventory_update(
                 update_fields=["available", "updated_at"],
             )
             InventoryChange.objects.bulk_create(changes, batch_size=2000)
+            if any(c.previous is None for c in changes):
+                # SKUs the warehouse names for the first time: held orders waiting
+                # for them ("unknown to the warehouse") may be released now.
+                held_orders_recheck_new_skus(warehouse_id=warehouse.pk)
     return result
 
 

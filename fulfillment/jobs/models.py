@@ -19,6 +19,7 @@ class SyncRun(models.Model):
         RECONCILE = "reconcile", "Order reconciliation"
         SHIPMENT_CONFIRM = "shipment_confirm", "Shipment confirmation"
         INVENTORY_PUSH = "inventory_push", "Inventory push"
+        HOLD_RECHECK = "hold_recheck", "Held orders re-check"
         # For every store at once
         WEBHOOK_SWEEP = "webhook_sweep", "Webhook delivery sweep"
         ALERTS = "alerts", "Operations alerts"

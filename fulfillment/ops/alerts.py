@@ -31,6 +31,7 @@ from fulfillment.jobs.errors import job_failure
 from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.models import AlertSent
 from fulfillment.orders.models import Order, UnreadableOrder
+from fulfillment.orders.services.ship_risk import ShipRisk, ship_risk_q, shipping_calendars
 from fulfillment.shipments.models import ShipmentConfirmation
 from fulfillment.shipments.services.confirmations import confirmation_alert
 
@@ -219,13 +220,16 @@ def alerts_confirmation_rejected(*, now: dt.datetime) -> int:
 
 
 def alerts_ship_by_near(*, now: dt.datetime) -> int:
-    """One email per store listing its orders newly within the window; each order once."""
-    window = dt.timedelta(hours=settings.OPS_ALERT_SHIP_BY_HOURS)
+    """One email per store listing its orders newly *at risk* with no package yet; each order once.
+
+    At risk is the rule of the orders list and the dashboard (services/ship_risk.py):
+    at most one carrier cut-off of the warehouse's calendar is left before the ship-by.
+    """
+    calendars = shipping_calendars(now=now)
     orders = (
         Order.objects.filter(
+            ship_risk_q(ShipRisk.AT_RISK, now=now, calendars=calendars),
             status__in=Order.UNSHIPPED_STATUSES,
-            ship_by_latest__gte=now,
-            ship_by_latest__lt=now + window,
             shipments__isnull=True,
         )
         .select_related("store__warehouse")
@@ -246,16 +250,11 @@ def alerts_ship_by_near(*, now: dt.datetime) -> int:
                 continue
             body = render_to_string(
                 "ops/alert_ship_by.txt",
-                {
-                    "store": store,
-                    "orders": fresh,
-                    "hours": settings.OPS_ALERT_SHIP_BY_HOURS,
-                    "base_url": settings.PUBLIC_BASE_URL,
-                },
+                {"store": store, "orders": fresh, "base_url": settings.PUBLIC_BASE_URL},
             )
             send_mail(
-                f"{len(fresh)} order(s) of {store.name} must ship within "
-                f"{settings.OPS_ALERT_SHIP_BY_HOURS} h and have no package yet",
+                f"{len(fresh)} order(s) of {store.name} are at risk of missing their ship-by "
+                "and have no package yet",
                 body,
                 None,
                 [email],

@@ -17,6 +17,7 @@ from fulfillment.inventory.models import InventoryPush
 from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.charts import DailySeries, daily_bars_svg
 from fulfillment.orders.models import Order, UnreadableOrder
+from fulfillment.orders.services.ship_risk import ShipRisk, ship_risk_q, shipping_calendars
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
 
 CHART_DAYS = 14
@@ -55,6 +56,12 @@ class StoreHealth:
     last_push: InventoryPush | None
     last_push_figure: Figure
     running: list[SyncRun] = field(default_factory=list)
+    # Ship risk (services/ship_risk.py): open orders with at most one cut-off left.
+    at_risk: Figure | None = None
+    # Released orders the WMS must stop and has not acknowledged stopping.
+    stop_pending: Figure | None = None
+    # The last finished download failed: its error, in words.
+    last_pull_error: str = ""
 
 
 @dataclass
@@ -84,7 +91,7 @@ def _push_result(push: InventoryPush | None) -> str:
 def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
     """Per visible store: health, queues and last runs; plus a 14-day chart.
 
-    Seven queries whatever the number of stores (asserted in tests/ops): one
+    Eight queries whatever the number of stores (asserted in tests/ops): one
     per table, grouped by store in the database, none per store.
     """
     visible = stores_visible(user=user)
@@ -92,6 +99,9 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
     last_pull = SyncRun.objects.filter(store=OuterRef("pk"), kind=SyncRun.Kind.ORDER_PULL, ok=True).order_by(
         "-started_at"
     )
+    last_finished_pull = SyncRun.objects.filter(
+        store=OuterRef("pk"), kind=SyncRun.Kind.ORDER_PULL, ok__isnull=False
+    ).order_by("-started_at")
     last_push = InventoryPush.objects.filter(store=OuterRef("pk")).order_by("-created_at")
     unreadable = (
         UnreadableOrder.objects.filter(store=OuterRef("pk"), resolved_at__isnull=True)
@@ -103,12 +113,16 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
     stores = list(
         visible.select_related("marketplace", "warehouse").annotate(
             last_pull_at=Subquery(last_pull.values("finished_at")[:1]),
+            last_pull_ok=Subquery(last_finished_pull.values("ok")[:1]),
+            last_pull_error=Subquery(last_finished_pull.values("error")[:1]),
+            last_pull_failed_at=Subquery(last_finished_pull.values("finished_at")[:1]),
             last_push_id=Subquery(last_push.values("pk")[:1]),
             open_unreadable=Coalesce(Subquery(unreadable[:1]), 0),
         )
     )
 
-    open_orders = ~Q(status__in=Order.CLOSED_STATUSES)
+    # The same ship-risk rule as the orders list's filter and the alert.
+    calendars = shipping_calendars(warehouses={s.warehouse_id: s.warehouse for s in stores}.values(), now=now)
     order_counts = {
         row["store_id"]: row
         for row in Order.objects.filter(store__in=visible_ids)
@@ -117,7 +131,11 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
             held=Count("pk", filter=Q(status=Order.Status.HELD)),
             released=Count("pk", filter=Q(status=Order.Status.RELEASED)),
             acknowledged=Count("pk", filter=Q(status=Order.Status.ACKNOWLEDGED)),
-            overdue=Count("pk", filter=open_orders & Q(ship_by_latest__lt=now)),
+            overdue=Count("pk", filter=ship_risk_q(ShipRisk.LATE, now=now, calendars=calendars)),
+            at_risk=Count("pk", filter=ship_risk_q(ShipRisk.AT_RISK, now=now, calendars=calendars)),
+            stop_pending=Count(
+                "pk", filter=Q(wms_stop_requested_at__isnull=False, cancellation_acknowledged_at__isnull=True)
+            ),
         )
         .order_by()
     }
@@ -157,6 +175,13 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
         stale = store.is_active and store.is_connected and (age is None or age > stale_after)
         push = pushes.get(store.last_push_id)
         by_store = {"store__id__exact": store.pk}
+        # A download that failed last is said in red with its error, not hidden
+        # behind the last success's "0 min ago".
+        pull_failed = store.last_pull_ok is False
+        pull_value = "never" if age is None else _age(age)
+        if pull_failed:
+            failed_age = _age(now - store.last_pull_failed_at) if store.last_pull_failed_at else ""
+            pull_value = f"Failed {failed_age}".strip()
         health.append(
             StoreHealth(
                 store=store,
@@ -169,10 +194,11 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
                 last_pull_age=age,
                 pull_stale=stale,
                 last_pull=Figure(
-                    "never" if age is None else _age(age),
+                    pull_value,
                     _changelist("jobs_syncrun", kind__exact=SyncRun.Kind.ORDER_PULL, **by_store),
-                    alert=stale,
+                    alert=stale or pull_failed,
                 ),
+                last_pull_error=(store.last_pull_error or "failed") if pull_failed else "",
                 held=Figure(
                     orders.get("held", 0),
                     _changelist("fulfillment_order", status__exact=Order.Status.HELD, **by_store),
@@ -188,8 +214,18 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
                 ),
                 overdue=Figure(
                     orders.get("overdue", 0),
-                    _changelist("fulfillment_order", ship_by="overdue", **by_store),
+                    _changelist("fulfillment_order", ship_risk=ShipRisk.LATE, **by_store),
                     alert=bool(orders.get("overdue")),
+                ),
+                at_risk=Figure(
+                    orders.get("at_risk", 0),
+                    _changelist("fulfillment_order", ship_risk=ShipRisk.AT_RISK, **by_store),
+                    alert=bool(orders.get("at_risk")),
+                ),
+                stop_pending=Figure(
+                    orders.get("stop_pending", 0),
+                    _changelist("fulfillment_order", wms_stop="pending", **by_store),
+                    alert=bool(orders.get("stop_pending")),
                 ),
                 unreadable=Figure(
                     store.open_unreadable,

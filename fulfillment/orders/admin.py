@@ -1,32 +1,68 @@
 import datetime as dt
+import operator
+from functools import reduce
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F, Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from connections.admin_scoping import StoreScopedAdminMixin
+from connections.models import Store
 from fulfillment.ops.selectors import order_timeline
-from fulfillment.orders.models import Order, OrderLine, UnreadableOrder, Warehouse
+from fulfillment.orders.models import Holiday, Order, OrderLine, UnreadableOrder, Warehouse
 from fulfillment.orders.services.release import (
     ADDRESS_MISSING_REASON,
     BUYER_CANCELLATION_REASON,
     NOTHING_TO_SHIP_REASON,
+    order_hold_fixes,
     orders_recheck_holds,
 )
+from fulfillment.orders.services.ship_risk import ShipRisk, ship_risk, ship_risk_q, shipping_calendars
 from fulfillment.privacy.services import buyer_data_viewed_in_admin
 from fulfillment.shipments.admin import AmazonRefusedFilter, ShipmentConfirmationInline
 from fulfillment.shipments.selectors import order_state_text, orders_with_amazon_refusal
 
 
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+    fields = ("date", "name")
+    verbose_name_plural = "holidays (days the warehouse does not ship)"
+
+
 @admin.register(Warehouse)
 class WarehouseAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "time_zone", "city", "country_code", "operations_email")
+    list_display = (
+        "code",
+        "name",
+        "time_zone",
+        "cutoff_time",
+        "working_days",
+        "city",
+        "country_code",
+        "operations_email",
+    )
     search_fields = ("code", "name", "city")
     list_filter = ("country_code",)
+    inlines = (HolidayInline,)
     fieldsets = (
         (None, {"fields": ("code", "name", "time_zone", "operations_email")}),
+        (
+            "Shipping calendar",
+            {
+                "fields": ("cutoff_time", "working_days"),
+                "description": "Ship-risk (on track, at risk, late) counts the cut-offs left before "
+                "an order's ship-by: on these weekdays, not on the holidays below.",
+            },
+        ),
         (
             "Ship-from address",
             {
@@ -52,7 +88,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
     title = "hold reason"
     parameter_name = "hold"
     _MATCH = {
-        "sku": "not mapped",
+        "sku": ("not mapped", "unknown to the warehouse"),
         "shipping": "no shipping method",
         "address": ADDRESS_MISSING_REASON,
         "cancel": BUYER_CANCELLATION_REASON,
@@ -62,7 +98,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return (
             ("any", "Any hold"),
-            ("sku", "SKU not mapped"),
+            ("sku", "SKU not mapped or unknown"),
             ("shipping", "No shipping method"),
             ("address", "Address missing"),
             ("cancel", "Buyer requested cancellation"),
@@ -75,7 +111,9 @@ class HoldReasonFilter(admin.SimpleListFilter):
             return queryset
         held = queryset.filter(status=Order.Status.HELD)
         if value in self._MATCH:
-            return held.filter(hold_reasons__icontains=self._MATCH[value])
+            match = self._MATCH[value]
+            words = match if isinstance(match, tuple) else (match,)
+            return held.filter(reduce(operator.or_, (Q(hold_reasons__icontains=w) for w in words)))
         return held
 
 
@@ -95,6 +133,74 @@ class ShipByFilter(admin.SimpleListFilter):
             return open_orders.filter(ship_by_latest__gte=now, ship_by_latest__lt=now + dt.timedelta(days=1))
         if self.value() == "later":
             return open_orders.filter(ship_by_latest__gte=now + dt.timedelta(days=1))
+        return queryset
+
+
+def _ship_calendars(request):
+    """The warehouses' shipping calendars, read once per request (two queries)."""
+    cached = getattr(request, "_ship_calendars", None)
+    if cached is None:
+        now = timezone.now()
+        cached = request._ship_calendars = (now, shipping_calendars(now=now))
+    return cached
+
+
+def _row_risk(order: Order, *, now, calendars) -> tuple[str, bool]:
+    """(ship risk, due today in the warehouse's time zone) of an open order; ("", False) else."""
+    if order.status not in Order.OPEN_STATUSES or order.ship_by_latest is None:
+        return "", False
+    calendar = calendars.get(order.store.warehouse_id)
+    if calendar is None:
+        return "", False
+    risk = ship_risk(ship_by=order.ship_by_latest, now=now, calendar=calendar)
+    return risk or "", calendar.today(order.ship_by_latest) == calendar.today(now)
+
+
+class ShipRiskFilter(admin.SimpleListFilter):
+    """Open orders on track, at risk or late: the rule of services/ship_risk.py."""
+
+    title = "ship risk"
+    parameter_name = "ship_risk"
+
+    def lookups(self, request, model_admin):
+        return ShipRisk.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in ShipRisk.values:
+            now, calendars = _ship_calendars(request)
+            return queryset.filter(ship_risk_q(self.value(), now=now, calendars=calendars))
+        return queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The statuses, and all open ones at once (sorted by ship-by)."""
+
+    title = "status"
+    parameter_name = "status__exact"  # the built-in filter's name: old links keep working
+    OPEN = "open"
+
+    def lookups(self, request, model_admin):
+        return [(self.OPEN, "Open (not shipped or cancelled)"), *Order.Status.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.OPEN:
+            return queryset.filter(status__in=Order.OPEN_STATUSES)
+        if value in Order.Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class WmsStopFilter(admin.SimpleListFilter):
+    title = "warehouse stop"
+    parameter_name = "wms_stop"
+
+    def lookups(self, request, model_admin):
+        return (("pending", "Not yet acknowledged by the warehouse"),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.wms_stop_pending()
         return queryset
 
 
@@ -125,27 +231,32 @@ class OrderLineInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+    # Ship-by right after the order id: visible without scrolling at 1366 px.
     list_display = (
         "amazon_order_id",
+        "ship_by",
+        "risk",
         "store",
         "state",
-        "amazon_status",
         "service_level",
         "is_prime",
-        "is_business",
-        "ship_by_latest",
-        "purchased_at",
         "hold_summary",
+        "purchased_at",
+        "amazon_status",
     )
+    # Status, Prime, held and store together at the top of the sidebar.
     list_filter = (
-        "status",
-        AmazonRefusedFilter,
-        ShipByFilter,
-        HoldReasonFilter,
+        StatusFilter,
         "is_prime",
-        "is_business",
+        HoldReasonFilter,
         "store",
+        ShipRiskFilter,
+        ShipByFilter,
+        WmsStopFilter,
+        AmazonRefusedFilter,
+        "is_business",
     )
+    change_list_template = "orders/order_change_list.html"
     list_select_related = ("store",)
     search_fields = ("=amazon_order_id", "lines__amazon_sku")
     search_help_text = "Amazon order id (exact) or Amazon SKU of a line."
@@ -212,6 +323,42 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         # "Shipped, Amazon refused: ..." comes in the list's own query (a subquery).
         return orders_with_amazon_refusal(orders=super().get_queryset(request))
 
+    def get_changelist_instance(self, request):
+        # Each row's ship risk, decided once for the page (the columns read it; no query).
+        cl = super().get_changelist_instance(request)
+        now, calendars = _ship_calendars(request)
+        for order in cl.result_list:
+            order.ship_risk_today = _row_risk(order, now=now, calendars=calendars)
+        return cl
+
+    def get_ordering(self, request):
+        # Open orders: the most urgent first (orders without a ship-by last).
+        if request.GET.get("status__exact") in (StatusFilter.OPEN, *Order.OPEN_STATUSES) or (
+            request.GET.get("ship_risk") or request.GET.get("ship_by")
+        ):
+            return [F("ship_by_latest").asc(nulls_last=True)]
+        return super().get_ordering(request)
+
+    @admin.display(description="ship by", ordering="ship_by_latest")
+    def ship_by(self, order: Order):
+        if order.ship_by_latest is None:
+            return "–"
+        risk, due_today = getattr(order, "ship_risk_today", ("", False))
+        css = "ship-by"
+        if risk == ShipRisk.LATE:
+            css += " ship-by-late"
+        elif due_today:
+            css += " ship-by-today"
+        local = timezone.localtime(order.ship_by_latest)
+        return format_html('<span class="{}">{}</span>', css, f"{local:%b %d, %H:%M}")
+
+    @admin.display(description="risk")
+    def risk(self, order: Order):
+        risk, _ = getattr(order, "ship_risk_today", ("", False))
+        if not risk:
+            return ""
+        return format_html('<span class="risk risk-{}">{}</span>', risk, ShipRisk(risk).label)
+
     @admin.display(description="status", ordering="status")
     def state(self, order: Order) -> str:
         return order_state_text(order=order, refusal=getattr(order, "amazon_refusal", None), limit=80)
@@ -240,7 +387,59 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
     def hold_list(self, order: Order):
         if not order.hold_reasons:
             return "–"
-        return format_html_join(mark_safe("<br>"), "{}", ((r,) for r in order.hold_reasons))
+        if order.status != Order.Status.HELD:
+            return format_html_join(mark_safe("<br>"), "{}", ((r,) for r in order.hold_reasons))
+        # The exceptions queue: each reason with Re-check (the order's form posts
+        # to the re-check URL) and the mapping that would fix it, prefilled.
+        recheck = reverse("admin:fulfillment_order_recheck", args=[order.pk])
+        by_asin = order.store.product_code_field == Store.ProductCode.ASIN
+        rows = []  # each one built by format_html
+        for fix in order_hold_fixes(order=order, by_asin=by_asin):
+            link = ""
+            if fix.mapping:
+                model = {"sku": "skumapping", "shipping_method": "shippingmethodmapping"}[fix.mapping]
+                url = reverse(f"admin:mappings_{model}_add") + "?" + urlencode(fix.initial)
+                label = {"sku": "Add SKU mapping", "shipping_method": "Add shipping method"}[fix.mapping]
+                link = format_html(' <a class="hold-fix" href="{}">{}</a>', url, label)
+            rows.append(
+                format_html(
+                    '<li>{} <button type="submit" class="button hold-recheck" formaction="{}" '
+                    'formmethod="post" name="_recheck" value="1">Re-check</button>{}</li>',
+                    fix.reason,
+                    recheck,
+                    link,
+                )
+            )
+        return format_html(
+            '<ul class="hold-reasons">{}</ul>', format_html_join("", "{}", ((row,) for row in rows))
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:order_id>/recheck/",
+                self.admin_site.admin_view(self.recheck_view),
+                name="fulfillment_order_recheck",
+            ),
+            *super().get_urls(),
+        ]
+
+    def recheck_view(self, request, order_id: int):
+        """*Re-check* beside a hold reason: decide the order again, reasons recomputed."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = get_object_or_404(self.get_queryset(request).select_related("store"), pk=order_id)
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        counts = orders_recheck_holds(orders=[order])
+        order.refresh_from_db(fields=["status", "hold_reasons"])
+        if counts.released:
+            self.message_user(request, "Released to the warehouse.", messages.SUCCESS)
+        elif order.status == Order.Status.HELD:
+            self.message_user(request, "Still held: " + "; ".join(order.hold_reasons), messages.WARNING)
+        else:
+            self.message_user(request, f"Not held any more ({order.get_status_display()}).", messages.INFO)
+        return HttpResponseRedirect(reverse("admin:fulfillment_order_change", args=[order.pk]))
 
     @admin.display(description="ship-to address")
     def ship_to(self, order: Order):

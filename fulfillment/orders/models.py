@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 import zoneinfo
 
@@ -13,6 +14,17 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(
             "%(value)s is not a time zone name (e.g. America/New_York).",
             params={"value": value},
+        )
+
+
+WEEKDAYS = "1234567"  # ISO: 1 = Monday
+
+
+def validate_working_days(value: str) -> None:
+    if not value or any(ch not in WEEKDAYS for ch in value) or len(set(value)) != len(value):
+        raise ValidationError(
+            "List the weekdays the warehouse ships as digits, 1 = Monday to 7 = Sunday, each once "
+            "(e.g. 12345 for Monday to Friday)."
         )
 
 
@@ -43,6 +55,20 @@ class Warehouse(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     country_code = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
     phone = models.CharField(max_length=40, blank=True)
+    # The shipping calendar: ship-risk (on track, at risk, late) counts the
+    # cut-offs the warehouse still has before an order's ship-by.
+    cutoff_time = models.TimeField(
+        "carrier cut-off time",
+        default=dt.time(14, 0),
+        help_text="Last pickup of the day, in the warehouse's time zone: later, the next shipping day.",
+    )
+    working_days = models.CharField(
+        "shipping weekdays",
+        max_length=7,
+        default="12345",
+        validators=[validate_working_days],
+        help_text="Weekdays the warehouse ships, 1 = Monday … 7 = Sunday (12345: Monday to Friday).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -50,6 +76,23 @@ class Warehouse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+
+class Holiday(models.Model):
+    """A day a warehouse does not ship, though it is one of its shipping weekdays."""
+
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["warehouse", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "date"], name="holiday_unique_per_warehouse")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
 
 
 # --- Orders ------------------------------------------------------------------

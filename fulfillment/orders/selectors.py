@@ -23,3 +23,29 @@ def wms_orders(*, warehouse: Warehouse | None = None, warehouse_id: int | None =
     if wid is None:
         raise ValueError("give warehouse or warehouse_id")
     return Order.objects.filter(_VISIBLE, store__warehouse_id=wid)
+
+
+def stores_with_held_orders(
+    *, store_ids=(), marketplace_ids=(), warehouse_id: int | None = None
+) -> list[int]:
+    """The stores with held orders (one query) among `store_ids` or selling in
+    `marketplace_ids`; or, given `warehouse_id`, that warehouse's stores that ship
+    unmapped SKUs as themselves (the ones a SKU new to the warehouse can release)."""
+    if warehouse_id is not None:
+        scope = Q(store__warehouse_id=warehouse_id, store__unmapped_sku_is_warehouse_sku=True)
+    elif store_ids or marketplace_ids:
+        scope = Q(store_id__in=set(store_ids)) | Q(store__marketplace_id__in=set(marketplace_ids))
+    else:
+        return []
+    return sorted(Order.objects.held().filter(scope).values_list("store_id", flat=True).distinct().order_by())
+
+
+def held_orders_count(*, store_ids=(), marketplace_ids=()) -> int:
+    """How many held orders a mapping of these stores or marketplaces may release."""
+    if not store_ids and not marketplace_ids:
+        return 0
+    return (
+        Order.objects.held()
+        .filter(Q(store_id__in=set(store_ids)) | Q(store__marketplace_id__in=set(marketplace_ids)))
+        .count()
+    )

@@ -58,7 +58,7 @@ def world(live_server, settings, tmp_path):
     # Every service level goes by UPS: the SKU mappings come from the CSV below.
     for level in ServiceLevel.values:
         ShippingMethodMapping.objects.create(
-            store=None, service_level=level, prime=None, carrier="UPS", ship_code="GROUND"
+            marketplace=store.marketplace, service_level=level, prime=None, carrier="UPS", ship_code="GROUND"
         )
     skus = sorted(
         {item.sku for order in SandboxOrder.objects.filter(seller=seller) for item in order.items.all()}

@@ -137,17 +137,18 @@ def test_it_counts_lines_of_quoted_multi_line_cells(store):
     assert [e.line for e in report.errors] == [4]
 
 
-SHIPPING_HEADER = "store,service_level,prime,carrier,ship_code\n"
+SHIPPING_HEADER = "store,marketplace,service_level,prime,carrier,ship_code\n"
 
 
 def test_it_imports_shipping_methods_with_aliases_defaults_and_prime(store):
     # given
     data = SHIPPING_HEADER + (
-        ",Standard,,USPS,GROUND\n"
-        ",standard,1,UPS,PRIME-GROUND\n"
-        "Acme US,SecondDay,0,UPS,2DAY\n"
-        "Acme US,SECOND_DAY,yes,FedEx,2DAY-PRIME\n"
-        "Acme US,next_day,,FedEx,OVERNIGHT\n"
+        ",US,Standard,,USPS,GROUND\n"
+        ",us,standard,1,UPS,PRIME-GROUND\n"
+        ",DE,standard,,DHL,PAKET\n"
+        "Acme US,,SecondDay,0,UPS,2DAY\n"
+        "Acme US,,SECOND_DAY,yes,FedEx,2DAY-PRIME\n"
+        "Acme US,,next_day,,FedEx,OVERNIGHT\n"
     )
 
     # when
@@ -155,18 +156,21 @@ def test_it_imports_shipping_methods_with_aliases_defaults_and_prime(store):
     second = mapping_csv_import(kind=ImportJob.Kind.SHIPPING_METHOD, data=data)
 
     # then
-    assert (first.errors, first.new) == ([], 5)
-    assert (second.new, second.changed, second.unchanged) == (0, 0, 5)
+    assert (first.errors, first.new) == ([], 6)
+    assert (second.new, second.changed, second.unchanged) == (0, 0, 6)
     assert sorted(
-        ShippingMethodMapping.objects.values_list("store__name", "service_level", "prime", "ship_code"),
+        ShippingMethodMapping.objects.values_list(
+            "store__name", "marketplace__code", "service_level", "prime", "ship_code"
+        ),
         key=str,
     ) == sorted(
         [
-            (None, "STANDARD", None, "GROUND"),
-            (None, "STANDARD", True, "PRIME-GROUND"),
-            ("Acme US", "SECOND_DAY", False, "2DAY"),
-            ("Acme US", "SECOND_DAY", True, "2DAY-PRIME"),
-            ("Acme US", "NEXT_DAY", None, "OVERNIGHT"),
+            (None, "US", "STANDARD", None, "GROUND"),
+            (None, "US", "STANDARD", True, "PRIME-GROUND"),
+            (None, "DE", "STANDARD", None, "PAKET"),
+            ("Acme US", None, "SECOND_DAY", False, "2DAY"),
+            ("Acme US", None, "SECOND_DAY", True, "2DAY-PRIME"),
+            ("Acme US", None, "NEXT_DAY", None, "OVERNIGHT"),
         ],
         key=str,
     )
@@ -174,18 +178,24 @@ def test_it_imports_shipping_methods_with_aliases_defaults_and_prime(store):
 
 def test_it_refuses_bad_shipping_method_rows(store):
     data = SHIPPING_HEADER + (
-        ",Overnight,,UPS,X\n"  # line 2
-        ",Standard,,UPS,A\n"  # line 3
-        ",STANDARD,,UPS,B\n"  # line 4: same key as 3 after the alias
-        "Acme US,Standard,2,UPS,C\n"  # line 5
+        ",US,Overnight,,UPS,X\n"  # line 2
+        ",US,Standard,,UPS,A\n"  # line 3
+        ",US,STANDARD,,UPS,B\n"  # line 4: same key as 3 after the alias
+        "Acme US,,Standard,2,UPS,C\n"  # line 5
+        ",,Standard,,UPS,D\n"  # line 6: a default for every store is no more
+        ",ZZ,Standard,,UPS,E\n"  # line 7
+        "Acme US,US,Expedited,,UPS,F\n"  # line 8
     )
 
     report = mapping_csv_import(kind=ImportJob.Kind.SHIPPING_METHOD, data=data)
 
-    assert [e.line for e in report.errors] == [2, 4, 5]
+    assert [e.line for e in report.errors] == [2, 4, 5, 6, 7, 8]
     assert "unknown service level 'Overnight'" in report.errors[0].message
     assert "duplicate of line 3" in report.errors[1].message
     assert "prime must be 1/0" in report.errors[2].message
+    assert "store or marketplace is required" in report.errors[3].message
+    assert "unknown marketplace 'ZZ'" in report.errors[4].message
+    assert "not both" in report.errors[5].message
     assert not ShippingMethodMapping.objects.exists()
 
 

@@ -1,8 +1,10 @@
 """The reads order download, confirmation and inventory push rely on."""
 
 import pytest
+from django.utils.timezone import now
 
 from connections.models import Store
+from fulfillment.inventory.models import InventoryLevel
 from mappings.models import ServiceLevel, service_level_normalize
 from mappings.selectors import (
     Component,
@@ -44,12 +46,17 @@ def test_it_maps_skus_and_kits_in_one_query(store, django_assert_num_queries):
     make_sku_mapping(store=store, amazon_sku="KIT-1", warehouse_sku="PART-B", units=1)
     make_sku_mapping(store=store, amazon_sku="SOLO", warehouse_sku="W-SOLO")
     make_sku_mapping(store=make_store(), amazon_sku="SOLO", warehouse_sku="OTHER-STORE")
+    # The warehouse names UNMAPPED (at 0) and SOLO in its stock, never NEVER-SEEN.
+    InventoryLevel.objects.create(warehouse=store.warehouse, sku="UNMAPPED", available=0, updated_at=now())
+    InventoryLevel.objects.create(warehouse=store.warehouse, sku="SOLO", available=3, updated_at=now())
 
     # when
     with django_assert_num_queries(1):
-        components = sku_components_for(store=store, product_codes=["KIT-1", "SOLO", "UNMAPPED"] * 50)
+        components = sku_components_for(
+            store=store, product_codes=["KIT-1", "SOLO", "UNMAPPED", "NEVER-SEEN"] * 50
+        )
 
-    # then
+    # then: an unmapped SKU ships as itself only when the warehouse knows it
     assert components == {
         "KIT-1": [Component("PART-A", 2), Component("PART-B", 1)],
         "SOLO": [Component("W-SOLO", 1)],
@@ -69,6 +76,7 @@ def test_it_leaves_unmapped_skus_out_when_the_store_says_they_differ(store):
 def test_it_matches_on_asin_when_the_store_identifies_products_by_asin(store, django_assert_num_queries):
     store.product_code_field = Store.ProductCode.ASIN
     make_sku_mapping(store=store, amazon_sku="A", asin="B000000001", warehouse_sku="W-A")
+    InventoryLevel.objects.create(warehouse=store.warehouse, sku="A", available=1, updated_at=now())
 
     with django_assert_num_queries(1):
         components = sku_components_for(store=store, product_codes=["B000000001", "A"])
@@ -95,6 +103,7 @@ def test_it_picks_the_most_specific_shipping_method(store, rows, is_prime, expec
     for who, prime in rows:
         make_shipping_method_mapping(
             store=store if who == "own" else None,
+            marketplace=None if who == "own" else store.marketplace,
             service_level=ServiceLevel.SECOND_DAY,
             prime=prime,
             ship_code=f"{who}-{prime}",
@@ -112,7 +121,9 @@ def test_it_picks_the_most_specific_shipping_method(store, rows, is_prime, expec
 
 def test_it_builds_the_shipping_method_table_in_one_query(store, django_assert_num_queries):
     make_shipping_method_mapping(store=store)
-    make_shipping_method_mapping(store=None, service_level=ServiceLevel.NEXT_DAY)
+    make_shipping_method_mapping(
+        store=None, marketplace=store.marketplace, service_level=ServiceLevel.NEXT_DAY
+    )
     with django_assert_num_queries(1):
         table = shipping_method_table_for(store=store)
     with django_assert_num_queries(0):

@@ -14,7 +14,7 @@ from fulfillment.jobs.models import SyncRun
 from fulfillment.ops.alerts import alerts_check
 from fulfillment.ops.models import AlertSent
 from fulfillment.ops.tasks import alerts_check_task
-from fulfillment.orders.models import Order
+from fulfillment.orders.models import Holiday, Order
 from fulfillment.shipments.models import ShipmentConfirmation
 from tests.factories import make_store, make_warehouse
 from tests.orders.factories import make_order, make_sync_run
@@ -121,13 +121,17 @@ def test_it_does_not_double_the_confirmations_own_rejection_email(ops_store):
     assert already.alerted_at is not None
 
 
-def test_it_alerts_orders_near_ship_by_with_nothing_shipped_once_each(ops_store, settings):
-    # given
-    settings.OPS_ALERT_SHIP_BY_HOURS = 6
-    now = timezone.now()
+def test_it_alerts_orders_at_risk_with_nothing_shipped_once_each(ops_store):
+    # given: the warehouse ships every day, its cut-off an hour from now: the
+    # next cut-offs are in 1 h and 25 h, so a ship-by within 25 h is at risk
+    now = timezone.now().replace(second=0, microsecond=0)
+    warehouse = ops_store.warehouse
+    warehouse.time_zone, warehouse.working_days = "UTC", "1234567"
+    warehouse.cutoff_time = (now + dt.timedelta(hours=1)).time()
+    warehouse.save()
     soon = make_released_order(store=ops_store, ship_by_latest=now + dt.timedelta(hours=2))
     held_soon = make_order(store=ops_store, ship_by_latest=now + dt.timedelta(hours=3))
-    make_released_order(store=ops_store, ship_by_latest=now + dt.timedelta(hours=30))  # not yet
+    make_released_order(store=ops_store, ship_by_latest=now + dt.timedelta(hours=30))  # on track
     shipped = make_released_order(store=ops_store, ship_by_latest=now + dt.timedelta(hours=1))
     make_shipment(order=shipped)  # something shipped: no alert
     make_released_order(
@@ -238,3 +242,20 @@ def test_a_rejected_confirmation_row_is_still_one_email_per_package(ops_store):
     alerts_check()
     alerts_check()
     assert len(_to(OPS)) == 1
+
+
+def test_the_alert_counts_the_warehouses_holidays(ops_store):
+    # given: every day at 11:00 UTC, today's cut-off passed; due in 60 h there
+    # would be two cut-offs left (on track), but the next two days are holidays
+    now = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+    warehouse = ops_store.warehouse
+    warehouse.time_zone, warehouse.working_days, warehouse.cutoff_time = "UTC", "1234567", dt.time(11)
+    warehouse.save()
+    due = make_released_order(store=ops_store, ship_by_latest=now + dt.timedelta(hours=60))
+    assert alerts_check(now=now).ship_by_near == 0
+    for day in (3, 4):
+        Holiday.objects.create(warehouse=warehouse, date=dt.date(2026, 12, day))
+
+    assert alerts_check(now=now).ship_by_near == 1
+    (mail,) = _to(OPS)
+    assert due.amazon_order_id in mail.body and "at risk" in mail.subject

@@ -19,10 +19,12 @@ from tests.orders.factories import make_order, make_sync_run, make_unreadable_or
 from tests.shipments.factories import make_confirmation
 from tests.wms.factories import make_released_order, make_shipment
 
-# stores (with last pull, last push and open unreadable orders subqueries), order
-# counts, confirmation counts (rejected, retrying, and orders shipped here that
-# Amazon refused), the last pushes, running runs, orders per day, confirmations per day.
-DASHBOARD_QUERIES = 7
+# stores (with last pull, last finished pull, last push and open unreadable
+# orders subqueries), the warehouses' holidays (ship risk), order counts (held,
+# released, acknowledged, late, at risk, stops not acknowledged), confirmation
+# counts (rejected, retrying, and orders shipped here that Amazon refused), the
+# last pushes, running runs, orders per day, confirmations per day.
+DASHBOARD_QUERIES = 8
 
 
 def _busy_store(now: dt.datetime, **kw):
@@ -157,3 +159,73 @@ def test_a_merchant_users_dashboard_costs_one_query_more_and_shows_its_stores(
     # then
     assert [h.store for h in dashboard.stores] == [store_a]
     assert dashboard.orders_per_day[-1] == 1
+
+
+def test_a_store_whose_last_download_failed_is_red_with_the_error(admin_client):
+    # given: a success 20 minutes ago, then a failure 5 minutes ago
+    now = timezone.now()
+    store = make_store()
+    make_sync_run(
+        store=store, finished_at=now - dt.timedelta(minutes=20), started_at=now - dt.timedelta(minutes=21)
+    )
+    make_sync_run(
+        store=store,
+        ok=False,
+        error="Amazon answered 503 Service Unavailable",
+        started_at=now - dt.timedelta(minutes=6),
+        finished_at=now - dt.timedelta(minutes=5),
+    )
+
+    # when
+    response = admin_client.get(reverse("admin:index"))
+
+    # then
+    (health,) = response.context["dashboard"].stores
+    assert health.last_pull.alert and health.last_pull.value == "Failed 5 min ago"
+    assert health.last_pull_error == "Amazon answered 503 Service Unavailable"
+    assert "Amazon answered 503 Service Unavailable" in response.content.decode()
+
+    # when: the next download succeeds
+    make_sync_run(store=store, finished_at=now, started_at=now)
+    (health,) = dashboard_for(user=response.wsgi_request.user, now=now).stores
+
+    # then
+    assert (health.last_pull.alert, health.last_pull.value, health.last_pull_error) == (
+        False,
+        "0 min ago",
+        "",
+    )
+
+
+def test_it_counts_orders_at_risk_and_stops_the_warehouse_has_not_acknowledged(admin_client):
+    # given: the warehouse ships every day at 23:59, so an order due within the
+    # next cut-off is at risk and one due in three days is on track
+    now = timezone.now()
+    store = make_store()
+    store.warehouse.working_days, store.warehouse.cutoff_time = "1234567", dt.time(23, 59)
+    store.warehouse.time_zone = "UTC"
+    store.warehouse.save()
+    at_risk = make_order(store=store, ship_by_latest=now + dt.timedelta(minutes=30))
+    make_order(store=store, ship_by_latest=now + dt.timedelta(days=3))
+    make_order(store=store, ship_by_latest=now - dt.timedelta(minutes=30))  # late
+    stopped = make_released_order(store=store, status=Order.Status.CANCELLED, wms_stop_requested_at=now)
+    make_released_order(
+        store=store,
+        status=Order.Status.CANCELLED,
+        wms_stop_requested_at=now,
+        cancellation_acknowledged_at=now,
+    )
+
+    # when
+    response = admin_client.get(reverse("admin:index"))
+    (health,) = response.context["dashboard"].stores
+
+    # then
+    assert (health.overdue.value, health.at_risk.value, health.stop_pending.value) == (1, 1, 1)
+    assert health.at_risk.alert and health.stop_pending.alert
+    listed = admin_client.get(health.at_risk.url).context["cl"].result_list
+    assert [o.pk for o in listed] == [at_risk.pk]
+    stops = admin_client.get(health.stop_pending.url).context["cl"].result_list
+    assert [o.pk for o in stops] == [stopped.pk]
+    page = response.content.decode()
+    assert "At risk" in page and "Stops not acknowledged" in page

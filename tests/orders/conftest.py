@@ -8,14 +8,23 @@ import datetime as dt
 import pytest
 from django.db.models import F
 
+from fulfillment.inventory.levels import inventory_update
 from fulfillment.orders.models import StoreSyncState
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.models import SandboxOrder
+from sandbox.orders import SANDBOX_CATALOG
 
 
 @pytest.fixture
-def seller(sandbox_seller):
+def seller(sandbox_seller, warehouse):
+    """The sandbox seller; the warehouse knows every SKU of its catalog (its stock
+    names them), so a store that ships unmapped SKUs as themselves releases them."""
+    warehouse_knows_the_catalog(warehouse)
     return sandbox_seller
+
+
+def warehouse_knows_the_catalog(warehouse) -> None:
+    inventory_update(warehouse=warehouse, items=[(sku, 5) for sku, *_ in SANDBOX_CATALOG], complete=False)
 
 
 @pytest.fixture

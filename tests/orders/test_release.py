@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from fulfillment.orders.models import Order
+from connections.models import Marketplace
+from fulfillment.inventory.levels import inventory_update
+from fulfillment.orders.models import Order, Warehouse
 from fulfillment.orders.services.download import orders_pull
 from fulfillment.orders.services.release import orders_release_or_hold
 from mappings.models import ShippingMethodMapping, SkuMapping
@@ -104,7 +106,11 @@ def test_a_store_identifying_products_by_asin_maps_the_asin(strict_store, one_or
         store=strict_store, amazon_sku="OTHER-SKU", asin="B000000001", warehouse_sku="W-1", units=1
     )
     ShippingMethodMapping.objects.create(
-        store=None, service_level="NEXT_DAY", prime=None, carrier="UPS", ship_code="NDA"
+        marketplace=strict_store.marketplace,
+        service_level="NEXT_DAY",
+        prime=None,
+        carrier="UPS",
+        ship_code="NDA",
     )
 
     orders_pull(store=strict_store)
@@ -171,3 +177,82 @@ def test_the_order_page_offers_no_save_buttons(admin_client):
     assert response.status_code == 200
     assert 'name="_save"' not in response.content.decode()
     assert 'name="_continue"' not in response.content.decode()
+
+
+# --- Defaults that must not release wrong orders ---------------------------------
+
+
+def _next_day_default(marketplace, *, carrier="UPS", ship_code="NDA"):
+    return ShippingMethodMapping.objects.create(
+        marketplace=marketplace, service_level="NEXT_DAY", prime=None, carrier=carrier, ship_code=ship_code
+    )
+
+
+def test_an_unmapped_sku_ships_as_itself_only_when_the_warehouse_knows_it(store, one_order):
+    # given: the store ships unmapped SKUs as warehouse SKUs (a new store's default)
+    assert store.unmapped_sku_is_warehouse_sku
+    _next_day_default(store.marketplace)
+
+    # when: the warehouse has never named ABC-1
+    orders_pull(store=store)
+
+    # then
+    order = Order.objects.get()
+    assert order.status == Order.Status.HELD
+    assert order.hold_reasons == ["SKU ABC-1 is unknown to the warehouse"]
+
+    # when: its next inventory snapshot names it (even at 0) and a person re-checks
+    inventory_update(warehouse=store.warehouse, items=[("ABC-1", 0)], complete=False)
+    counts = orders_release_or_hold(store=store, orders=[order])
+
+    # then
+    order.refresh_from_db()
+    assert (counts.released, order.status, order.hold_reasons) == (1, Order.Status.RELEASED, [])
+    assert order.lines.get().components == [{"warehouse_sku": "ABC-1", "units": 1}]
+
+
+def test_another_warehouses_sku_does_not_count(store, one_order):
+    _next_day_default(store.marketplace)
+    other = Warehouse.objects.create(code="OTHER", name="Other DC")
+    inventory_update(warehouse=other, items=[("ABC-1", 5)], complete=False)
+
+    orders_pull(store=store)
+
+    assert Order.objects.get().hold_reasons == ["SKU ABC-1 is unknown to the warehouse"]
+
+
+def test_a_store_never_borrows_another_marketplaces_default(store, one_order):
+    # given: a default for Germany only; the store sells in the US
+    SkuMapping.objects.create(store=store, amazon_sku="ABC-1", warehouse_sku="W-ABC", units=1)
+    _next_day_default(Marketplace.objects.get(code="DE"), carrier="DPD", ship_code="DPD_EXPRESS_12")
+
+    # when
+    orders_pull(store=store)
+
+    # then: held with a reason, not released as DPD
+    order = Order.objects.get()
+    assert (order.status, order.carrier) == (Order.Status.HELD, "")
+    assert order.hold_reasons == ["no shipping method for NEXT_DAY + Prime"]
+
+    # when: the store's own marketplace gets its default
+    _next_day_default(store.marketplace, carrier="FedEx", ship_code="FEDEX_STANDARD_OVERNIGHT")
+    orders_release_or_hold(store=store, orders=[order])
+
+    # then
+    order.refresh_from_db()
+    assert (order.status, order.carrier) == (Order.Status.RELEASED, "FedEx")
+
+
+def test_a_default_needs_a_marketplace_and_a_store_row_no_marketplace(store):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    neither = ShippingMethodMapping(service_level="STANDARD", carrier="UPS", ship_code="G")
+    both = ShippingMethodMapping(
+        store=store, marketplace=store.marketplace, service_level="STANDARD", carrier="UPS", ship_code="G"
+    )
+    for mapping in (neither, both):
+        with pytest.raises(ValidationError):
+            mapping.full_clean()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            mapping.save()

@@ -183,13 +183,20 @@ def test_the_save_service_refuses_whatever_form_calls_it(merchant_user, store_a,
 def test_warehouse_staff_still_set_the_defaults(staff_client, store_a):  # noqa: F811
     added = staff_client.post(
         reverse("admin:mappings_shippingmethodmapping_add"),
-        {"service_level": "STANDARD", "carrier": "UPS", "ship_code": "GROUND", "store": ""},
+        {
+            "service_level": "STANDARD",
+            "carrier": "UPS",
+            "ship_code": "GROUND",
+            "store": "",
+            "marketplace": store_a.marketplace_id,
+        },
     )
     imported = _import(
         staff_client, "carriermapping", "store,warehouse_carrier,amazon_carrier_code\n,ups,UPS\n"
     )
 
     assert added.status_code == 302
-    assert ShippingMethodMapping.objects.get().store is None
+    default = ShippingMethodMapping.objects.get()
+    assert (default.store, default.marketplace) == (None, store_a.marketplace)
     assert ImportJob.objects.get().status == ImportJob.Status.PREVIEWED
     assert imported.status_code == 200

@@ -54,7 +54,13 @@ from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 sandbox_application_ensure()
 warehouse = Warehouse.objects.create(code="MP", name="Multi-process DC")
 ShippingMethodMapping.objects.bulk_create(
-    ShippingMethodMapping(store=None, service_level=level, prime=None, carrier="UPS", ship_code="GND")
+    ShippingMethodMapping(
+        marketplace=Marketplace.objects.get(code="US"),
+        service_level=level,
+        prime=None,
+        carrier="UPS",
+        ship_code="GND",
+    )
     for level in ServiceLevel.values
 )
 for s in range(%(stores)d):

@@ -32,7 +32,7 @@ from fulfillment.wms.services import ShipmentInput, ShipmentLineInput, shipment_
 from mappings.models import ServiceLevel, ShippingMethodMapping, SkuMapping
 from sandbox.listings import sandbox_listing_upsert
 from sandbox.models import SandboxFaults, SandboxListing, SandboxOrder, SandboxOrderItem, SandboxPackage
-from sandbox.orders import sandbox_orders_create
+from sandbox.orders import SANDBOX_CATALOG, sandbox_orders_create
 
 INVENTORY_SKUS = [f"INV-{n}" for n in range(1, 7)]
 
@@ -79,6 +79,9 @@ class World:
                 store=self.store, service_level=level, prime=None, carrier="UPS", ship_code="GND"
             )
         sandbox_orders_create(seller=self.seller, count=self.orders, seed=self.seed, status="UNSHIPPED")
+        # The warehouse names the catalog's SKUs: unmapped SKUs it knows ship as themselves.
+        for sku, *_ in SANDBOX_CATALOG:
+            self.stock(sku, 100)
         for n, sku in enumerate(INVENTORY_SKUS, start=1):
             SkuMapping.objects.create(
                 store=self.store, amazon_sku=sku, warehouse_sku=f"W-{sku}", units=1, sync_inventory=True

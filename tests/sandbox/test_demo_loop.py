@@ -12,11 +12,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from fulfillment.inventory.levels import inventory_update
 from fulfillment.orders.models import Order
 from fulfillment.orders.services.download import orders_pull
 from mappings.models import ServiceLevel, ShippingMethodMapping
 from sandbox.models import SandboxFaults, SandboxOrder
-from sandbox.orders import sandbox_orders_place
+from sandbox.orders import SANDBOX_CATALOG, sandbox_orders_place
 from sandbox.sellers import sandbox_seller_ensure
 
 CHANGELIST = "admin:sandbox_sandboxorder_changelist"
@@ -24,6 +25,10 @@ CHANGELIST = "admin:sandbox_sandboxorder_changelist"
 
 @pytest.fixture
 def every_level_by_ups(store):
+    # The warehouse names every catalog SKU in its stock: unmapped SKUs ship as themselves.
+    inventory_update(
+        warehouse=store.warehouse, items=[(sku, 5) for sku, *_ in SANDBOX_CATALOG], complete=False
+    )
     for level in ServiceLevel.values:
         ShippingMethodMapping.objects.create(
             store=store, service_level=level, prime=None, carrier="UPS", ship_code="GND"

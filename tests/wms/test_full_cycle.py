@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from fulfillment.inventory.levels import inventory_update
 from fulfillment.inventory.models import InventoryLevel
 from fulfillment.inventory.selectors import inventory_changed_since
 from fulfillment.orders.models import Order
@@ -14,7 +15,7 @@ from fulfillment.orders.services.download import orders_pull
 from fulfillment.shipments.models import Shipment
 from fulfillment.wms.services import wms_key_create
 from mappings.models import ServiceLevel, ShippingMethodMapping
-from sandbox.orders import sandbox_orders_create
+from sandbox.orders import SANDBOX_CATALOG, sandbox_orders_create
 
 
 @pytest.fixture
@@ -28,6 +29,10 @@ def shipping_for_every_level(store):
 def test_an_order_goes_from_amazon_to_shipped(store, sandbox_seller, shipping_for_every_level):
     # given: an Amazon order with at least two units, downloaded (twice: nothing doubles) and released
     placed = sandbox_orders_create(seller=sandbox_seller, count=10, seed=3, status="UNSHIPPED")
+    # The warehouse has named its SKUs (all out of stock): unmapped SKUs it knows ship as themselves.
+    catalog = {sku for sku, *_ in SANDBOX_CATALOG}
+    inventory_update(warehouse=store.warehouse, items=[(sku, 0) for sku in sorted(catalog)], complete=False)
+    before_stock = timezone.now()
     assert orders_pull(store=store).ok
     assert orders_pull(store=store).ok
     amazon = next(o for o in placed if sum(i.quantity_ordered for i in o.items.all()) >= 2)
@@ -77,9 +82,9 @@ def test_an_order_goes_from_amazon_to_shipped(store, sandbox_seller, shipping_fo
         .values_list("package_id", flat=True)
     ) == ["P1", "P2"]
     assert stock.status_code == 200
-    assert set(InventoryLevel.objects.filter(warehouse=store.warehouse).values_list("sku", flat=True)) == {
-        s for s, _ in units
+    assert dict(InventoryLevel.objects.filter(warehouse=store.warehouse).values_list("sku", "available")) == {
+        sku: 7 if sku in {s for s, _ in units} else 0 for sku in catalog
     }
-    assert inventory_changed_since(warehouse=store.warehouse, since=None) == {s for s, _ in units}
+    assert inventory_changed_since(warehouse=store.warehouse, since=before_stock) == {s for s, _ in units}
     # the order left the released list and the WMS reads it as shipped
     assert api.get(f"/api/v1/orders/{order.pk}").json()["status"] == "shipped"

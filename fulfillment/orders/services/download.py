@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -375,13 +376,35 @@ class ReconciliationJob(Job):
     lease_seconds = PULL_LEASE_SECONDS
     count_keys = PULL_COUNTS
 
-    def __init__(self, *, days: int = 3, now: dt.datetime | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        days: int = 3,
+        now: dt.datetime | None = None,
+        first_day: dt.date | None = None,
+        last_day: dt.date | None = None,
+    ) -> None:
+        """The last `days` days, or (*Resync a date range*) the orders created from
+        `first_day` to `last_day` inclusive, days in the warehouse's time zone."""
         self.days = days
         self.now = now
+        self.first_day, self.last_day = first_day, last_day
+
+    def _window(self, store: Store, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        settled = now - SETTLE_DELAY
+        if self.first_day is None or self.last_day is None:
+            return now - dt.timedelta(days=self.days), settled
+        zone = zoneinfo.ZoneInfo(store.warehouse.time_zone)
+        after = dt.datetime.combine(self.first_day, dt.time(), tzinfo=zone)
+        before = dt.datetime.combine(self.last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+        return after, min(before, settled)
 
     def run(self, ctx: JobContext) -> None:
         store, now = ctx.store, self.now or timezone.now()
-        after, before = now - dt.timedelta(days=self.days), now - SETTLE_DELAY
+        after, before = self._window(store, now)
+        if after >= before:
+            ctx.fail("The range ends before it starts (or lies in the future): nothing to resync.")
+            return
         params = _base_params(store)
         params.update(
             createdAfter=amazon_time(after),
@@ -409,6 +432,10 @@ class ReconciliationJob(Job):
         ctx.counts.update(
             listed=len(open_at_amazon), missing=ctx.counts["new"], closed_at_amazon=len(closed_at_amazon)
         )
+        notes = []
+        if self.first_day is not None:
+            notes.append(f"Resync of orders created {self.first_day:%Y-%m-%d} to {self.last_day:%Y-%m-%d}.")
         if closed_at_amazon:
-            ctx.notes = "Open here but no longer open at Amazon: " + ", ".join(closed_at_amazon)
+            notes.append("Open here but no longer open at Amazon: " + ", ".join(closed_at_amazon))
+        ctx.notes = " ".join(notes)
         StoreSyncState.objects.update_or_create(store=store, defaults={"last_reconciled_at": now})

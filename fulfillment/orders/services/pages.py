@@ -329,6 +329,7 @@ def _writes_planned(
                 components=components,
                 shipping_table=ctx.shipping_table,
                 now=now,
+                unmapped_is_warehouse_sku=store.unmapped_sku_is_warehouse_sku,
             )
             w.held = not w.released
     return writes
