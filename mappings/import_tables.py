@@ -128,12 +128,16 @@ class MappingTable:
         """key -> {"pk": ..., compare fields...} for the rows these records would touch."""
         raise NotImplementedError
 
+    def owner_label(self, record: dict[str, Any], store_names: dict[int, str]) -> str:
+        """Whose row this is, as the preview names it."""
+        return store_names.get(record["store_id"], "every store (default)")
+
     def preview_row(
         self, status: str, record: dict[str, Any], current: dict[str, Any] | None, store_names: dict[int, str]
     ) -> dict[str, Any]:
         """One row of the preview: its group (the kit's Amazon SKU; "" when rows stand alone),
         how it reads, and each compared column that changes (old → new)."""
-        store = store_names.get(record["store_id"], "every store (default)")
+        store = self.owner_label(record, store_names)
         changes = []
         if current is not None:
             changes = [
@@ -271,6 +275,12 @@ class _ShippingMethodTable(MappingTable):
 
     def key(self, record):
         return (record["store_id"], record["marketplace_id"], record["service_level"], record["prime"])
+
+    def owner_label(self, record, store_names):
+        if record["store_id"] is None and record["marketplace_id"] is not None:
+            codes = {pk: code for code, pk in self.marketplaces.items()}
+            return f"{codes.get(record['marketplace_id'], '?')} marketplace (default)"
+        return super().owner_label(record, store_names)
 
     def preview_item(self, record, store):
         prime = {None: "Prime or not", True: "Prime", False: "not Prime"}[record["prime"]]

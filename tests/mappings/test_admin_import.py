@@ -231,12 +231,15 @@ def test_the_preview_lists_rows_added_changed_old_to_new_and_unchanged_with_kits
 def test_the_preview_of_shipping_methods_shows_the_default_and_the_change(admin_client, store):
     from mappings.models import ShippingMethodMapping
 
-    ShippingMethodMapping.objects.create(service_level="STANDARD", prime=None, carrier="UPS", ship_code="GND")
-    data = "store,service_level,prime,carrier,ship_code\n,Standard,,FedEx,GROUND\n"
+    ShippingMethodMapping.objects.create(
+        marketplace=store.marketplace, service_level="STANDARD", prime=None, carrier="UPS", ship_code="GND"
+    )
+    code = store.marketplace.code
+    data = f"store,marketplace,service_level,prime,carrier,ship_code\n,{code},Standard,,FedEx,GROUND\n"
 
     page = admin_client.post(
         reverse("admin:mappings_shippingmethodmapping_import_csv"), {"file": _upload(data)}
     ).content.decode()
 
-    assert "every store (default): STANDARD, Prime or not → FedEx GROUND" in page
+    assert f"{code} marketplace (default): STANDARD, Prime or not → FedEx GROUND" in page
     assert "carrier: UPS → <strong>FedEx</strong>" in page
