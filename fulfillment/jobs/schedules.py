@@ -80,6 +80,8 @@ PERSONAL_DATA_PURGE_SCHEDULE = "personal-data-purge"
 ORDER_DATA_PURGE_SCHEDULE = "order-data-purge"
 AUTHORIZATION_PURGE_SCHEDULE = "authorization-records-purge"
 SCHEDULES_REPAIR_SCHEDULE = "schedules-repair"
+NOTIFICATION_SUBSCRIPTIONS_TASK = "fulfillment.orders.tasks.notification_subscriptions_sync_task"
+NOTIFICATION_SUBSCRIPTIONS_SCHEDULE = "notification-subscriptions"
 GLOBAL_SCHEDULES = (
     WEBHOOK_SWEEP_SCHEDULE,
     ALERTS_SCHEDULE,
@@ -88,6 +90,7 @@ GLOBAL_SCHEDULES = (
     ORDER_DATA_PURGE_SCHEDULE,
     AUTHORIZATION_PURGE_SCHEDULE,
     SCHEDULES_REPAIR_SCHEDULE,
+    NOTIFICATION_SUBSCRIPTIONS_SCHEDULE,
 )
 ALERTS_EVERY_MINUTES = 5
 REPAIR_EVERY_MINUTES = 5
@@ -160,20 +163,38 @@ def next_push_time(*, times: list[dt.time], time_zone: str, after: dt.datetime) 
 
 # --- The declarations --------------------------------------------------------------------
 
+# The download's interval while ORDER_CHANGE notifications bring the orders (a safety net).
+NOTIFIED_ORDER_PULL_MINUTES = 60
+NOTIFICATION_SUBSCRIPTIONS_EVERY_MINUTES = 5
+
+
+def order_pull_minutes(store: Store) -> int:
+    """The store's setting; at least hourly while its ORDER_CHANGE subscription is healthy."""
+    if settings.SQS_QUEUE_URL:
+        from connections.models import NotificationSubscription
+
+        healthy = NotificationSubscription.objects.filter(
+            store=store, state=NotificationSubscription.State.ACTIVE
+        ).exists()
+        if healthy:
+            return max(store.order_pull_minutes, NOTIFIED_ORDER_PULL_MINUTES)
+    return store.order_pull_minutes
+
 
 def store_schedules_wanted(store: Store, *, now: dt.datetime) -> list[ScheduleSpec]:
     """The schedules of one store (none unless it is active and connected)."""
     if not (store.is_active and store.is_connected):
         return []
     args = repr(store.pk)
+    pull_minutes = order_pull_minutes(store)
     wanted = [
         ScheduleSpec(
             order_pull_schedule_name(store.pk),
             ORDER_PULL_TASK,
             Schedule.MINUTES,
-            minutes=store.order_pull_minutes,
+            minutes=pull_minutes,
             args=args,
-            no_later_than=now + dt.timedelta(minutes=store.order_pull_minutes),
+            no_later_than=now + dt.timedelta(minutes=pull_minutes),
         ),
         ScheduleSpec(
             order_reconcile_schedule_name(store.pk),
@@ -219,6 +240,16 @@ def global_schedules_wanted(*, now: dt.datetime) -> list[ScheduleSpec]:
             SCHEDULES_REPAIR_SCHEDULE, SCHEDULES_REPAIR_TASK, Schedule.MINUTES, minutes=REPAIR_EVERY_MINUTES
         ),
     ]
+    if settings.SQS_QUEUE_URL:
+        # Subscribes connected stores to ORDER_CHANGE and unsubscribes the others.
+        wanted.append(
+            ScheduleSpec(
+                NOTIFICATION_SUBSCRIPTIONS_SCHEDULE,
+                NOTIFICATION_SUBSCRIPTIONS_TASK,
+                Schedule.MINUTES,
+                minutes=NOTIFICATION_SUBSCRIPTIONS_EVERY_MINUTES,
+            )
+        )
     # Through the stores' warehouses (the registry reads stores, not the wms package's models):
     # a webhook of a warehouse without stores has no order to deliver.
     if Store.objects.filter(warehouse__webhook__enabled=True).exists():

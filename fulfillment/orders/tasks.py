@@ -33,3 +33,10 @@ def unreadable_order_retry_task(unreadable_id: int) -> dict:
         return {"skipped": "store inactive or not connected"}
     result = unreadable_order_retry(unreadable=row)
     return {"unreadable_order": row.pk, "resolved": result.resolved, "api_calls": result.api_calls}
+
+
+def notification_subscriptions_sync_task() -> dict:
+    """Every few minutes: subscribe connected stores to ORDER_CHANGE, unsubscribe the others."""
+    from fulfillment.orders.services.notification_setup import notification_subscriptions_sync
+
+    return notification_subscriptions_sync()
