@@ -44,13 +44,14 @@ shell: install
 # environment or .env (DEBUG off, PostgreSQL, Redis; see README "Production").
 # Migrations and schedules once (bin/release), then gunicorn (bin/web) and the task cluster
 # (bin/worker), each in its own process group: Ctrl-C stops gunicorn gracefully
-# (TERM) and the cluster after its running tasks (INT). The notification consumer
-# joins here as a third process (bin/notifications) when it lands.
+# (TERM) and the cluster after its running tasks (INT). The ORDER_CHANGE
+# notification consumer (bin/notifications) is the third process; it exits at once
+# when SQS_QUEUE_URL is not set (orders then arrive by the scheduled download).
 serve: install
 	bin/release
-	@echo "Starting gunicorn and the task cluster; Ctrl-C stops both."
-	@bash -c 'set -m; bin/worker & q=$$!; bin/web & w=$$!; \
-		trap "kill -TERM $$w 2>/dev/null; kill -INT $$q 2>/dev/null; wait" INT TERM; \
+	@echo "Starting gunicorn, the task cluster and the notification consumer; Ctrl-C stops them."
+	@bash -c 'set -m; bin/worker & q=$$!; bin/web & w=$$!; bin/notifications & n=$$!; \
+		trap "kill -TERM $$w $$n 2>/dev/null; kill -INT $$q 2>/dev/null; wait" INT TERM; \
 		wait'
 
 test: install
