@@ -133,6 +133,7 @@ def main() -> int:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    from connections.amazon import sqs
     from fulfillment.orders.models import NotificationReceipt, Order
     from fulfillment.orders.services.download import orders_pull
     from fulfillment.orders.services.notifications import notifications_consume_once
@@ -188,7 +189,7 @@ def main() -> int:
         placed_at.update(dict.fromkeys(burst_ids, at))
         print(f"burst: {len(burst_ids)} orders placed in {time.time() - at:.1f} s", flush=True)
         deadline = time.time() + args.burst_timeout
-        while not set(placed_at) <= set(wms.first_seen) and time.time() < deadline:
+        while (not set(placed_at) <= set(wms.first_seen) or sqs.queue_depth()) and time.time() < deadline:
             cycle()
 
         # 3. The safety net.
@@ -213,7 +214,8 @@ def main() -> int:
         )
         print(
             f"consumer: {counts.get('received', 0)} messages, {counts.get('imported', 0)} imported "
-            f"by getOrder, {get_order_calls} getOrder calls; receipts {NotificationReceipt.objects.count()}; "
+            f"by getOrder, {get_order_calls} getOrder calls, {counts.get('already_current', 0)} already "
+            f"current; receipts {NotificationReceipt.objects.count()}; "
             f"orders {Order.objects.filter(store=store).count()}; "
             f"never released in time {len(set(placed_at) - set(latency))}",
             flush=True,

@@ -212,7 +212,8 @@ def order_change_message(
                 "OrderItemId": i.order_item_id,
                 "SellerSKU": i.sku,
                 "SupplySourceId": None,  # merchant-fulfilled from the seller's default source
-                "OrderItemStatus": _STATUS_WORDS.get(order.status, order.status),
+                # The model knows only these two for an item.
+                "OrderItemStatus": "Shipped" if i.quantity_shipped >= i.quantity_ordered else "Unshipped",
                 "Quantity": i.quantity_ordered,
                 "QuantityShipped": i.quantity_shipped,
                 "IsBuyerRequestedCancel": i.buyer_cancel_requested,

@@ -82,6 +82,7 @@ AUTHORIZATION_PURGE_SCHEDULE = "authorization-records-purge"
 SCHEDULES_REPAIR_SCHEDULE = "schedules-repair"
 NOTIFICATION_SUBSCRIPTIONS_TASK = "fulfillment.orders.tasks.notification_subscriptions_sync_task"
 NOTIFICATION_SUBSCRIPTIONS_SCHEDULE = "notification-subscriptions"
+NOTIFICATION_SUBSCRIPTION_SETUP_TASK = "fulfillment.orders.tasks.notification_subscription_setup_task"
 GLOBAL_SCHEDULES = (
     WEBHOOK_SWEEP_SCHEDULE,
     ALERTS_SCHEDULE,
@@ -337,7 +338,25 @@ def schedules_sync(*, store: Store | None = None, now: dt.datetime | None = None
                 changes["updated"] += 1
     if changes["created"] or changes["updated"] or changes["deleted"]:
         logger.info("schedules in step: %s", ", ".join(f"{v} {k}" for k, v in changes.items()))
+    if store is not None and settings.SQS_QUEUE_URL:
+        _notification_setup_when_due(store)
     return dict(changes)
+
+
+def _notification_setup_when_due(store: Store) -> None:
+    """A store just connected (or disconnected) is subscribed (or unsubscribed) at once
+    by a task, not at the next `notification-subscriptions` run. A failed attempt is
+    left to that schedule, so a refusal cannot loop."""
+    from connections.models import NotificationSubscription
+
+    State = NotificationSubscription.State
+    state = NotificationSubscription.objects.filter(store=store).values_list("state", flat=True).first()
+    wanted = store.is_active and store.is_connected
+    if (wanted and state in (None, State.PENDING, State.REMOVED)) or (not wanted and state == State.ACTIVE):
+        from django_q.tasks import async_task
+
+        store_id = store.pk
+        transaction.on_commit(lambda: async_task(NOTIFICATION_SUBSCRIPTION_SETUP_TASK, store_id))
 
 
 def schedules_missing(*, now: dt.datetime | None = None) -> list[str]:

@@ -35,6 +35,17 @@ def unreadable_order_retry_task(unreadable_id: int) -> dict:
     return {"unreadable_order": row.pk, "resolved": result.resolved, "api_calls": result.api_calls}
 
 
+def notification_subscription_setup_task(store_id: int) -> dict:
+    """A store just connected or disconnected: its ORDER_CHANGE subscription follows now."""
+    from connections.models import Store
+    from fulfillment.orders.services.notification_setup import notification_subscription_setup
+
+    store = Store.objects.select_related("marketplace").filter(pk=store_id).first()
+    if store is None:
+        return {"skipped": "unknown store"}
+    return {"store": store_id, "result": notification_subscription_setup(store=store)}
+
+
 def notification_subscriptions_sync_task() -> dict:
     """Every few minutes: subscribe connected stores to ORDER_CHANGE, unsubscribe the others."""
     from fulfillment.orders.services.notification_setup import notification_subscriptions_sync

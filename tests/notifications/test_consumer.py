@@ -83,7 +83,9 @@ def test_a_late_notification_of_an_earlier_change_does_not_undo_a_later_one(
 
     first, again = _consume(), _consume()
 
-    assert first["imported"] == 1 and again["received"] == 0
+    # Our copy is newer than that change: no getOrder, nothing undone.
+    assert first["already_current"] == 1 and first.get("get_order_calls", 0) == 0
+    assert again["received"] == 0
     assert Order.objects.get(amazon_order_id=placed.order_id).status == Order.Status.CANCELLED
 
 
@@ -315,8 +317,11 @@ def test_the_command_refuses_without_a_queue(settings):
         call_command("consume_notifications", "--once")
 
 
-def test_a_sandbox_message_validates_against_amazons_schema(subscribed, sandbox_seller):
-    (placed,) = sandbox_orders_place(seller=sandbox_seller, count=1)
+@pytest.mark.parametrize("status", ["UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED", "PENDING"])
+def test_a_sandbox_message_validates_against_amazons_schema(subscribed, sandbox_seller, status):
+    from sandbox.orders import sandbox_orders_create
+
+    (placed,) = sandbox_orders_create(seller=sandbox_seller, count=1, status=status)
     message = order_change_message(
         order=SandboxOrder.objects.get(pk=placed.pk),
         subscription=None,
@@ -324,7 +329,23 @@ def test_a_sandbox_message_validates_against_amazons_schema(subscribed, sandbox_
         reason="Buyer Requested Cancel",
         application_id="app",
     )
-    change = consumer.notification_read(json.dumps(message))
+    change = consumer.notification_read(json.dumps(message))  # raises unless valid
     assert change.amazon_order_id == placed.order_id and change.seller_id == "A1ACMESELLER"
     assert uuid.UUID(change.notification_id)
     assert SandboxFaults.current().notification_duplicates is False
+
+
+def test_a_notification_the_download_already_brought_costs_no_get_order(subscribed, sandbox_seller, publish):
+    from fulfillment.orders.services.download import orders_pull
+
+    orders_pull(store=subscribed)
+    (placed,) = _place(publish, sandbox_seller)
+    late = orders_pull(store=subscribed)  # the download finds it before the notification is read
+
+    first, again = _consume(), _consume()
+
+    assert late.counts["missed_by_notifications"] == 1
+    assert first["already_current"] == 1 and first.get("get_order_calls", 0) == 0
+    assert again["received"] == 0
+    receipt = NotificationReceipt.objects.get(amazon_order_id=placed.order_id)
+    assert receipt.outcome == Outcome.BY_DOWNLOAD and "Already current" in receipt.reason

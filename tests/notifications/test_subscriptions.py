@@ -159,3 +159,51 @@ def test_grantless_operations_refuse_a_sellers_token_and_seller_operations_the_a
         client._notifications("getDestinations", "GET", "/notifications/v1/destinations", grantless=False)
     assert refused.value.status == 403
     assert client.get_destinations() == []
+
+
+def test_a_store_connecting_is_subscribed_at_once_and_disconnecting_unsubscribed(
+    store, sandbox_seller, sqs_queue, monkeypatch, django_capture_on_commit_callbacks
+):
+    import django_q.tasks
+
+    from fulfillment.orders import tasks
+
+    ran = []
+
+    def run_now(name, *args):
+        ran.append(name)
+        return getattr(tasks, name.rsplit(".", 1)[1])(*args)
+
+    monkeypatch.setattr(django_q.tasks, "async_task", run_now)
+    # What the store admin, the consent callback and connect_store call once the store is connected:
+    with django_capture_on_commit_callbacks(execute=True):
+        schedules_sync(store=store)
+    with django_capture_on_commit_callbacks(execute=True):
+        schedules_sync(store=store)  # in step now: nothing queued
+    assert len(ran) == 1
+    assert NotificationSubscription.objects.get(store=store).state == NotificationSubscription.State.ACTIVE
+    assert Schedule.objects.get(name=order_pull_schedule_name(store.pk)).minutes == 60
+
+    Store.objects.filter(pk=store.pk).update(is_active=False)
+    store.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        schedules_sync(store=store)
+    with django_capture_on_commit_callbacks(execute=True):
+        schedules_sync(store=store)
+    assert len(ran) == 2
+    assert NotificationSubscription.objects.get(store=store).state == NotificationSubscription.State.REMOVED
+    assert not SandboxNotificationSubscription.objects.exists()
+
+
+def test_setup_notifications_command(store, sandbox_seller, sqs_queue, capsys, settings):
+    from django.core.management import call_command
+
+    call_command("setup_notifications")
+    call_command("setup_notifications")
+    assert capsys.readouterr().out.splitlines() == [
+        "notification subscriptions: 1 changed, 0 unchanged",
+        "notification subscriptions: 0 changed, 1 unchanged",
+    ]
+    settings.SQS_QUEUE_URL = ""
+    with pytest.raises(Exception, match="SQS_QUEUE_URL"):
+        call_command("setup_notifications")

@@ -50,7 +50,7 @@ from connections.services import store_reauthorization_record
 from fulfillment.jobs.errors import safe_error
 from fulfillment.jobs.locks import JobLockBusy
 from fulfillment.jobs.runner import job_run
-from fulfillment.orders.models import NotificationReceipt
+from fulfillment.orders.models import NotificationReceipt, Order
 from fulfillment.orders.services.download import INCLUDED_DATA, SETTLE_DELAY, OrderDownloadJob
 from fulfillment.orders.services.pages import RunContext, orders_ingest_page
 
@@ -265,6 +265,9 @@ def notifications_handle(messages: list[sqs.QueueMessage], *, now: dt.datetime |
     )
     for store_id, items in by_store.items():
         store = store_of[store_id]
+        items = _not_yet_current(store=store, items=items, now=now, counts=counts)
+        if not items:
+            continue
         if waiting[store_id] or len(items) > get_order_per_minute():
             counts["by_download"] += _leave_to_download(store=store, items=items, now=now)
             continue
@@ -275,6 +278,47 @@ def notifications_handle(messages: list[sqs.QueueMessage], *, now: dt.datetime |
     if by_store:
         NotificationSubscription.objects.filter(store_id__in=list(by_store)).update(last_notification_at=now)
     return counts
+
+
+def _not_yet_current(
+    *, store: Store, items: list[_Pending], now: dt.datetime, counts: Counter[str]
+) -> list[_Pending]:
+    """Leave out changes a download already brought (the order as stored is at least as
+    recent as the change): recorded, deleted, no getOrder. Returns the others."""
+    stored = dict(
+        Order.objects.filter(
+            store=store, amazon_order_id__in=[p.change.amazon_order_id for p in items]
+        ).values_list("amazon_order_id", "amazon_updated_at")
+    )
+    current = [
+        p
+        for p in items
+        if p.change.changed_at is not None
+        and stored.get(p.change.amazon_order_id) is not None
+        # Amazon's order times are whole seconds; the change's has milliseconds.
+        and stored[p.change.amazon_order_id] >= p.change.changed_at.replace(microsecond=0)
+    ]
+    if not current:
+        return items
+    NotificationReceipt.objects.bulk_create(
+        [
+            NotificationReceipt(
+                notification_id=p.change.notification_id,
+                **_receipt_fields(p.change, store),
+                received_at=now,
+                handled_at=now,
+                outcome=Outcome.BY_DOWNLOAD,
+                reason="Already current: a download had read this change.",
+            )
+            for p in current
+        ],
+        ignore_conflicts=True,
+    )
+    for p in current:
+        _delete(p.message)
+    counts["already_current"] += len(current)
+    done = {p.change.notification_id for p in current}
+    return [p for p in items if p.change.notification_id not in done]
 
 
 def _delete(message: sqs.QueueMessage | None) -> None:

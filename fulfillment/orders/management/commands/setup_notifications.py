@@ -16,6 +16,5 @@ class Command(BaseCommand):
         if not sqs.notifications_enabled():
             raise CommandError("SQS_QUEUE_URL is not set: notifications are off.")
         counts = notification_subscriptions_sync()
-        self.stdout.write(
-            f"notification subscriptions: {counts.get('changed', 0)} changed, {counts.get('unchanged', 0)} unchanged"
-        )
+        changed, unchanged = counts.get("changed", 0), counts.get("unchanged", 0)
+        self.stdout.write(f"notification subscriptions: {changed} changed, {unchanged} unchanged")
