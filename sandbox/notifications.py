@@ -182,6 +182,25 @@ def _send(*, arn: str, body: str, delay: int = 0) -> None:
         logger.warning("sandbox: ORDER_CHANGE not delivered to %s (%s)", arn, type(exc).__name__)
 
 
+def _send_batch(*, arn: str, bodies: list[dict], out_of_order: bool) -> None:
+    """SendMessageBatch, ten a call (a burst of orders is many messages at once)."""
+    region = arn.split(":")[3]
+    try:
+        client, url = _sqs(region, settings.SQS_ENDPOINT_URL), _queue_url(arn)
+        for start in range(0, len(bodies), 10):
+            entries = [
+                {
+                    "Id": str(n),
+                    "MessageBody": json.dumps(body),
+                    "DelaySeconds": random.randint(0, 5) if out_of_order else 0,
+                }
+                for n, body in enumerate(bodies[start : start + 10])
+            ]
+            client.send_message_batch(QueueUrl=url, Entries=entries)
+    except (BotoCoreError, ClientError) as exc:
+        logger.warning("sandbox: ORDER_CHANGE not delivered to %s (%s)", arn, type(exc).__name__)
+
+
 def order_change_message(
     *,
     order: SandboxOrder,
@@ -307,8 +326,11 @@ def sandbox_order_changes_notify(*, orders: Iterable[SandboxOrder], change_type:
     out_of_order = faults.notification_out_of_order
 
     def deliver() -> None:
+        by_queue: dict[str, list[dict]] = {}
         for arn, message in messages:
-            _send(arn=arn, body=json.dumps(message), delay=random.randint(0, 5) if out_of_order else 0)
+            by_queue.setdefault(arn, []).append(message)
+        for arn, bodies in by_queue.items():
+            _send_batch(arn=arn, bodies=bodies, out_of_order=out_of_order)
 
     transaction.on_commit(deliver, robust=True)
     return len(messages)

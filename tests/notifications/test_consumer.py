@@ -349,3 +349,28 @@ def test_a_notification_the_download_already_brought_costs_no_get_order(subscrib
     assert again["received"] == 0
     receipt = NotificationReceipt.objects.get(amazon_order_id=placed.order_id)
     assert receipt.outcome == Outcome.BY_DOWNLOAD and "Already current" in receipt.reason
+
+
+def test_one_message_that_breaks_is_a_dead_letter_and_the_rest_are_imported(
+    subscribed, sandbox_seller, publish, monkeypatch
+):
+    first_order, second_order = _place(publish, sandbox_seller, count=2)
+    original = consumer.orders_ingest_page
+
+    def breaks_on_first(*, ctx, raw_orders, now, counts):
+        if raw_orders[0]["orderId"] == first_order.order_id:
+            raise RuntimeError("boom")
+        return original(ctx=ctx, raw_orders=raw_orders, now=now, counts=counts)
+
+    monkeypatch.setattr(consumer, "orders_ingest_page", breaks_on_first)
+    first, again = _consume(), _consume()
+
+    assert first["dead"] == 1 and first["imported"] == 1 and again["received"] == 0
+    assert Order.objects.filter(amazon_order_id=second_order.order_id).exists()
+    assert not Order.objects.filter(amazon_order_id=first_order.order_id).exists()
+    dead = NotificationReceipt.objects.get(outcome=Outcome.DEAD)
+    assert dead.amazon_order_id == first_order.order_id and "RuntimeError" in dead.reason and dead.body
+
+    monkeypatch.setattr(consumer, "orders_ingest_page", original)
+    assert notification_dead_letter_retry(receipt=dead) == "Order read and imported."
+    assert Order.objects.filter(amazon_order_id=first_order.order_id).exists()

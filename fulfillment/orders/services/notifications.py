@@ -273,7 +273,21 @@ def notifications_handle(messages: list[sqs.QueueMessage], *, now: dt.datetime |
             continue
         client = AmazonClient(store, stats=CallStats())
         for p in items:
-            counts[_order_change_apply(store=store, client=client, pending=p, now=now)] += 1
+            try:
+                counts[_order_change_apply(store=store, client=client, pending=p, now=now)] += 1
+            except Exception as exc:  # one bad message never stops the rest
+                logger.error(
+                    "notification %s could not be handled: %s", p.change.notification_id, safe_error(exc)
+                )
+                _dead_letter(
+                    key=p.change.notification_id,
+                    reason=f"Could not be handled: {safe_error(exc)}",
+                    body=p.body,
+                    now=now,
+                    fields=_receipt_fields(p.change, store),
+                )
+                _delete(p.message)
+                counts["dead"] += 1
         counts["get_order_calls"] += client.stats.api_calls
     if by_store:
         NotificationSubscription.objects.filter(store_id__in=list(by_store)).update(last_notification_at=now)

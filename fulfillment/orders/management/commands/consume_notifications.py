@@ -10,6 +10,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from connections.amazon import sqs
+from fulfillment.jobs.errors import safe_error
 from fulfillment.orders.services.notifications import notifications_consume_once
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,13 @@ class Command(BaseCommand):
                 counts = None
                 if not once:
                     time.sleep(5)
+            except Exception as exc:
+                if once:
+                    raise
+                # The database went away, say: the messages come back; keep the process up.
+                logger.error("consume_notifications: cycle failed: %s; trying again", safe_error(exc))
+                counts = None
+                time.sleep(5)
             if counts and sum(counts.values()):
                 summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v)
                 logger.info("notifications: %s", summary)
