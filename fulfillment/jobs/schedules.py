@@ -4,7 +4,9 @@ and `schedules_sync` makes django-q2's Schedule rows match it.
 Per store, while the store is active and connected to Amazon (each task in
 the package's tasks.py; the name is the schedule's):
 
-- `order-pull:store:<id>`: the order download, every `store.order_pull_minutes`;
+- `order-pull:store:<id>`: the order download, every `store.order_pull_minutes`
+  (at least hourly while the store's ORDER_CHANGE subscription is active: the
+  notifications bring the orders, the download is the safety net);
 - `order-reconcile:store:<id>`: the reconciliation, daily, the first a day
   after the store connected;
 - `shipment-confirm:store:<id>`: the confirmation sweep, every
@@ -16,7 +18,8 @@ the package's tasks.py; the name is the schedule's):
 For every store at once: `wms-webhook-sweep` (every minute, while a
 warehouse has an enabled webhook), `ops-alerts-check` (5 minutes),
 `monitoring-heartbeat` (every minute), `personal-data-purge` and
-`order-data-purge` (daily), `authorization-records-purge` (hourly) and
+`order-data-purge` (daily), `authorization-records-purge` (hourly),
+`notification-subscriptions` (5 minutes, while SQS_QUEUE_URL is set) and
 `schedules-repair` (5 minutes: this sync, catching whatever changed without
 calling it, e.g. a store deleted in bulk or a warehouse's time zone).
 
