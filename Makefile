@@ -4,9 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+MOTO_PORT ?= 5055
 
 # The demo: SQLite, the ORM broker, and the sandbox standing in for Amazon,
 # reached only through SP_API_ENDPOINT and LWA_TOKEN_URL like the real thing.
+# SQS is moto's server on MOTO_PORT, which bin/demo starts when moto is installed
+# (without it, bin/demo clears SQS_* and the demo runs on the download alone).
 DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
 	PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	SP_API_ENDPOINT=http://$(HOST):$(PORT)/sandbox \
@@ -14,7 +17,10 @@ DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
 	SELLER_CENTRAL_URL=http://$(HOST):$(PORT)/sandbox \
 	LWA_CLIENT_ID=amzn1.application-oa2-client.sandbox \
 	LWA_CLIENT_SECRET=sandbox-client-secret \
-	SP_API_APP_ID=amzn1.sp.solution.sandbox
+	SP_API_APP_ID=amzn1.sp.solution.sandbox \
+	MOTO_PORT=$(MOTO_PORT) SQS_ENDPOINT_URL=http://$(HOST):$(MOTO_PORT) AWS_REGION=us-east-1 \
+	SQS_QUEUE_URL=http://$(HOST):$(MOTO_PORT)/123456789012/fulfillment-bridge-order-change \
+	AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
 
 .PHONY: install demo manage shell serve test test-slow screenshots lint check clean
 
