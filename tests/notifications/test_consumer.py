@@ -146,6 +146,18 @@ def test_a_buyer_cancellation_request_reaches_the_wms_cancellation_feed(subscrib
     assert first["imported"] == 1 and again["received"] == 0
     assert order.buyer_cancellation_requested and order.status == Order.Status.RELEASED
     assert list(Order.objects.wms_stop_pending()) == [order]
+    # What the WMS reads: its cancellations feed.
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from fulfillment.wms.services import wms_key_create
+
+    _, key = wms_key_create(warehouse=subscribed.warehouse, name="WMS")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    feed = api.get(reverse("wms-cancellations")).json()
+    rows = feed["results"] if isinstance(feed, dict) else feed
+    assert [row["amazon_order_id"] for row in rows] == [placed.order_id]
     receipt = NotificationReceipt.objects.get(change_type="BuyerRequestedChange")
     assert receipt.outcome == Outcome.IMPORTED
 
@@ -374,3 +386,22 @@ def test_one_message_that_breaks_is_a_dead_letter_and_the_rest_are_imported(
     monkeypatch.setattr(consumer, "orders_ingest_page", original)
     assert notification_dead_letter_retry(receipt=dead) == "Order read and imported."
     assert Order.objects.filter(amazon_order_id=first_order.order_id).exists()
+
+
+def test_out_of_order_delivery_imports_every_order_once(subscribed, sandbox_seller, publish, sandbox_faults):
+    import time
+
+    sandbox_faults(notification_out_of_order=True, notification_duplicates=True)
+    placed = _place(publish, sandbox_seller, count=4)
+    wanted = {o.order_id for o in placed}
+
+    deadline = time.monotonic() + 15  # the sandbox delays each by up to 5 s
+    received = 0
+    while time.monotonic() < deadline and received < 8:
+        received += _consume()["received"]
+        time.sleep(0.2)
+
+    assert received == 8  # every notification, twice
+    assert set(Order.objects.filter(store=subscribed).values_list("amazon_order_id", flat=True)) == wanted
+    assert NotificationReceipt.objects.filter(outcome=Outcome.IMPORTED).count() == 4
+    assert _consume()["received"] == 0
