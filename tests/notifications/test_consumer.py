@@ -405,3 +405,29 @@ def test_out_of_order_delivery_imports_every_order_once(subscribed, sandbox_sell
     assert set(Order.objects.filter(store=subscribed).values_list("amazon_order_id", flat=True)) == wanted
     assert NotificationReceipt.objects.filter(outcome=Outcome.IMPORTED).count() == 4
     assert _consume()["received"] == 0
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_the_command_stops_after_the_batch_in_hand_on_a_signal(sqs_queue, monkeypatch, signum):
+    import os
+    import signal
+    from collections import Counter
+
+    from fulfillment.orders.management.commands import consume_notifications as command
+
+    cycles = []
+
+    def cycle(*, wait_seconds):
+        cycles.append(wait_seconds)
+        if len(cycles) == 1:
+            os.kill(os.getpid(), getattr(signal, signum))  # arrives mid-batch
+        return Counter(received=0)
+
+    monkeypatch.setattr(command, "notifications_consume_once", cycle)
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        call_command("consume_notifications", "--wait", "0")
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    assert cycles == [0]  # the batch in hand finished, no next poll
