@@ -431,3 +431,29 @@ def test_the_command_stops_after_the_batch_in_hand_on_a_signal(sqs_queue, monkey
         for s, handler in before.items():
             signal.signal(s, handler)
     assert cycles == [0]  # the batch in hand finished, no next poll
+
+
+def test_a_get_order_that_fails_leaves_the_message_for_later_then_makes_a_dead_letter(
+    subscribed, sandbox_seller, publish, sandbox_faults, settings, monkeypatch
+):
+    settings.SP_API_MAX_ATTEMPTS = 1
+    settings.SP_API_RATE_TIME_SCALE = 1000.0  # the limiter's wait after a 429, sped up
+    (placed,) = _place(publish, sandbox_seller)
+    sandbox_faults(throttle_storm=True)  # Amazon answers 429 to everything
+
+    first = _consume()
+
+    assert first["later"] == 1 and not NotificationReceipt.objects.exists()
+    assert sqs.queue_depth() == 1  # still on the queue, hidden for a while
+
+    monkeypatch.setattr(consumer, "MAX_RECEIVES", 1)  # as if it were the fifth delivery
+    _expire_visibility(subscribed)
+    second, again = _consume(), _consume()
+
+    assert second["dead"] == 1 and again["received"] == 0 and sqs.queue_depth() == 0
+    dead = NotificationReceipt.objects.get()
+    assert dead.outcome == Outcome.DEAD and "getOrder failed" in dead.reason and dead.store == subscribed
+
+    sandbox_faults(throttle_storm=False)  # Amazon is back: Retry imports it
+    assert notification_dead_letter_retry(receipt=dead) == "Order read and imported."
+    assert Order.objects.get(amazon_order_id=placed.order_id).status == Order.Status.RELEASED
