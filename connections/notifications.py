@@ -152,3 +152,19 @@ def notification_test_received() -> int:
     return NotificationSubscription.objects.filter(last_test_sent_at__isnull=False).update(
         last_test_received_at=timezone.now()
     )
+
+
+def notification_subscription_forget(*, store: Store) -> None:
+    """The store is being deleted: unsubscribe it at Amazon first (deleteSubscriptionById is
+    grantless, so a store without a token can still be unsubscribed). A failure is logged
+    and does not stop the deletion: Amazon's notifications for it are then dropped, with
+    the reason, by the consumer."""
+    row = NotificationSubscription.objects.filter(store=store).exclude(subscription_id="").first()
+    if row is None:
+        return
+    try:
+        AmazonClient(store).delete_subscription(row.subscription_id)
+    except AmazonError as exc:
+        logger.warning(
+            "store %s deleted; its ORDER_CHANGE subscription could not be removed: %s", store.pk, exc.message
+        )

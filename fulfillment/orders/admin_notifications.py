@@ -9,7 +9,7 @@ from django.urls import path
 
 from connections.admin_scoping import StoreScopedAdminMixin
 from connections.models import NotificationSubscription
-from connections.notifications import notification_test_send
+from connections.notifications import notification_subscription_forget, notification_test_send
 from fulfillment.orders.models import NotificationReceipt
 from fulfillment.orders.services.notification_setup import notification_subscription_setup
 from fulfillment.orders.services.notifications import notification_dead_letter_retry
@@ -111,6 +111,15 @@ class StoreNotificationsAdminMixin:
             ),
             *super().get_urls(),
         ]
+
+    def delete_model(self, request, obj):
+        notification_subscription_forget(store=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for store in queryset.select_related("marketplace"):
+            notification_subscription_forget(store=store)
+        super().delete_queryset(request, queryset)
 
     def notifications_setup_view(self, request: HttpRequest, store_id: int) -> HttpResponse:
         if request.method != "POST":

@@ -207,3 +207,17 @@ def test_setup_notifications_command(store, sandbox_seller, sqs_queue, capsys, s
     settings.SQS_QUEUE_URL = ""
     with pytest.raises(Exception, match="SQS_QUEUE_URL"):
         call_command("setup_notifications")
+
+
+def test_deleting_a_store_in_the_admin_unsubscribes_it_at_amazon(
+    admin_client, store, sandbox_seller, sqs_queue
+):
+    notification_subscriptions_sync()
+    assert SandboxNotificationSubscription.objects.count() == 1
+
+    response = admin_client.post(
+        reverse("admin:connections_store_delete", args=[store.pk]), {"post": "yes"}, follow=True
+    )
+
+    assert response.status_code == 200 and not Store.objects.filter(pk=store.pk).exists()
+    assert not SandboxNotificationSubscription.objects.exists()
