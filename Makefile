@@ -4,9 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+MOTO_PORT ?= 5055
 
 # The demo: SQLite, the ORM broker, and the sandbox standing in for Amazon,
 # reached only through SP_API_ENDPOINT and LWA_TOKEN_URL like the real thing.
+# SQS is moto's server on MOTO_PORT, which bin/demo starts when moto is installed
+# (without it, bin/demo clears SQS_* and the demo runs on the download alone).
 DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
 	PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
 	SP_API_ENDPOINT=http://$(HOST):$(PORT)/sandbox \
@@ -14,7 +17,10 @@ DEMO_ENV := DEBUG=1 SANDBOX_ENABLED=1 Q_BROKER=orm \
 	SELLER_CENTRAL_URL=http://$(HOST):$(PORT)/sandbox \
 	LWA_CLIENT_ID=amzn1.application-oa2-client.sandbox \
 	LWA_CLIENT_SECRET=sandbox-client-secret \
-	SP_API_APP_ID=amzn1.sp.solution.sandbox
+	SP_API_APP_ID=amzn1.sp.solution.sandbox \
+	MOTO_PORT=$(MOTO_PORT) SQS_ENDPOINT_URL=http://$(HOST):$(MOTO_PORT) AWS_REGION=us-east-1 \
+	SQS_QUEUE_URL=http://$(HOST):$(MOTO_PORT)/123456789012/fulfillment-bridge-order-change \
+	AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
 
 .PHONY: install demo manage shell serve test test-slow screenshots lint check clean
 
@@ -44,13 +50,14 @@ shell: install
 # environment or .env (DEBUG off, PostgreSQL, Redis; see README "Production").
 # Migrations and schedules once (bin/release), then gunicorn (bin/web) and the task cluster
 # (bin/worker), each in its own process group: Ctrl-C stops gunicorn gracefully
-# (TERM) and the cluster after its running tasks (INT). The notification consumer
-# joins here as a third process (bin/notifications) when it lands.
+# (TERM) and the cluster after its running tasks (INT). The ORDER_CHANGE
+# notification consumer (bin/notifications) is the third process; it exits at once
+# when SQS_QUEUE_URL is not set (orders then arrive by the scheduled download).
 serve: install
 	bin/release
-	@echo "Starting gunicorn and the task cluster; Ctrl-C stops both."
-	@bash -c 'set -m; bin/worker & q=$$!; bin/web & w=$$!; \
-		trap "kill -TERM $$w 2>/dev/null; kill -INT $$q 2>/dev/null; wait" INT TERM; \
+	@echo "Starting gunicorn, the task cluster and the notification consumer; Ctrl-C stops them."
+	@bash -c 'set -m; bin/worker & q=$$!; bin/web & w=$$!; bin/notifications & n=$$!; \
+		trap "kill -TERM $$w $$n 2>/dev/null; kill -INT $$q 2>/dev/null; wait" INT TERM; \
 		wait'
 
 test: install

@@ -13,6 +13,10 @@ from connections.scoping import user_is_scoped
 from fulfillment.inventory.admin_actions import push_inventory_full_now, push_inventory_now
 from fulfillment.jobs.schedules import schedules_sync
 from fulfillment.orders.admin_actions import pull_orders_now, resync_date_range, resync_view
+from fulfillment.orders.admin_notifications import (
+    NotificationSubscriptionInline,
+    StoreNotificationsAdminMixin,
+)
 
 from . import services
 from .forms import StoreForm
@@ -62,12 +66,15 @@ class AcceptedCarrierAdmin(admin.ModelAdmin):
 
 
 @admin.register(Store)
-class StoreAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
+class StoreAdmin(StoreNotificationsAdminMixin, StoreScopedAdminMixin, admin.ModelAdmin):
     # Merchant users see their merchant's stores only, and cannot move a store elsewhere.
     store_path = ""
     scoped_readonly_fields = ("merchant", "warehouse")
     form = StoreForm
     change_form_template = "connections/store_change_form.html"
+    inlines = [
+        NotificationSubscriptionInline
+    ]  # ORDER_CHANGE state (fulfillment/orders/admin_notifications.py)
     # The job actions queue a task per store; nothing in the request waits on Amazon.
     actions = [
         "test_connection",

@@ -389,3 +389,59 @@ class RateLimitBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.selling_partner_id}/{self.region}/{self.operation}"
+
+
+class NotificationDestination(models.Model):
+    """The application's SQS queue registered with Amazon (createDestination, grantless):
+    one per SP-API region and queue, shared by every store of that region."""
+
+    region = models.CharField(max_length=2)
+    queue_arn = models.CharField(max_length=1000)
+    destination_id = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["region"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "queue_arn"], name="notification_destination_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} → {self.queue_arn}"
+
+
+class NotificationSubscription(models.Model):
+    """A store's ORDER_CHANGE subscription at Amazon (createSubscription), and its state.
+
+    Made while the store is active and connected and SQS_QUEUE_URL is set,
+    removed otherwise (connections/notifications.py). Active means orders
+    arrive within a minute; the scheduled download then runs hourly only.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Not subscribed yet"
+        ACTIVE = "active", "Active"
+        FAILED = "failed", "Failed (see error)"
+        REMOVED = "removed", "Removed"
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="notification_subscription")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    subscription_id = models.CharField(max_length=200, blank=True)
+    destination_id = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    last_test_sent_at = models.DateTimeField(null=True, blank=True)
+    last_test_received_at = models.DateTimeField(
+        null=True, blank=True, help_text="A test notification came back through the queue and was consumed."
+    )
+    last_notification_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["store"]
+
+    def __str__(self) -> str:
+        return f"ORDER_CHANGE of {self.store_id}: {self.get_state_display()}"
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.state == self.State.ACTIVE

@@ -49,6 +49,13 @@ USAGE_PLANS: dict[str, tuple[float, float]] = {
     "patchListingsItem": (5.0, 5),
     "searchListingsItems": (5.0, 5),
     "getMarketplaceParticipations": (0.016, 15),
+    # Notifications API v1: every operation 1/s, burst 5.
+    "createDestination": (1.0, 5),
+    "getDestinations": (1.0, 5),
+    "createSubscription": (1.0, 5),
+    "getSubscription": (1.0, 5),
+    "deleteSubscriptionById": (1.0, 5),
+    "sendTestNotification": (1.0, 5),
 }
 # An operation missing above gets Amazon's most common conservative plan.
 DEFAULT_PLAN = (0.5, 10)

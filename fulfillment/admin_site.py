@@ -12,10 +12,14 @@ class FulfillmentAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         # The home page is the operations dashboard (templates/admin/index.html).
-        from fulfillment.ops.selectors import dashboard_for
+        from fulfillment.ops.selectors import dashboard_for, notification_health_for
 
-        dashboard = dashboard_for(user=request.user, now=timezone.now())
-        return super().index(request, {**(extra_context or {}), "dashboard": dashboard})
+        now = timezone.now()
+        dashboard = dashboard_for(user=request.user, now=now)
+        notifications = notification_health_for(user=request.user, now=now)
+        return super().index(
+            request, {**(extra_context or {}), "dashboard": dashboard, "notification_health": notifications}
+        )
 
     # --- Login: password, then the second factor (ADMIN_MFA_REQUIRED) -------------
 

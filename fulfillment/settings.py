@@ -230,6 +230,14 @@ if SANDBOX_ENABLED and not DEBUG and not env.bool("SANDBOX_IN_PRODUCTION", defau
         "Unset SANDBOX_ENABLED, or set SANDBOX_IN_PRODUCTION=1 if this copy really is a test installation."
     )
 
+# --- Amazon notifications (ORDER_CHANGE through SQS; docs/notifications.md) ------------
+# The queue the application owns; empty: no subscriptions, orders arrive by polling only.
+SQS_QUEUE_URL = env.str("SQS_QUEUE_URL", default="")
+AWS_REGION = env.str("AWS_REGION", default="us-east-1")
+# Empty: AWS's own endpoint (credentials from the usual AWS environment); set: another
+# SQS (moto in the demo and the tests).
+SQS_ENDPOINT_URL = env.str("SQS_ENDPOINT_URL", default="")
+
 # --- Sandbox (SP-API emulator) ----------------------------------------------------
 # Read by the sandbox at request time, so tests override them with `settings`.
 # Amazon's per-operation usage plans (429 QuotaExceeded when exceeded).

@@ -40,12 +40,21 @@ def query_list(request: HttpRequest, name: str) -> list[str]:
     return values
 
 
-def _authenticate(request: HttpRequest) -> tuple[SandboxAccessToken | None, JsonResponse | None]:
+GRANTLESS_SCOPE = "sellingpartnerapi::notifications"
+
+
+def _authenticate(
+    request: HttpRequest, *, grantless: bool = False
+) -> tuple[SandboxAccessToken | None, JsonResponse | None]:
     token = request.headers.get("x-amz-access-token", "")
     if not token:
         return None, error_response(403, "Unauthorized", "Access to requested resource is denied.", "")
     access = SandboxAccessToken.objects.select_related("seller", "application").filter(token=token).first()
-    if access is None or access.seller_id is None:
+    if access is None:
+        return None, error_response(403, "Unauthorized", "Access to requested resource is denied.", "")
+    # A grantless operation takes the application's client-credentials token (and
+    # only that); every other operation a seller's.
+    if grantless != (access.seller_id is None) or (grantless and GRANTLESS_SCOPE not in access.scope.split()):
         return None, error_response(403, "Unauthorized", "Access to requested resource is denied.", "")
     if access.expires_at <= timezone.now():
         return None, error_response(
@@ -77,14 +86,15 @@ def _fault_response(faults: SandboxFaults) -> HttpResponse | None:
     return None
 
 
-def sp_api_operation(operation: str) -> Callable:
-    """Wrap a view `view(request, access, **kwargs)` as the SP-API operation `operation`."""
+def sp_api_operation(operation: str, *, grantless: bool = False) -> Callable:
+    """Wrap a view `view(request, access, **kwargs)` as the SP-API operation `operation`
+    (`grantless`: called with the application's token, `access.seller` is None)."""
 
     def decorator(view: Callable) -> Callable:
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            response = _handle(request, operation, view, *args, **kwargs)
+            response = _handle(request, operation, view, *args, grantless=grantless, **kwargs)
             response["x-amzn-RateLimit-Limit"] = rate_limit_header(operation)
             response["x-amzn-RequestId"] = str(uuid.uuid4())
             return response
@@ -95,8 +105,10 @@ def sp_api_operation(operation: str) -> Callable:
     return decorator
 
 
-def _handle(request: HttpRequest, operation: str, view: Callable, *args, **kwargs) -> HttpResponse:
-    access, refusal = _authenticate(request)
+def _handle(
+    request: HttpRequest, operation: str, view: Callable, *args, grantless: bool = False, **kwargs
+) -> HttpResponse:
+    access, refusal = _authenticate(request, grantless=grantless)
     if refusal is not None:
         return refusal
     faults = SandboxFaults.current()
@@ -105,7 +117,10 @@ def _handle(request: HttpRequest, operation: str, view: Callable, *args, **kwarg
         return fault
     if faults.throttle_storm or (
         rate_limits_enabled()
-        and not rate_bucket_take(caller=access.seller.selling_partner_id, operation=operation)
+        and not rate_bucket_take(
+            caller=access.seller.selling_partner_id if access.seller else access.application.application_id,
+            operation=operation,
+        )
     ):
         return error_response(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
     return view(request, access, *args, **kwargs)

@@ -368,6 +368,21 @@ class SandboxFaults(models.Model):
         help_text="searchListingsItems serves at most this many items per page whatever pageSize asks "
         "(0: as asked); clients must follow nextToken.",
     )
+    # ORDER_CHANGE notifications: what Amazon's delivery allows (at-least-once, no order).
+    notification_duplicates = models.BooleanField(
+        default=False, help_text="Send every ORDER_CHANGE notification twice (SQS delivers at least once)."
+    )
+    notification_out_of_order = models.BooleanField(
+        default=False,
+        help_text="Delay each notification by 0–5 s at random, so they arrive out of order.",
+    )
+    notification_stray = models.BooleanField(
+        default=False,
+        help_text="With each notification also send one for a seller and marketplace no store knows.",
+    )
+    notification_drop_rate = models.FloatField(
+        default=0.0, help_text="Share of notifications never sent (0–1): the download must find those orders."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -381,3 +396,47 @@ class SandboxFaults(models.Model):
     @classmethod
     def current(cls) -> SandboxFaults:
         return cls.objects.get_or_create(pk=1)[0]
+
+
+class SandboxNotificationDestination(models.Model):
+    """A destination an application created (createDestination): an SQS queue by its ARN."""
+
+    application = models.ForeignKey(SandboxApplication, on_delete=models.CASCADE, related_name="+")
+    destination_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=256)
+    sqs_arn = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sqs_arn})"
+
+
+class SandboxNotificationSubscription(models.Model):
+    """A seller's ORDER_CHANGE subscription for an application (createSubscription)."""
+
+    application = models.ForeignKey(SandboxApplication, on_delete=models.CASCADE, related_name="+")
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="+")
+    notification_type = models.CharField(max_length=64, default="ORDER_CHANGE")
+    subscription_id = models.CharField(max_length=64, unique=True)
+    destination = models.ForeignKey(
+        SandboxNotificationDestination, on_delete=models.CASCADE, related_name="+"
+    )
+    payload_version = models.CharField(max_length=8, default="1.0")
+    # The eventFilter's marketplaceIds and orderChangeTypes (empty: all).
+    marketplace_ids = models.JSONField(default=list, blank=True)
+    order_change_types = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seller", "notification_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "seller", "notification_type"], name="sandbox_subscription_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_type} of {self.seller}"

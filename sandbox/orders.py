@@ -18,6 +18,7 @@ from django.utils import timezone
 from connections.models import Marketplace
 
 from .models import FulfillmentStatus, SandboxOrder, SandboxOrderItem, SandboxSeller, ServiceLevel
+from .notifications import BUYER_REQUESTED_CHANGE, STATUS_CHANGE, sandbox_order_changes_notify
 
 _FIRST_NAMES = [
     "Ava",
@@ -290,7 +291,7 @@ def sandbox_orders_place(
 ) -> list[SandboxOrder]:
     """`count` new Unshipped orders placed just now (created and last updated within the last minute)."""
     now = sandbox_now()
-    return sandbox_orders_create(
+    placed = sandbox_orders_create(
         seller=seller,
         count=count,
         seed=seed,
@@ -301,6 +302,8 @@ def sandbox_orders_place(
         cancel_share=0.0,
         partially_shipped_share=0.0,
     )
+    sandbox_order_changes_notify(orders=placed, change_type=STATUS_CHANGE, reason="Order placed")
+    return placed
 
 
 def _order_id(rng: random.Random) -> str:
@@ -476,14 +479,22 @@ def sandbox_order_cancel(
         SandboxOrderItem.objects.filter(order=order).update(
             buyer_cancel_requested=True, buyer_cancel_reason=reason or "Ordered by mistake"
         )
-        return sandbox_order_update(order=order, when=when)
-    return sandbox_order_update(order=order, when=when, status=FulfillmentStatus.CANCELLED)
+        order = sandbox_order_update(order=order, when=when)
+        sandbox_order_changes_notify(
+            orders=[order], change_type=BUYER_REQUESTED_CHANGE, reason="Buyer Requested Cancel"
+        )
+        return order
+    order = sandbox_order_update(order=order, when=when, status=FulfillmentStatus.CANCELLED)
+    sandbox_order_changes_notify(orders=[order], change_type=STATUS_CHANGE, reason="Order cancelled")
+    return order
 
 
 def sandbox_order_ship_outside(*, order: SandboxOrder, when: dt.datetime | None = None) -> SandboxOrder:
     """The seller ships every unit itself (in Seller Central, not through the product)."""
     SandboxOrderItem.objects.filter(order=order).update(quantity_shipped=F("quantity_ordered"))
-    return sandbox_order_update(order=order, when=when, status=FulfillmentStatus.SHIPPED)
+    order = sandbox_order_update(order=order, when=when, status=FulfillmentStatus.SHIPPED)
+    sandbox_order_changes_notify(orders=[order], change_type=STATUS_CHANGE, reason="Order shipped")
+    return order
 
 
 def sandbox_order_update(*, order: SandboxOrder, when: dt.datetime | None = None, **changes) -> SandboxOrder:

@@ -35,6 +35,12 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "patchListingsItem": UsagePlan(5, 5),
     "searchListingsItems": UsagePlan(5, 5),
     "getMarketplaceParticipations": UsagePlan(0.016, 15),
+    "createDestination": UsagePlan(1, 5),
+    "getDestinations": UsagePlan(1, 5),
+    "createSubscription": UsagePlan(1, 5),
+    "getSubscription": UsagePlan(1, 5),
+    "deleteSubscriptionById": UsagePlan(1, 5),
+    "sendTestNotification": UsagePlan(1, 5),
 }
 
 

@@ -6,7 +6,7 @@ Paths are Amazon's, so `SP_API_ENDPOINT=<host>/sandbox` and
 
 from django.urls import path
 
-from .views import feeds, home, listings, lwa, orders, sellers
+from .views import feeds, home, listings, lwa, notifications, orders, sellers
 
 app_name = "sandbox"
 urlpatterns = [
@@ -32,6 +32,22 @@ urlpatterns = [
     # Presigned document URLs (S3 on Amazon): no SP-API token, no usage plan.
     path("feeds/upload/<str:document_id>", feeds.upload, name="feed-upload"),
     path("feeds/download/<str:document_id>", feeds.download, name="feed-download"),
+    path("notifications/v1/destinations", notifications.destinations, name="notification-destinations"),
+    path(
+        "notifications/v1/subscriptions/<str:notification_type>/testNotification",
+        notifications.test_notification,
+        name="notification-test",
+    ),
+    path(
+        "notifications/v1/subscriptions/<str:notification_type>/<str:subscription_id>",
+        notifications.subscription_by_id,
+        name="notification-subscription-by-id",
+    ),
+    path(
+        "notifications/v1/subscriptions/<str:notification_type>",
+        notifications.subscriptions,
+        name="notification-subscriptions",
+    ),
     path("listings/2021-08-01/items/<str:seller_id>", listings.listings_items, name="listings-items"),
     path("listings/2021-08-01/items/<str:seller_id>/<str:sku>", listings.listings_item, name="listings-item"),
 ]

@@ -32,7 +32,15 @@ from sp_api.base.exceptions import SellingApiException, SellingApiRequestThrottl
 from .. import ratelimit
 from ..models import Store
 from . import clients
-from .clients import ClientT, FeedsApi, ListingsItemsApi, OrdersApi, OrdersV0Api, SellersApi
+from .clients import (
+    ClientT,
+    FeedsApi,
+    ListingsItemsApi,
+    NotificationsApi,
+    OrdersApi,
+    OrdersV0Api,
+    SellersApi,
+)
 from .errors import (
     NOT_AUTHORIZED,
     AmazonError,
@@ -51,6 +59,8 @@ RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
 SEARCH_LISTINGS_MAX_IDENTIFIERS = 20
 # 20 SKUs cannot need more pages than this even one item a page; more means a loop.
 SEARCH_LISTINGS_MAX_PAGES = 25
+ORDER_CHANGE = "ORDER_CHANGE"
+ORDER_CHANGE_PAYLOAD_VERSION = "1.0"
 _BACKOFF_BASE_SECONDS = 1.0
 _BACKOFF_CAP_SECONDS = 30.0
 
@@ -261,6 +271,103 @@ class AmazonClient:
             ),
         ).payload
 
+    # -- notifications (Notifications API v1; grantless ones use the application's token)
+
+    def create_destination(self, *, name: str, sqs_arn: str) -> dict:
+        """createDestination (grantless): the application's SQS queue, once per application."""
+        body = {"name": name, "resourceSpecification": {"sqs": {"arn": sqs_arn}}}
+        return self._notifications("createDestination", "POST", "/notifications/v1/destinations", body=body)
+
+    def get_destinations(self) -> list[dict]:
+        """getDestinations (grantless): the application's destinations."""
+        payload = self._notifications("getDestinations", "GET", "/notifications/v1/destinations")
+        return [d for d in (payload or []) if isinstance(d, dict)] if isinstance(payload, list) else []
+
+    def create_order_change_subscription(
+        self, *, destination_id: str, order_change_types: Sequence[str] = ()
+    ) -> dict:
+        """createSubscription for ORDER_CHANGE, filtered on the store's marketplace (the seller's token)."""
+        event_filter: dict[str, Any] = {
+            "eventFilterType": ORDER_CHANGE,
+            "marketplaceIds": [self.store.marketplace.marketplace_id],
+        }
+        if order_change_types:
+            event_filter["orderChangeTypes"] = list(order_change_types)
+        body = {
+            "payloadVersion": ORDER_CHANGE_PAYLOAD_VERSION,
+            "destinationId": destination_id,
+            "processingDirective": {"eventFilter": event_filter},
+        }
+        return self._notifications(
+            "createSubscription",
+            "POST",
+            f"/notifications/v1/subscriptions/{ORDER_CHANGE}",
+            body=body,
+            grantless=False,
+        )
+
+    def get_order_change_subscription(self) -> dict | None:
+        """getSubscription for ORDER_CHANGE (the seller's token); None when there is none."""
+        try:
+            return self._notifications(
+                "getSubscription", "GET", f"/notifications/v1/subscriptions/{ORDER_CHANGE}", grantless=False
+            )
+        except PermanentAmazonError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        """deleteSubscriptionById (grantless); one already gone counts as deleted."""
+        try:
+            self._notifications(
+                "deleteSubscriptionById",
+                "DELETE",
+                f"/notifications/v1/subscriptions/{ORDER_CHANGE}/{subscription_id}",
+                expect_body=False,
+            )
+        except PermanentAmazonError as exc:
+            if exc.status != 404:
+                raise
+
+    def send_test_notification(self, *, destination_id: str) -> None:
+        """sendTestNotification (grantless): a mock ORDER_CHANGE to our queue.
+
+        The model marks it sandbox-only: Amazon's production endpoints may refuse it."""
+        body = {
+            "destinationId": destination_id,
+            "testNotification": {
+                "payloadVersion": ORDER_CHANGE_PAYLOAD_VERSION,
+                "testScenario": "OrderStatusChange",
+            },
+        }
+        self._notifications(
+            "sendTestNotification",
+            "POST",
+            f"/notifications/v1/subscriptions/{ORDER_CHANGE}/testNotification",
+            body=body,
+            expect_body=False,
+        )
+
+    def _notifications(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        body: dict | None = None,
+        grantless: bool = True,
+        expect_body: bool = True,
+    ):
+        response = self._call(
+            operation,
+            NotificationsApi,
+            lambda c: c.send(method, path, body=body, grantless=grantless),
+            expect_body=expect_body,
+            grantless=grantless,
+        )
+        return response.payload
+
     # -- the machinery
 
     def _seller_id(self) -> str:
@@ -268,9 +375,11 @@ class AmazonClient:
             raise PermanentAmazonError("The store has no selling partner id; authorize it first.")
         return self.store.selling_partner_id
 
-    def _bucket(self, operation: str) -> ratelimit.BucketKey:
+    def _bucket(self, operation: str, *, grantless: bool = False) -> ratelimit.BucketKey:
+        # Grantless operations are the application's own, not a seller's.
+        caller = "application" if grantless else self.store.selling_partner_id or f"store-{self.store.pk}"
         return ratelimit.BucketKey(
-            selling_partner_id=self.store.selling_partner_id or f"store-{self.store.pk}",
+            selling_partner_id=caller,
             region=self.store.marketplace.region,
             operation=operation,
         )
@@ -302,15 +411,16 @@ class AmazonClient:
         fn: Callable[[ClientT], Any],
         *,
         expect_body: bool = True,
+        grantless: bool = False,
     ):
-        if not self.store.refresh_token:
+        if not grantless and not self.store.refresh_token:
             raise ReauthorizationRequired("The store has no Amazon authorization yet.", code=NOT_AUTHORIZED)
-        bucket = self._bucket(operation)
+        bucket = self._bucket(operation, grantless=grantless)
         waited = 0.0
         attempt = 0
         while True:
             attempt += 1
-            error = self._attempt(operation, bucket, cls, fn, expect_body=expect_body)
+            error = self._attempt(operation, bucket, cls, fn, expect_body=expect_body, grantless=grantless)
             if not isinstance(error, AmazonError):
                 return error
             if isinstance(error, PermanentAmazonError):  # ReauthorizationRequired among them
@@ -328,7 +438,7 @@ class AmazonClient:
                 delay,
             )
 
-    def _attempt(self, operation, bucket, cls, fn, *, expect_body: bool):
+    def _attempt(self, operation, bucket, cls, fn, *, expect_body: bool, grantless: bool = False):
         """One call; returns the ApiResponse, or the AmazonError to act on."""
         try:
             client = clients.build(cls, self.store, timeout=self.timeout)
@@ -340,7 +450,7 @@ class AmazonClient:
                 # The access token first (cached per process): a slot taken
                 # before a slow LWA round trip would reach Amazon late, after
                 # our bucket had already counted that time as refill.
-                client.auth  # noqa: B018
+                client.grantless_auth if grantless else client.auth  # noqa: B018
                 self._wait_for_slot(bucket)
                 self.stats.api_calls += 1
                 response = fn(client)

@@ -13,6 +13,7 @@ import httpx
 from django.conf import settings
 from sp_api.api.feeds.feeds_2021_06_30 import FeedsV20210630
 from sp_api.api.listings_items.listings_items_2021_08_01 import ListingsItemsV20210801
+from sp_api.api.notifications.notifications import Notifications
 from sp_api.api.orders.orders_2026_01_01 import OrdersV20260101
 from sp_api.api.orders.orders_v0 import OrdersV0
 from sp_api.api.sellers.sellers import Sellers
@@ -79,6 +80,26 @@ class ListingsItemsApi(_HostHeaderFix, ListingsItemsV20210801):
 
 class SellersApi(_HostHeaderFix, Sellers):
     pass
+
+
+class NotificationsApi(_HostHeaderFix, Notifications):
+    """Notifications API v1 (connections/amazon_models/notifications.json).
+
+    sp_api's own methods add `marketplaceIds` to every POST body (not in the
+    model), send deleteSubscriptionById with the seller's token (the model says
+    grantless) and lack sendTestNotification; these send exactly the model's
+    requests. Grantless operations use the client-credentials token with
+    sp_api's scope `sellingpartnerapi::notifications`.
+    """
+
+    def send(self, method: str, path: str, *, body: dict | None = None, grantless: bool = False):
+        self.method = method
+        headers = self.headers
+        if grantless:
+            headers = {**headers, "x-amz-access-token": self.grantless_auth.access_token}
+        data = dict(body or {}, method=method) if method in ("POST", "PUT") else None
+        params = {"method": method} if data is None else None
+        return self._request(path, data=data, params=params, headers=headers, add_marketplace=False)
 
 
 ClientT = TypeVar("ClientT", bound=Client)

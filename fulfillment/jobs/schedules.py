@@ -4,7 +4,9 @@ and `schedules_sync` makes django-q2's Schedule rows match it.
 Per store, while the store is active and connected to Amazon (each task in
 the package's tasks.py; the name is the schedule's):
 
-- `order-pull:store:<id>`: the order download, every `store.order_pull_minutes`;
+- `order-pull:store:<id>`: the order download, every `store.order_pull_minutes`
+  (at least hourly while the store's ORDER_CHANGE subscription is active: the
+  notifications bring the orders, the download is the safety net);
 - `order-reconcile:store:<id>`: the reconciliation, daily, the first a day
   after the store connected;
 - `shipment-confirm:store:<id>`: the confirmation sweep, every
@@ -16,7 +18,8 @@ the package's tasks.py; the name is the schedule's):
 For every store at once: `wms-webhook-sweep` (every minute, while a
 warehouse has an enabled webhook), `ops-alerts-check` (5 minutes),
 `monitoring-heartbeat` (every minute), `personal-data-purge` and
-`order-data-purge` (daily), `authorization-records-purge` (hourly) and
+`order-data-purge` (daily), `authorization-records-purge` (hourly),
+`notification-subscriptions` (5 minutes, while SQS_QUEUE_URL is set) and
 `schedules-repair` (5 minutes: this sync, catching whatever changed without
 calling it, e.g. a store deleted in bulk or a warehouse's time zone).
 
@@ -80,6 +83,9 @@ PERSONAL_DATA_PURGE_SCHEDULE = "personal-data-purge"
 ORDER_DATA_PURGE_SCHEDULE = "order-data-purge"
 AUTHORIZATION_PURGE_SCHEDULE = "authorization-records-purge"
 SCHEDULES_REPAIR_SCHEDULE = "schedules-repair"
+NOTIFICATION_SUBSCRIPTIONS_TASK = "fulfillment.orders.tasks.notification_subscriptions_sync_task"
+NOTIFICATION_SUBSCRIPTIONS_SCHEDULE = "notification-subscriptions"
+NOTIFICATION_SUBSCRIPTION_SETUP_TASK = "fulfillment.orders.tasks.notification_subscription_setup_task"
 GLOBAL_SCHEDULES = (
     WEBHOOK_SWEEP_SCHEDULE,
     ALERTS_SCHEDULE,
@@ -88,6 +94,7 @@ GLOBAL_SCHEDULES = (
     ORDER_DATA_PURGE_SCHEDULE,
     AUTHORIZATION_PURGE_SCHEDULE,
     SCHEDULES_REPAIR_SCHEDULE,
+    NOTIFICATION_SUBSCRIPTIONS_SCHEDULE,
 )
 ALERTS_EVERY_MINUTES = 5
 REPAIR_EVERY_MINUTES = 5
@@ -160,20 +167,38 @@ def next_push_time(*, times: list[dt.time], time_zone: str, after: dt.datetime) 
 
 # --- The declarations --------------------------------------------------------------------
 
+# The download's interval while ORDER_CHANGE notifications bring the orders (a safety net).
+NOTIFIED_ORDER_PULL_MINUTES = 60
+NOTIFICATION_SUBSCRIPTIONS_EVERY_MINUTES = 5
+
+
+def order_pull_minutes(store: Store) -> int:
+    """The store's setting; at least hourly while its ORDER_CHANGE subscription is healthy."""
+    if settings.SQS_QUEUE_URL:
+        from connections.models import NotificationSubscription
+
+        healthy = NotificationSubscription.objects.filter(
+            store=store, state=NotificationSubscription.State.ACTIVE
+        ).exists()
+        if healthy:
+            return max(store.order_pull_minutes, NOTIFIED_ORDER_PULL_MINUTES)
+    return store.order_pull_minutes
+
 
 def store_schedules_wanted(store: Store, *, now: dt.datetime) -> list[ScheduleSpec]:
     """The schedules of one store (none unless it is active and connected)."""
     if not (store.is_active and store.is_connected):
         return []
     args = repr(store.pk)
+    pull_minutes = order_pull_minutes(store)
     wanted = [
         ScheduleSpec(
             order_pull_schedule_name(store.pk),
             ORDER_PULL_TASK,
             Schedule.MINUTES,
-            minutes=store.order_pull_minutes,
+            minutes=pull_minutes,
             args=args,
-            no_later_than=now + dt.timedelta(minutes=store.order_pull_minutes),
+            no_later_than=now + dt.timedelta(minutes=pull_minutes),
         ),
         ScheduleSpec(
             order_reconcile_schedule_name(store.pk),
@@ -219,6 +244,16 @@ def global_schedules_wanted(*, now: dt.datetime) -> list[ScheduleSpec]:
             SCHEDULES_REPAIR_SCHEDULE, SCHEDULES_REPAIR_TASK, Schedule.MINUTES, minutes=REPAIR_EVERY_MINUTES
         ),
     ]
+    if settings.SQS_QUEUE_URL:
+        # Subscribes connected stores to ORDER_CHANGE and unsubscribes the others.
+        wanted.append(
+            ScheduleSpec(
+                NOTIFICATION_SUBSCRIPTIONS_SCHEDULE,
+                NOTIFICATION_SUBSCRIPTIONS_TASK,
+                Schedule.MINUTES,
+                minutes=NOTIFICATION_SUBSCRIPTIONS_EVERY_MINUTES,
+            )
+        )
     # Through the stores' warehouses (the registry reads stores, not the wms package's models):
     # a webhook of a warehouse without stores has no order to deliver.
     if Store.objects.filter(warehouse__webhook__enabled=True).exists():
@@ -306,7 +341,25 @@ def schedules_sync(*, store: Store | None = None, now: dt.datetime | None = None
                 changes["updated"] += 1
     if changes["created"] or changes["updated"] or changes["deleted"]:
         logger.info("schedules in step: %s", ", ".join(f"{v} {k}" for k, v in changes.items()))
+    if store is not None and settings.SQS_QUEUE_URL:
+        _notification_setup_when_due(store)
     return dict(changes)
+
+
+def _notification_setup_when_due(store: Store) -> None:
+    """A store just connected (or disconnected) is subscribed (or unsubscribed) at once
+    by a task, not at the next `notification-subscriptions` run. A failed attempt is
+    left to that schedule, so a refusal cannot loop."""
+    from connections.models import NotificationSubscription
+
+    State = NotificationSubscription.State
+    state = NotificationSubscription.objects.filter(store=store).values_list("state", flat=True).first()
+    wanted = store.is_active and store.is_connected
+    if (wanted and state in (None, State.PENDING, State.REMOVED)) or (not wanted and state == State.ACTIVE):
+        from django_q.tasks import async_task
+
+        store_id = store.pk
+        transaction.on_commit(lambda: async_task(NOTIFICATION_SUBSCRIPTION_SETUP_TASK, store_id))
 
 
 def schedules_missing(*, now: dt.datetime | None = None) -> list[str]:

@@ -406,3 +406,61 @@ def _confirmation_events(shipment: Shipment, c: ShipmentConfirmation) -> list[Ti
             )
         ]
     return [TimelineEvent(c.created_at, "pending", f"{name} confirmation queued")]
+
+
+# --- ORDER_CHANGE notifications (docs/notifications.md) ---------------------------------
+
+NOTIFICATION_DAYS = 7
+
+
+@dataclass
+class NotificationHealth:
+    store: Store
+    state: str
+    healthy: bool
+    last_notification_at: dt.datetime | None
+    missed_per_day: list[int]  # oldest first, today last
+    missed_url: str
+
+
+def notification_health_for(
+    *, user, now: dt.datetime
+) -> tuple[list[dt.date], list[NotificationHealth]] | None:
+    """Per visible store: its subscription and the orders the download found before
+    any notification did ("missed by notifications"), per day. None (no query) while
+    notifications are off (SQS_QUEUE_URL empty)."""
+    from django.conf import settings
+
+    from connections.models import NotificationSubscription
+
+    if not settings.SQS_QUEUE_URL:
+        return None
+    today = timezone.localdate(now)
+    days = [today - dt.timedelta(days=n) for n in range(NOTIFICATION_DAYS - 1, -1, -1)]
+    visible = stores_visible(user=user)
+    subscriptions = {
+        s.store_id: s for s in NotificationSubscription.objects.filter(store__in=visible.values("pk"))
+    }
+    missed: dict[tuple[int, dt.date], int] = {}
+    since = now - dt.timedelta(days=NOTIFICATION_DAYS)
+    for store_id, started_at, counts in SyncRun.objects.filter(
+        store__in=visible.values("pk"), kind=SyncRun.Kind.ORDER_PULL, started_at__gte=since
+    ).values_list("store_id", "started_at", "counts"):
+        n = int((counts or {}).get("missed_by_notifications", 0) or 0)
+        if n:
+            key = (store_id, timezone.localdate(started_at))
+            missed[key] = missed.get(key, 0) + n
+    rows = []
+    for store in visible.select_related("marketplace").order_by("name"):
+        s = subscriptions.get(store.pk)
+        rows.append(
+            NotificationHealth(
+                store=store,
+                state=s.get_state_display() if s else "Not subscribed yet",
+                healthy=bool(s and s.is_healthy),
+                last_notification_at=s.last_notification_at if s else None,
+                missed_per_day=[missed.get((store.pk, day), 0) for day in days],
+                missed_url=_changelist("jobs_syncrun", store__id__exact=store.pk, kind__exact="order_pull"),
+            )
+        )
+    return days, rows

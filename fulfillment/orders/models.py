@@ -324,3 +324,56 @@ class StoreSyncState(models.Model):
 
     def __str__(self) -> str:
         return f"sync state of store {self.store_id}"
+
+
+class NotificationReceipt(models.Model):
+    """One ORDER_CHANGE notification the consumer took off the queue, and what became of it.
+
+    The unique NotificationId is the deduplication: it is written in the same
+    transaction as the order it brought, and the SQS message is deleted only
+    after that commit, so a redelivered or duplicated message finds its row
+    and changes nothing. A message that cannot be handled stays here as a dead
+    letter (with its body, encrypted) until *Retry* handles it.
+    """
+
+    class Outcome(models.TextChoices):
+        IMPORTED = "imported", "Order read (getOrder) and imported"
+        WAITING_DOWNLOAD = "waiting_download", "Waiting for the store's download (burst)"
+        BY_DOWNLOAD = "by_download", "Handled by the store's download (burst)"
+        DROPPED = "dropped", "Dropped (see reason)"
+        TEST = "test", "Test notification"
+        DEAD = "dead", "Dead letter: could not be handled"
+
+    # NotificationId, or "sqs:<MessageId>" for a message too broken to carry one.
+    notification_id = models.CharField(max_length=200, unique=True)
+    store = models.ForeignKey(
+        "connections.Store",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notification_receipts",
+    )
+    seller_id = models.CharField(max_length=64, blank=True)
+    marketplace_id = models.CharField(max_length=32, blank=True)
+    amazon_order_id = models.CharField("Amazon order id", max_length=100, blank=True)
+    change_type = models.CharField(max_length=40, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True, help_text="Amazon's TimeOfOrderChange.")
+    received_at = models.DateTimeField()
+    handled_at = models.DateTimeField(null=True, blank=True)
+    # Burst: when the store's download can see this change (Amazon's 2-minute rule).
+    download_due_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    # Dead letters only (for Retry): the message as it came; emptied once handled.
+    body = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["outcome", "store"], name="notification_receipt_outcome"),
+            models.Index(fields=["store", "amazon_order_id"], name="notification_receipt_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amazon_order_id or self.notification_id} ({self.get_outcome_display()})"

@@ -73,3 +73,21 @@ def held_orders_recheck_new_skus(*, warehouse_id: int) -> list[int]:
     for store_id in queued:
         transaction.on_commit(lambda pk=store_id: async_task(HOLD_RECHECK_TASK, pk))
     return queued
+
+
+def notification_subscription_setup_task(store_id: int) -> dict:
+    """A store just connected or disconnected: its ORDER_CHANGE subscription follows now."""
+    from connections.models import Store
+    from fulfillment.orders.services.notification_setup import notification_subscription_setup
+
+    store = Store.objects.select_related("marketplace").filter(pk=store_id).first()
+    if store is None:
+        return {"skipped": "unknown store"}
+    return {"store": store_id, "result": notification_subscription_setup(store=store)}
+
+
+def notification_subscriptions_sync_task() -> dict:
+    """Every few minutes: subscribe connected stores to ORDER_CHANGE, unsubscribe the others."""
+    from fulfillment.orders.services.notification_setup import notification_subscriptions_sync
+
+    return notification_subscriptions_sync()

@@ -56,11 +56,12 @@ def test_a_fresh_database_has_no_schedule_until_sync_schedules_makes_every_globa
 
     # then
     assert out.getvalue().splitlines() == [
-        f"schedules: {len(GLOBAL_SCHEDULES) - 1} created, 0 updated, 0 deleted",  # no webhook: no sweep
+        # no webhook: no sweep; no SQS_QUEUE_URL: no notification subscriptions
+        f"schedules: {len(GLOBAL_SCHEDULES) - 2} created, 0 updated, 0 deleted",
         "schedules: 0 created, 0 updated, 0 deleted",
     ]
     schedules = {s.name: s for s in Schedule.objects.all()}
-    assert set(schedules) == set(GLOBAL_SCHEDULES) - {"wms-webhook-sweep"}
+    assert set(schedules) == set(GLOBAL_SCHEDULES) - {"wms-webhook-sweep", "notification-subscriptions"}
     assert {name: (s.func, s.schedule_type, s.minutes) for name, s in schedules.items()} == {
         "ops-alerts-check": ("fulfillment.ops.tasks.alerts_check_task", Schedule.MINUTES, 5),
         "monitoring-heartbeat": ("fulfillment.monitoring.tasks.heartbeat_task", Schedule.MINUTES, 1),

@@ -30,15 +30,16 @@ import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from connections.amazon import AmazonClient, PermanentAmazonError
-from connections.models import OrderStatus, Store
+from connections.models import NotificationSubscription, OrderStatus, Store
 from fulfillment.jobs.models import SyncRun
 from fulfillment.jobs.runner import Job, JobContext, job_run
-from fulfillment.orders.models import Order, StoreSyncState
+from fulfillment.orders.models import NotificationReceipt, Order, StoreSyncState
 from fulfillment.orders.services.pages import RunContext, orders_ingest_page
 from fulfillment.orders.services.parsing import AmazonOrderParseError
 
@@ -323,6 +324,14 @@ class OrderDownloadJob(Job):
         self.now = now
 
     def run(self, ctx: JobContext) -> None:
+        started = timezone.now()
+        self._download(ctx)
+        if settings.SQS_QUEUE_URL:
+            missed = orders_missed_by_notifications(store=ctx.store, since=started)
+            if missed is not None:
+                ctx.counts["missed_by_notifications"] = missed
+
+    def _download(self, ctx: JobContext) -> None:
         store, now = ctx.store, self.now or timezone.now()
         state, _ = StoreSyncState.objects.get_or_create(store=store)
         incremental = state.order_watermark is not None
@@ -362,6 +371,21 @@ class OrderDownloadJob(Job):
             start, current = current.before, None
             if start >= window_end:
                 return
+
+
+def orders_missed_by_notifications(*, store: Store, since: dt.datetime) -> int | None:
+    """Orders this download created that no ORDER_CHANGE notification had brought
+    (None when the store has no active subscription: then every order is the download's)."""
+    if not NotificationSubscription.objects.filter(
+        store=store, state=NotificationSubscription.State.ACTIVE
+    ).exists():
+        return None
+    noticed = (
+        NotificationReceipt.objects.filter(store=store).exclude(amazon_order_id="").values("amazon_order_id")
+    )
+    return (
+        Order.objects.filter(store=store, created_at__gte=since).exclude(amazon_order_id__in=noticed).count()
+    )
 
 
 class ReconciliationJob(Job):
