@@ -9,7 +9,9 @@ import uuid
 import boto3
 import pytest
 
+from fulfillment.inventory.levels import inventory_update
 from mappings.models import ServiceLevel, ShippingMethodMapping
+from sandbox.orders import SANDBOX_CATALOG
 
 
 def _free_port() -> int:
@@ -54,6 +56,11 @@ def queue_client(moto_endpoint, sqs_queue):
 
 @pytest.fixture
 def every_level_by_ups(store):
+    """Every sandbox order releasable: a shipping method for each level, and the
+    warehouse knows every SKU of the sandbox catalog (its stock names them)."""
+    inventory_update(
+        warehouse=store.warehouse, items=[(sku, 5) for sku, *_ in SANDBOX_CATALOG], complete=False
+    )
     for level in ServiceLevel.values:
         ShippingMethodMapping.objects.create(
             store=store, service_level=level, prime=None, carrier="UPS", ship_code="GND"
