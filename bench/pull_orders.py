@@ -103,9 +103,10 @@ class Timer:
 
 def _setup(n_orders: int):
     from connections.models import Marketplace, Store
+    from fulfillment.inventory.levels import inventory_update
     from fulfillment.orders.models import Warehouse
     from mappings.models import ServiceLevel, ShippingMethodMapping
-    from sandbox.orders import sandbox_orders_create
+    from sandbox.orders import SANDBOX_CATALOG, sandbox_orders_create
     from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 
     sandbox_application_ensure()
@@ -124,10 +125,15 @@ def _setup(n_orders: int):
         authorization_status=Store.Authorization.CONNECTED,
         refresh_token="Atzr|bench-refresh-token",
     )
+    # The US marketplace's shipping defaults, and a warehouse that knows every
+    # sandbox SKU (its stock names them), so every order releases.
     ShippingMethodMapping.objects.bulk_create(
-        ShippingMethodMapping(store=None, service_level=level, prime=None, carrier="UPS", ship_code=level)
+        ShippingMethodMapping(
+            marketplace=store.marketplace, service_level=level, prime=None, carrier="UPS", ship_code=level
+        )
         for level in ServiceLevel.values
     )
+    inventory_update(warehouse=warehouse, items=[(sku, 5) for sku, *_ in SANDBOX_CATALOG], complete=False)
     started = time.perf_counter()
     sandbox_orders_create(seller=seller, count=n_orders, seed=42, status="UNSHIPPED")
     print(f"sandbox: {n_orders} orders created in {time.perf_counter() - started:.1f} s", flush=True)
