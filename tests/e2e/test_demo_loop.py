@@ -114,7 +114,7 @@ def test_the_demo_loop_from_the_admin_alone(browser, demo):
     browser.find_element(By.ID, "record-shipment").click()
     wait_for_text(browser, f"Record shipment of order {fixed.amazon_order_id}")
     browser.find_element(By.NAME, "package_id").send_keys("PKG-DEMO-1")
-    browser.find_element(By.NAME, "tracking_number").send_keys("1ZDEMO0000000001")
+    browser.find_element(By.NAME, "tracking_number").send_keys("1ZDEMO000000000007")  # a valid UPS 1Z (check digit 7)
     browser.find_element(By.CSS_SELECTOR, "form input[type=submit]").click()
     wait_for_text(browser, "Package PKG-DEMO-1 recorded")
     assert "confirmation_send_task" in run_queued_tasks()
