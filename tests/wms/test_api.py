@@ -181,11 +181,82 @@ def test_it_lists_orders_in_a_fixed_number_of_queries(api, store, django_assert_
         make_released_order(store=store, lines=[("X1", "S1", 1, [("W1", 1)]), ("X2", "S2", 3, [("W2", 2)])])
     api.get("/api/v1/cancellations")  # the key's first use is recorded (one UPDATE)
 
-    # when / then: key, count, orders with their store, their lines, one INSERT of
-    # the access audit (a row per order sent, Amazon's DPP)
-    with django_assert_num_queries(5):
+    # when / then: key, orders with their store (no COUNT: a cursor page), their lines,
+    # one INSERT of the access audit (a row per order sent, Amazon's DPP)
+    with django_assert_num_queries(4):
         response = api.get("/api/v1/orders", {"status": "released"})
     assert len(response.json()["results"]) == 6
+    with django_assert_num_queries(4):
+        response = api.get("/api/v1/orders")
+    assert len(response.json()["results"]) == 6
+
+
+def test_it_pages_orders_by_ship_by_with_a_cursor(api, store, monkeypatch, django_assert_num_queries):
+    # given: ship-by ties, orders without a ship-by (last), another status in between
+    from fulfillment.wms.api import pagination
+
+    monkeypatch.setattr(pagination.OrderCursorPagination, "page_size", 2)
+    now = timezone.now()
+    soon, later = now + dt.timedelta(hours=2), now + dt.timedelta(hours=5)
+    orders = [
+        make_released_order(store=store, ship_by_latest=later),
+        make_released_order(store=store, ship_by_latest=soon),
+        make_released_order(store=store, ship_by_latest=None),
+        make_released_order(store=store, ship_by_latest=soon),
+        make_released_order(store=store, ship_by_latest=later),
+        make_released_order(store=store, ship_by_latest=None),
+    ]
+    make_released_order(store=store, status=Order.Status.ACKNOWLEDGED, ship_by_latest=soon)
+    api.get("/api/v1/cancellations")  # the key's first use is recorded (one UPDATE)
+    expected = [orders[i].pk for i in (1, 3, 0, 4, 2, 5)]
+
+    # when: follow `next` to the end
+    seen, url, pages = [], "/api/v1/orders?status=released", 0
+    while url:
+        with django_assert_num_queries(4):
+            body = api.get(url).json()
+        assert set(body) == {"next", "results"}
+        seen += [o["id"] for o in body["results"]]
+        url, pages = body["next"], pages + 1
+
+    # then: each once, in order, in three pages
+    assert (seen, pages) == (expected, 3)
+
+
+def test_it_still_answers_page_numbers_with_a_count(api, store, monkeypatch):
+    from fulfillment.wms.api import pagination
+
+    monkeypatch.setattr(pagination.PageNumberPagination, "page_size", 2)
+    for hours in (3, 1, 2):
+        make_released_order(store=store, ship_by_latest=timezone.now() + dt.timedelta(hours=hours))
+
+    first = api.get("/api/v1/orders", {"page": 1}).json()
+    second = api.get(first["next"]).json()
+
+    assert first["count"] == second["count"] == 3
+    assert [len(first["results"]), len(second["results"]), second["next"]] == [2, 1, None]
+    ship_bys = [o["ship_by"] for o in first["results"] + second["results"]]
+    assert ship_bys == sorted(ship_bys)
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "W10", "WyJub3QgYSBkYXRlIiwgMV0", "WyIyMDI2LTAxLTAxIiwxXQ"])
+def test_a_cursor_not_of_this_list_is_a_400(api, order, cursor):
+    response = api.get("/api/v1/orders", {"cursor": cursor})
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+
+
+def test_it_lists_cancellations_in_a_fixed_number_of_queries(api, store, django_assert_num_queries):
+    # given
+    now = timezone.now()
+    for _ in range(4):
+        make_released_order(store=store, status=Order.Status.CANCELLED, wms_stop_requested_at=now)
+    api.get("/api/v1/cancellations")  # the key's first use is recorded (one UPDATE)
+
+    # when / then: key, count, the page with its stores (a small list: the stop-pending index)
+    with django_assert_num_queries(3):
+        response = api.get("/api/v1/cancellations")
+    assert len(response.json()["results"]) == 4
 
 
 def test_it_shows_one_order(api, order):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.inventory.levels import InventoryRejected, inventory_update
-from fulfillment.orders.models import Order, OrderLine
+from fulfillment.orders.models import WMS_SHIP_BY_KEY, Order, OrderLine
 from fulfillment.privacy.services import buyer_data_sent_to_wms
 from fulfillment.shipments.models import Shipment, ShipmentLine
 from fulfillment.shipments.services.recording import (
@@ -23,6 +23,7 @@ from fulfillment.shipments.services.recording import (
     shipment_record,
 )
 from fulfillment.wms.api.authentication import HasWmsKey, WmsKeyAuthentication
+from fulfillment.wms.api.pagination import OrderCursorPagination
 from fulfillment.wms.api.serializers import (
     CancellationSerializer,
     ErrorSerializer,
@@ -74,9 +75,14 @@ def _with_lines(queryset):
 @extend_schema(tags=["orders"])
 class OrderListView(WmsView, generics.ListAPIView):
     serializer_class = OrderSerializer
+    pagination_class = OrderCursorPagination
 
     @extend_schema(
         summary="Orders of this warehouse (released and after)",
+        description="By ship-by (orders without one last), then id, 100 a page. Follow `next` until it "
+        "is null: it carries an opaque `cursor`, and a page costs the same at any depth (no count). "
+        "The `page` parameter of earlier versions still answers with `count` and `previous` but is "
+        "deprecated.",
         parameters=[
             OpenApiParameter(
                 "status",
@@ -104,7 +110,8 @@ class OrderListView(WmsView, generics.ListAPIView):
             if wanted not in Order.Status.values or wanted == Order.Status.HELD:
                 raise ValidationError({"status": [f"unknown status {wanted!r}"]})
             orders = orders.filter(status=wanted)
-        return _with_lines(orders).order_by("ship_by_latest", "pk")
+        # Ship-by with orders without one last, then id: the cursor's order and its index's.
+        return _with_lines(orders).alias(ship_by_key=WMS_SHIP_BY_KEY).order_by("ship_by_key", "pk")
 
 
 @extend_schema(tags=["orders"])
