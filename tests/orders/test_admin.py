@@ -179,3 +179,24 @@ def test_the_whole_order_list_shows_the_planners_estimate_and_a_filtered_one_cou
 
     assert whole.result_count == 4 and len(whole.result_list) == 4  # the estimate, right after ANALYZE
     assert held.result_count == 1
+
+
+def test_a_deep_page_is_found_by_its_ids_and_shows_the_same_orders(admin_client, monkeypatch):
+    from fulfillment.core import paginators
+    from fulfillment.orders.admin import OrderAdmin
+
+    store = make_store()
+    for _ in range(7):
+        make_order(store=store)
+    monkeypatch.setattr(OrderAdmin, "list_per_page", 2)
+    url = reverse("admin:fulfillment_order_changelist")
+
+    def page(p):
+        cl = admin_client.get(url, {"p": p}).context["cl"]
+        return [(o.pk, o.amazon_refusal) for o in cl.result_list]
+
+    shallow = [page(p) for p in (2, 3, 4)]
+    monkeypatch.setattr(paginators, "DEEP_FROM_ROW", 1)
+    deep = [page(p) for p in (2, 3, 4)]
+
+    assert deep == shallow and [len(p) for p in deep] == [2, 2, 1]
