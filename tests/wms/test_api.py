@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from fulfillment.inventory.models import InventoryChange, InventoryLevel
 from fulfillment.orders.models import Order, OrderLine
-from fulfillment.shipments.models import Shipment, ShipmentLine
+from fulfillment.shipments.models import Shipment, ShipmentConfirmation, ShipmentLine
 from fulfillment.wms.models import WmsApiKey
 from fulfillment.wms.services import wms_key_create, wms_key_revoke
 
@@ -543,3 +543,26 @@ def test_it_refuses_bad_inventory_and_writes_nothing(api, store, items):
     response = api.put("/api/v1/inventory", {"items": [{"sku": "OK", "available": 1}, *items]}, format="json")
     assert response.status_code == 400
     assert not InventoryLevel.objects.exists() and not InventoryChange.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_a_package_opens_no_new_database_connection(api, order, monkeypatch):
+    """django-q2's ORM broker calls close_old_connections() when it enqueues outside a
+    transaction: with CONN_MAX_AGE 0 that reconnected twice per package. The send task's
+    row is now written in the shipment's transaction, so even then none is opened."""
+    from django.db import connection
+    from django_q.models import OrmQ
+
+    api.get("/api/v1/cancellations")  # the connection is open
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    monkeypatch.setattr(connection, "close_at", 0)  # as if opened with CONN_MAX_AGE 0: obsolete at once
+    opened = []
+    real_connect = connection.connect
+    monkeypatch.setattr(connection, "connect", lambda: (opened.append(1), real_connect())[1])
+
+    response = api.post("/api/v1/shipments", _shipment(order), format="json")
+
+    assert response.status_code == 201
+    assert opened == []
+    confirmation = ShipmentConfirmation.objects.get()
+    assert [row.task["args"] for row in OrmQ.objects.all()] == [(confirmation.pk,)]
