@@ -566,3 +566,40 @@ def test_recording_a_package_opens_no_new_database_connection(api, order, monkey
     assert opened == []
     confirmation = ShipmentConfirmation.objects.get()
     assert [row.task["args"] for row in OrmQ.objects.all()] == [(confirmation.pk,)]
+
+
+def test_inventory_items_are_checked_lightly_and_a_bad_shape_writes_nothing(api, store):
+    # numbers for SKUs and digit strings for quantities pass, as before
+    ok = api.put(
+        "/api/v1/inventory",
+        {"items": [{"sku": 12345, "available": "7"}, {"sku": " B ", "available": 2}]},
+        format="json",
+    )
+    assert ok.status_code == 200
+    levels = dict(InventoryLevel.objects.values_list("sku", "available"))
+    assert levels == {"12345": 7, "B": 2}
+
+    for items in ({"sku": "A"}, [{"sku": "A"}], ["A"], [{"sku": "C", "available": 1}, None]):
+        response = api.put("/api/v1/inventory", {"items": items}, format="json")
+        assert response.status_code == 400 and "items" in response.json()
+    assert dict(InventoryLevel.objects.values_list("sku", "available")) == levels
+
+
+def test_an_inventory_put_costs_the_same_queries_for_ten_or_a_thousand_items(
+    api, store, django_assert_num_queries
+):
+    # given: the SKUs exist, so every item below changes
+    api.put(
+        "/api/v1/inventory", {"items": [{"sku": f"S{i}", "available": 1} for i in range(1000)]}, format="json"
+    )
+
+    # when / then: key, savepoint pair, the warehouse's lock, its current levels, one upsert of the
+    # levels, one INSERT of the changes (each a statement per 2,000 items)
+    for n in (10, 1000):
+        with django_assert_num_queries(7):
+            response = api.put(
+                "/api/v1/inventory",
+                {"items": [{"sku": f"S{i}", "available": n} for i in range(n)]},
+                format="json",
+            )
+        assert response.json()["changed"] == n

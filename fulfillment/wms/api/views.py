@@ -65,11 +65,42 @@ class WmsView:
         return self.request.auth.warehouse
 
 
-def _with_lines(queryset):
+def _with_lines(queryset, *, lean: bool = False):
     # A fixed number of queries whatever the page size: store joined, lines in one query.
-    return queryset.select_related("store").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("order_item_id"))
-    )
+    lines = OrderLine.objects.order_by("order_item_id")
+    if lean:
+        # A list page builds 100 orders and their lines: only the columns the answer
+        # (wms.selectors.order_payload) and the access audit read.
+        queryset = queryset.only(*_ORDER_COLUMNS)
+        lines = lines.only(*_LINE_COLUMNS)
+    return queryset.select_related("store").prefetch_related(Prefetch("lines", queryset=lines))
+
+
+_ORDER_COLUMNS = (
+    "store__name",
+    "amazon_order_id",
+    "status",
+    "service_level",
+    "is_prime",
+    "is_business",
+    "ship_by_latest",
+    "deliver_by_latest",
+    "carrier",
+    "ship_code",
+    "is_gift",
+    "gift_message",
+    "recipient",
+)
+_LINE_COLUMNS = (
+    "order_id",
+    "order_item_id",
+    "amazon_sku",
+    "quantity_ordered",
+    "quantity_shipped",
+    "quantity_cancelled",
+    "components",
+    "gift_message",
+)
 
 
 @extend_schema(tags=["orders"])
@@ -111,7 +142,7 @@ class OrderListView(WmsView, generics.ListAPIView):
                 raise ValidationError({"status": [f"unknown status {wanted!r}"]})
             orders = orders.filter(status=wanted)
         # Ship-by with orders without one last, then id: the cursor's order and its index's.
-        return _with_lines(orders).alias(ship_by_key=WMS_SHIP_BY_KEY).order_by("ship_by_key", "pk")
+        return _with_lines(orders, lean=True).alias(ship_by_key=WMS_SHIP_BY_KEY).order_by("ship_by_key", "pk")
 
 
 @extend_schema(tags=["orders"])
@@ -299,7 +330,7 @@ class InventoryView(WmsView, APIView):
         try:
             result = inventory_update(
                 warehouse=self.warehouse,
-                items=[(item["sku"], item["available"]) for item in data["items"]],
+                items=data["items"],
                 complete=data["complete"],
                 sent_by=f"API key {self.request.auth.name}",
             )
