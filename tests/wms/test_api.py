@@ -604,3 +604,33 @@ def test_an_inventory_put_costs_the_same_queries_for_ten_or_a_thousand_items(
                 format="json",
             )
         assert response.json()["changed"] == n
+
+
+@pytest.mark.parametrize("n_lines", [1, 3])
+def test_recording_a_package_costs_a_fixed_number_of_queries(api, store, n_lines, django_assert_num_queries):
+    # given: an order of n items, one earlier package
+    lines = [(f"I{i}", f"AMZ-{i}", 2, [(f"WH-{i}", 1)]) for i in range(n_lines)]
+    order = make_released_order(store=store, lines=lines)
+    first = _shipment(order, package_id="P0", lines=[{"order_item_id": "I0", "quantity": 1}])
+    assert api.post("/api/v1/shipments", first, format="json").status_code == 201
+    package = _shipment(
+        order, package_id="P1", lines=[{"order_item_id": f"I{i}", "quantity": 1} for i in range(n_lines)]
+    )
+
+    # when / then: key; savepoint pair (the view's transaction is the request's here, the
+    # service's own); the order locked, its lines, its packages (replay and next reference); the
+    # package, its lines, its confirmation row, the send task's row (ORM broker, same
+    # transaction); the lines' shipped quantities (one UPDATE) and the order's status.
+    with django_assert_num_queries(14):
+        response = api.post("/api/v1/shipments", package, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["package_reference"] == 2
+    assert body["order_status"] == ("shipped" if n_lines == 1 else "partially_shipped")
+    assert [line["quantity"] for line in body["lines"]] == [1] * n_lines
+    assert body == api.post("/api/v1/shipments", package, format="json").json()  # a replay: the same body
+    assert list(
+        OrderLine.objects.filter(order=order)
+        .order_by("order_item_id")
+        .values_list("quantity_shipped", flat=True)
+    ) == [2] + [1] * (n_lines - 1)

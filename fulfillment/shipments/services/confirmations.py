@@ -30,23 +30,26 @@ State = ShipmentConfirmation.State
 CONFIRM_TASK = "fulfillment.shipments.tasks.confirmation_send_task"
 
 
-def confirmation_enqueue(*, shipment: Shipment) -> ShipmentConfirmation:
+def confirmation_enqueue(*, shipment: Shipment, new: bool = False) -> ShipmentConfirmation:
     """Queue the package for confirmation, in the caller's (the shipment's) transaction.
 
-    Idempotent: a package already queued returns its row. The send task is
-    queued only once the shipment commits (a rolled-back shipment sends nothing).
+    Idempotent: a package already queued returns its row. `new`: the shipment
+    was created in this transaction, so it has no row yet (one INSERT instead
+    of a look-up and a savepoint). The send task is queued only once the
+    shipment commits (a rolled-back shipment sends nothing).
     """
 
     order = shipment.order
-    confirmation, created = ShipmentConfirmation.objects.get_or_create(
-        shipment=shipment,
-        defaults=dict(
-            order=order,
-            store_id=order.store_id,
-            package_reference=shipment.package_reference,
-            not_before=timezone.now(),
-        ),
+    fields = dict(
+        order=order,
+        store_id=order.store_id,
+        package_reference=shipment.package_reference,
+        not_before=timezone.now(),
     )
+    if new:
+        confirmation, created = ShipmentConfirmation.objects.create(shipment=shipment, **fields), True
+    else:
+        confirmation, created = ShipmentConfirmation.objects.get_or_create(shipment=shipment, defaults=fields)
     if created:
         _send_after_commit(confirmation.pk)
     return confirmation

@@ -233,11 +233,13 @@ class CancellationAcknowledgeView(WmsView, APIView):
 
 
 def _shipment_body(shipment: Shipment) -> dict:
-    shipment = (
-        Shipment.objects.select_related("order")
-        .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
-        .get(pk=shipment.pk)
-    )
+    # A package just recorded carries its order and lines (recording.shipment_record): no reads.
+    if "lines" not in getattr(shipment, "_prefetched_objects_cache", {}):
+        shipment = (
+            Shipment.objects.select_related("order")
+            .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
+            .get(pk=shipment.pk)
+        )
     return ShipmentOutSerializer(shipment).data
 
 
