@@ -81,11 +81,27 @@ class PreSendCheck:
 
 
 def confirmation_check(
-    *, shipment: Shipment, order: Order, store, lines: list[ShipmentLine], now: dt.datetime
+    *,
+    shipment: Shipment,
+    order: Order,
+    store,
+    lines: list[ShipmentLine],
+    now: dt.datetime,
+    carriers: dict | None = None,
 ) -> PreSendCheck:
-    """Every reason Amazon would refuse this package, as messages for the admin."""
+    """Every reason Amazon would refuse this package, as messages for the admin.
+
+    `carriers`: a sweep's cache of the carrier to send per (store, warehouse
+    carrier), so its packages look the mappings up once per carrier, not once each.
+    """
     problems: list[str] = []
-    carrier, carrier_problem = confirmation_carrier(store=store, warehouse_carrier=shipment.carrier)
+    key = (store.pk, shipment.carrier)
+    if carriers is not None and key in carriers:
+        carrier, carrier_problem = carriers[key]
+    else:
+        carrier, carrier_problem = confirmation_carrier(store=store, warehouse_carrier=shipment.carrier)
+        if carriers is not None:
+            carriers[key] = (carrier, carrier_problem)
     if carrier_problem:
         problems.append(carrier_problem)
     if not shipment.tracking_number.strip():
