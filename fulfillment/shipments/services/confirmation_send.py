@@ -41,7 +41,7 @@ from fulfillment.jobs.errors import job_failure
 from fulfillment.orders import transitions
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation, ShipmentLine
-from fulfillment.shipments.selectors import amazon_package_find, confirmation_check
+from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, package_lines_for_send
 from fulfillment.shipments.services.confirmation_body import amazon_message, confirmation_body
 
 logger = logging.getLogger(__name__)
@@ -213,7 +213,7 @@ def _send_claimed(
     carriers: dict | None = None,
 ) -> str:
     shipment, order, store = confirmation.shipment, confirmation.order, confirmation.store
-    lines = list(shipment.lines.select_related("order_line").order_by("order_line__order_item_id"))
+    lines = package_lines_for_send(shipment=shipment)
 
     # A previous request may have reached Amazon (crash, timeout, 5xx): ask first.
     if confirmation.outcome_unknown:
