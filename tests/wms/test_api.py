@@ -618,10 +618,10 @@ def test_recording_a_package_costs_a_fixed_number_of_queries(api, store, n_lines
     )
 
     # when / then: key; savepoint pair (the view's transaction is the request's here, the
-    # service's own); the order locked, its lines, its packages (replay and next reference); the
-    # package, its lines, its confirmation row, the send task's row (ORM broker, same
-    # transaction); the lines' shipped quantities (one UPDATE) and the order's status.
-    with django_assert_num_queries(14):
+    # service's own); the order's lines with the order locked (one query); its packages (replay
+    # and next reference); the package, its lines, its confirmation row, the send task's row (ORM
+    # broker, same transaction); the lines' shipped quantities (one UPDATE) and the order's status.
+    with django_assert_num_queries(13):
         response = api.post("/api/v1/shipments", package, format="json")
     assert response.status_code == 201
     body = response.json()

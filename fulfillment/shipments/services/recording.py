@@ -154,6 +154,32 @@ def _find_order(*, warehouse: Warehouse, ref: str) -> Order | None:
     return found[0] if len(found) == 1 else None
 
 
+def _find_order_with_lines(*, warehouse: Warehouse, ref: str) -> tuple[Order | None, list[OrderLine]]:
+    """The order (locked, as _find_order) and its lines by order item id, in one query:
+    the lines with their order joined, the order's row locked (FOR UPDATE OF the order).
+    An order without lines is found by _find_order."""
+    ref = str(ref).strip()
+    orders = wms_orders(warehouse=warehouse)
+    if ref.isdigit() and len(ref) < 19:
+        orders = orders.filter(pk=int(ref))
+    else:
+        orders = orders.filter(amazon_order_id=ref)
+    lines = list(
+        OrderLine.objects.filter(order__in=orders.order_by().values("pk")[:2])
+        .select_related("order")
+        .select_for_update(of=("order",))
+        .order_by("order_id", "order_item_id")
+    )
+    if not lines:
+        return _find_order(warehouse=warehouse, ref=ref), []
+    if len({line.order_id for line in lines}) > 1:
+        return None, []  # the same Amazon order id in two stores of this warehouse: ambiguous
+    order = lines[0].order
+    for line in lines:
+        line.order = order  # one instance: what the moves set on it, every line sees
+    return order, lines
+
+
 def _left(line: OrderLine) -> int:
     return max(line.quantity_ordered - line.quantity_shipped - line.quantity_cancelled, 0)
 
@@ -340,7 +366,7 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
     """
     errors = _field_errors(data)
     with transaction.atomic():
-        order = _find_order(warehouse=warehouse, ref=data.order)
+        order, order_lines = _find_order_with_lines(warehouse=warehouse, ref=data.order)
         if order is None:
             errors["order"].append(f"unknown order {data.order!r}")
             raise ShipmentRejected(dict(errors))
@@ -352,7 +378,6 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
             errors["ship_date"].append(problem)
         if errors:
             raise ShipmentRejected(dict(errors))
-        order_lines = list(order.lines.order_by("order_item_id"))
         # The order's packages in one query: a replay of this one, and the next reference.
         packages = list(Shipment.objects.filter(order=order).order_by())
         existing = next((p for p in packages if p.package_id == data.package_id), None)
