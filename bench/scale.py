@@ -18,8 +18,13 @@ so `queries_per_order` is the product's alone. `db_bytes_per_order` is the
 growth of `pg_database_size` over the run divided by the orders (the sandbox's
 own tables included; the product's tables alone are printed above it).
 
+New database connections are counted with the `connection_created` signal
+(a reconnect in the product, e.g. django-q2's broker closing an obsolete
+connection, shows there).
+
 The last line is machine-readable:
-stores=… orders=… wall_s=… queries_per_order=… db_bytes_per_order=…
+stores=… orders=… wall_s=… queries_per_order=… db_bytes_per_order=… product_queries_per_order=…
+sandbox_queries_per_order=… pull_/ship_/confirm_queries_per_order=… new_connections_per_order=…
 """
 
 from __future__ import annotations
@@ -42,17 +47,45 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.backends.signals import connection_created  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
 from sandbox.inprocess import serve_in_process  # noqa: E402
 
 QUERIES: collections.Counter = collections.Counter()
+# Queries per (stage, who): the stage the loop is in, and whether the sandbox
+# (answering in-process, on the same connection) or the product made them.
+STAGE_QUERIES: collections.Counter = collections.Counter()
 _in_sandbox = [False]
+_stage = ["setup"]
+CONNECTIONS = [0]
 
 
 def _count_queries(execute, sql, params, many, context):
-    QUERIES["sandbox" if _in_sandbox[0] else "product"] += 1
+    who = "sandbox" if _in_sandbox[0] else "product"
+    QUERIES[who] += 1
+    STAGE_QUERIES[_stage[0], who] += 1
     return execute(sql, params, many, context)
+
+
+def _count_sandbox_apart() -> None:
+    """Mark every in-process call to the sandbox, so its queries are counted apart."""
+    import httpx
+
+    serve = httpx.HTTPTransport.handle_request
+
+    def handle_request(self, request):
+        _in_sandbox[0] = True
+        try:
+            return serve(self, request)
+        finally:
+            _in_sandbox[0] = False
+
+    httpx.HTTPTransport.handle_request = handle_request
+
+
+def _count_new_connections(sender, connection, **kwargs) -> None:
+    CONNECTIONS[0] += 1
 
 
 def _db_size() -> int:
@@ -157,6 +190,8 @@ def main() -> int:
     failed = 0
     old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
     serve_in_process()
+    _count_sandbox_apart()
+    connection_created.connect(_count_new_connections)
     try:
         settings.SANDBOX_RATE_LIMITS = False
         # Our limiter follows Amazon's plans; sped up, it never waits here.
@@ -169,21 +204,27 @@ def main() -> int:
         size_before, product_before = _db_size(), _product_tables_size()
         phases: collections.Counter = collections.Counter()
         started = time.perf_counter()
+        connections_before = CONNECTIONS[0]
         with connection.execute_wrapper(_count_queries):
             for n, store in enumerate(stores, start=1):
                 t = time.perf_counter()
+                _stage[0] = "pull"
                 pull = orders_pull(store=store)
                 phases["pull"] += time.perf_counter() - t
                 t = time.perf_counter()
+                _stage[0] = "ship"
                 _ship_all(store)
                 phases["ship"] += time.perf_counter() - t
                 t = time.perf_counter()
+                _stage[0] = "confirm"
                 sweep = confirmations_sweep(store=store)
                 phases["confirm"] += time.perf_counter() - t
+                _stage[0] = "other"
                 failed += (not pull.ok) + (not sweep.ok)
                 if n % max(1, len(stores) // 10) == 0:
                     print(f"  {n} stores done, {time.perf_counter() - started:.0f} s", flush=True)
         wall = time.perf_counter() - started
+        new_connections = CONNECTIONS[0] - connections_before
         orders = Order.objects.count()
         with connection.cursor() as cursor:
             cursor.execute("CHECKPOINT")
@@ -205,6 +246,13 @@ def main() -> int:
             f"queries: product {QUERIES['product']} ({QUERIES['product'] / max(orders, 1):.1f}/order), "
             f"sandbox {QUERIES['sandbox']} ({QUERIES['sandbox'] / max(orders, 1):.1f}/order)"
         )
+        for stage in ("pull", "ship", "confirm"):
+            print(
+                f"  {stage:>7}: product {STAGE_QUERIES[stage, 'product'] / max(orders, 1):.2f} q/order, "
+                f"sandbox {STAGE_QUERIES[stage, 'sandbox'] / max(orders, 1):.2f}/order, "
+                f"{phases[stage] / max(orders, 1) * 1000:.2f} ms/order"
+            )
+        print(f"new database connections: {new_connections} ({new_connections / max(orders, 1):.2f}/order)")
         print(
             f"database grew {grown / 1e6:.1f} MB ({grown / max(orders, 1):.0f} B/order); "
             f"product tables {product_grown / 1e6:.1f} MB ({product_grown / max(orders, 1):.0f} B/order)"
@@ -212,7 +260,14 @@ def main() -> int:
         print(
             f"stores={args.stores} orders={orders} wall_s={wall:.1f} "
             f"queries_per_order={QUERIES['product'] / max(orders, 1):.1f} "
-            f"db_bytes_per_order={grown / max(orders, 1):.0f}"
+            f"db_bytes_per_order={grown / max(orders, 1):.0f} "
+            f"product_queries_per_order={QUERIES['product'] / max(orders, 1):.2f} "
+            f"sandbox_queries_per_order={QUERIES['sandbox'] / max(orders, 1):.2f} "
+            + " ".join(
+                f"{stage}_queries_per_order={STAGE_QUERIES[stage, 'product'] / max(orders, 1):.2f}"
+                for stage in ("pull", "ship", "confirm")
+            )
+            + f" new_connections_per_order={new_connections / max(orders, 1):.3f}"
         )
     finally:
         teardown_databases(old_config, verbosity=0)

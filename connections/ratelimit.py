@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Least
 
@@ -158,6 +158,10 @@ def acquire(key: BucketKey, *, max_wait: float | None = None) -> float:
     reserves nothing (for requests a person is waiting on).
     """
     scale = time_scale()
+    if connection.vendor == "postgresql":
+        wait = _take_in_one_statement(key, scale=scale, max_wait=max_wait)
+        if wait is not None:
+            return _after_take(wait)
     with transaction.atomic():
         bucket = _lock_bucket(key)
         now = clock()
@@ -169,6 +173,10 @@ def acquire(key: BucketKey, *, max_wait: float | None = None) -> float:
         RateLimitBucket.objects.filter(pk=bucket.pk).update(
             tokens=tokens - 1, updated_at=now, calls=F("calls") + 1
         )
+    return _after_take(wait)
+
+
+def _after_take(wait: float) -> float:
     if wait > 0:
         sleep(wait)
     else:
@@ -178,6 +186,41 @@ def acquire(key: BucketKey, *, max_wait: float | None = None) -> float:
         beat = _heartbeat.get()
         if beat is not None:
             beat()
+    return wait
+
+
+def _take_in_one_statement(key: BucketKey, *, scale: float, max_wait: float | None) -> float | None:
+    """PostgreSQL: refill and take a token in one UPDATE … RETURNING (the row lock is
+    the UPDATE's own), instead of a lock, a read and a write; the same arithmetic as
+    below. Returns the wait, or None when the bucket row does not exist yet (the
+    general path creates it). A wait longer than `max_wait` reserves nothing: the
+    UPDATE is rolled back with its savepoint."""
+    table = RateLimitBucket._meta.db_table
+    sql = f"""
+        UPDATE {table} SET
+            tokens = LEAST(burst, tokens + GREATEST(0, %(now)s - updated_at) * rate * %(factor)s) - 1,
+            updated_at = %(now)s,
+            calls = calls + 1
+        WHERE selling_partner_id = %(spid)s AND region = %(region)s AND operation = %(operation)s
+        RETURNING tokens, rate * %(factor)s
+    """  # noqa: S608 (the table name is the model's; values are parameters)
+    params = {
+        "now": clock(),
+        "factor": scale * _HEADROOM,
+        "spid": key.selling_partner_id,
+        "region": key.region,
+        "operation": key.operation,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        left, rate = row
+        # Below zero after taking: this call waits for the slot it reserved.
+        wait = 0.0 if left >= 0 else -left / rate
+        if max_wait is not None and wait > max_wait:
+            raise RateLimitWaitTooLong(wait / scale)
     return wait
 
 

@@ -127,7 +127,11 @@ WSGI_APPLICATION = "fulfillment.wsgi.application"
 ASGI_APPLICATION = "fulfillment.asgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections: a PostgreSQL connection costs a few milliseconds and
+# a backend process to open, so each web thread and worker keeps its own for a
+# minute; the health check replaces one the server closed before it is used.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs the web server and the qcluster on one SQLite file. A
     # deferred transaction that reads and then writes cannot wait for another

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fulfillment.core.errors import WmsError
@@ -102,32 +102,79 @@ def inventory_update(
                 if sku not in wanted and available != 0:
                     wanted[sku] = 0
                     result.zeroed += 1
+        # (sku, available, previous): plain tuples, 10,000 model instances cost more than the writes.
         changes = [
-            InventoryChange(
-                warehouse=warehouse, sku=sku, available=available, previous=current.get(sku), changed_at=now
-            )
+            (sku, available, current.get(sku))
             for sku, available in wanted.items()
             if current.get(sku) != available
         ]
         result.changed = len(changes) - result.zeroed
         result.unchanged = len(items) - result.changed
         if changes:
-            InventoryLevel.objects.bulk_create(
-                [
-                    InventoryLevel(warehouse=warehouse, sku=c.sku, available=c.available, updated_at=now)
-                    for c in changes
-                ],
-                batch_size=2000,
-                update_conflicts=True,
-                unique_fields=["warehouse", "sku"],
-                update_fields=["available", "updated_at"],
-            )
-            InventoryChange.objects.bulk_create(changes, batch_size=2000)
-            if any(c.previous is None for c in changes):
+            _changes_write(warehouse=warehouse, changes=changes, now=now)
+            if any(previous is None for _, _, previous in changes):
                 # SKUs the warehouse names for the first time: held orders waiting
                 # for them ("unknown to the warehouse") may be released now.
                 held_orders_recheck_new_skus(warehouse_id=warehouse.pk)
     return result
+
+
+# Items per statement: PostgreSQL takes them as two arrays (no per-value parameter
+# limit); SQLite binds each value (at most 999 a statement in older builds).
+_WRITE_BATCH = 10_000
+
+
+def _changes_write(*, warehouse: Warehouse, changes: list[tuple[str, int, int | None]], now) -> None:
+    """The new levels (upserted) and their change rows: on PostgreSQL one statement for
+    both per 10,000 items, the values passed as arrays (unnest), so no per-row SQL is
+    built in Python; elsewhere Django's bulk upsert."""
+    if connection.vendor != "postgresql":
+        InventoryLevel.objects.bulk_create(
+            [
+                InventoryLevel(warehouse=warehouse, sku=sku, available=available, updated_at=now)
+                for sku, available, _ in changes
+            ],
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["warehouse", "sku"],
+            update_fields=["available", "updated_at"],
+        )
+        InventoryChange.objects.bulk_create(
+            [
+                InventoryChange(
+                    warehouse=warehouse, sku=sku, available=available, previous=previous, changed_at=now
+                )
+                for sku, available, previous in changes
+            ],
+            batch_size=2000,
+        )
+        return
+    levels, history = InventoryLevel._meta.db_table, InventoryChange._meta.db_table
+    sql = f"""
+        WITH incoming(sku, available, previous) AS (
+            SELECT * FROM unnest(%(skus)s::varchar[], %(available)s::integer[], %(previous)s::integer[])
+        ), upserted AS (
+            INSERT INTO {levels} (warehouse_id, sku, available, updated_at)
+            SELECT %(warehouse)s, sku, available, %(now)s FROM incoming
+            ON CONFLICT (warehouse_id, sku)
+            DO UPDATE SET available = EXCLUDED.available, updated_at = EXCLUDED.updated_at
+        )
+        INSERT INTO {history} (warehouse_id, sku, available, previous, changed_at)
+        SELECT %(warehouse)s, sku, available, previous, %(now)s FROM incoming
+    """  # noqa: S608 (table names from model metadata; values are parameters)
+    with connection.cursor() as cursor:
+        for start in range(0, len(changes), _WRITE_BATCH):
+            batch = changes[start : start + _WRITE_BATCH]
+            cursor.execute(
+                sql,
+                {
+                    "skus": [sku for sku, _, _ in batch],
+                    "available": [available for _, available, _ in batch],
+                    "previous": [previous for _, _, previous in batch],
+                    "warehouse": warehouse.pk,
+                    "now": now,
+                },
+            )
 
 
 def snapshot_apply(*, snapshot: HeldInventorySnapshot, user) -> bool:

@@ -5,6 +5,8 @@ import zoneinfo
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 from fulfillment.core.fields import EncryptedTextField
 
@@ -96,6 +98,14 @@ class Holiday(models.Model):
 
 
 # --- Orders ------------------------------------------------------------------
+
+
+# The WMS lists orders by ship-by with orders without one last, on every
+# database: the key is the ship-by or, when there is none, a date no order has.
+# The expression is the one the index is built on (order_wms_queue_idx), so a
+# keyset page is an index range.
+SHIP_BY_NONE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+WMS_SHIP_BY_KEY = Coalesce(F("ship_by_latest"), Value(SHIP_BY_NONE))
 
 
 class OrderQuerySet(models.QuerySet):
@@ -197,8 +207,23 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["store", "amazon_order_id"], name="order_unique_per_store"),
         ]
         indexes = [
-            # The WMS polls released orders; the admin filters by status.
+            # The WMS polls released orders; the admin filters by status; the
+            # dashboard counts open orders per store.
             models.Index(fields=["status", "store"], name="order_status_store_idx"),
+            # The WMS order list per status, in its keyset order (ship-by, nulls
+            # last, then id): a page at any depth is one index range.
+            models.Index(F("status"), WMS_SHIP_BY_KEY, F("id"), name="order_wms_queue_idx"),
+            # The same list without a status filter.
+            models.Index(WMS_SHIP_BY_KEY, F("id"), name="order_wms_all_idx"),
+            # The admin list's default order (newest first), whole and per status.
+            models.Index(fields=["purchased_at", "id"], name="order_purchased_idx"),
+            models.Index(fields=["status", "purchased_at", "id"], name="order_status_purchased_idx"),
+            # The admin list sorted by ship-by and its ship-by filter.
+            models.Index(fields=["ship_by_latest"], name="order_ship_by_idx"),
+            # The admin's search by Amazon order id (exact, any store).
+            models.Index(fields=["amazon_order_id"], name="order_amazon_order_id_idx"),
+            # The dashboard's orders-per-day chart (the last 14 days).
+            models.Index(fields=["created_at"], name="order_created_idx"),
             # The WMS cancellations feed.
             models.Index(
                 fields=["wms_stop_requested_at"],

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from connections.models import AcceptedCarrier, OrderStatus
 from fulfillment.orders.models import Order, OrderLine
@@ -40,6 +41,27 @@ def confirmed_quantities(*, order_id: int, exclude_shipment_id: int | None = Non
         row["order_line_id"]: row["total"]
         for row in lines.values("order_line_id").annotate(total=Sum("quantity")).order_by()
     }
+
+
+def package_lines_for_send(*, shipment: Shipment) -> list[ShipmentLine]:
+    """The package's lines with their order lines and, per line, the Amazon units other
+    packages of the order already had ACCEPTED (`confirmed_elsewhere`): what a send
+    checks, in one query."""
+    elsewhere = (
+        ShipmentLine.objects.filter(
+            order_line=OuterRef("order_line"), shipment__confirmation__state=State.ACCEPTED
+        )
+        .exclude(shipment_id=shipment.pk)
+        .order_by()
+        .values("order_line")
+        .annotate(total=Sum("quantity"))
+        .values("total")[:1]
+    )
+    return list(
+        shipment.lines.select_related("order_line")
+        .annotate(confirmed_elsewhere=Coalesce(Subquery(elsewhere), 0))
+        .order_by("order_line__order_item_id")
+    )
 
 
 @dataclass(frozen=True)
@@ -81,11 +103,27 @@ class PreSendCheck:
 
 
 def confirmation_check(
-    *, shipment: Shipment, order: Order, store, lines: list[ShipmentLine], now: dt.datetime
+    *,
+    shipment: Shipment,
+    order: Order,
+    store,
+    lines: list[ShipmentLine],
+    now: dt.datetime,
+    carriers: dict | None = None,
 ) -> PreSendCheck:
-    """Every reason Amazon would refuse this package, as messages for the admin."""
+    """Every reason Amazon would refuse this package, as messages for the admin.
+
+    `carriers`: a sweep's cache of the carrier to send per (store, warehouse
+    carrier), so its packages look the mappings up once per carrier, not once each.
+    """
     problems: list[str] = []
-    carrier, carrier_problem = confirmation_carrier(store=store, warehouse_carrier=shipment.carrier)
+    key = (store.pk, shipment.carrier)
+    if carriers is not None and key in carriers:
+        carrier, carrier_problem = carriers[key]
+    else:
+        carrier, carrier_problem = confirmation_carrier(store=store, warehouse_carrier=shipment.carrier)
+        if carriers is not None:
+            carriers[key] = (carrier, carrier_problem)
     if carrier_problem:
         problems.append(carrier_problem)
     if not shipment.tracking_number.strip():
@@ -107,7 +145,11 @@ def confirmation_check(
         problems.append(f"Order {order.amazon_order_id} is cancelled on Amazon: it cannot be confirmed.")
     if not lines:
         problems.append("The package has no items.")
-    confirmed = confirmed_quantities(order_id=order.pk, exclude_shipment_id=shipment.pk)
+    if lines and all(hasattr(line, "confirmed_elsewhere") for line in lines):
+        # Loaded with the lines (package_lines_for_send): no query of its own.
+        confirmed = {line.order_line_id: line.confirmed_elsewhere for line in lines}
+    else:
+        confirmed = confirmed_quantities(order_id=order.pk, exclude_shipment_id=shipment.pk)
     wanted: dict[int, int] = defaultdict(int)
     for line in lines:
         wanted[line.order_line_id] += line.quantity

@@ -109,3 +109,94 @@ def test_pull_orders_now_queues_one_task_per_connected_store(
 
     assert queued == [("fulfillment.orders.tasks.order_pull_task", (connected.pk,))]
     assert len(messages) == 2
+
+
+# --- At a million orders (issue 22) ------------------------------------------------------------
+
+
+def test_the_search_normalises_the_order_id_and_matches_a_sku_exactly(admin_client):
+    store = make_store()
+    wanted, other = make_order(store=store), make_order(store=store)
+    url = reverse("admin:fulfillment_order_changelist")
+    pasted = "  " + wanted.amazon_order_id.replace("-", " - ") + " "
+
+    def found(q):
+        return [o.pk for o in admin_client.get(url, {"q": q}).context["cl"].result_list]
+
+    assert found(pasted) == [wanted.pk]
+    assert found(wanted.amazon_order_id[:7]) == []  # an id is matched whole
+    assert found("SKU-") == []  # a SKU too: its index answers, not a scan of every line
+    assert sorted(found("SKU-0")) == sorted([wanted.pk, other.pk])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"status__exact": "released"}, {"q": "SKU-1"}, {"o": "8"}, {"ship_by": "today"}],
+    ids=["default", "status", "sku-search", "ship-by-sort", "ship-by-filter"],
+)
+def test_the_order_list_costs_the_same_queries_with_few_or_many_orders(
+    admin_client, django_assert_num_queries, params
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = make_store()
+    for _ in range(2):
+        make_order(store=store, status=Order.Status.RELEASED, hold_reasons=[])
+    url = reverse("admin:fulfillment_order_changelist")
+    admin_client.get(url, params)  # the session's first use
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(url, params).status_code == 200
+    for _ in range(10):
+        make_order(store=store, status=Order.Status.RELEASED, hold_reasons=[])
+
+    with django_assert_num_queries(len(few)):
+        response = admin_client.get(url, params)
+    assert len(response.context["cl"].result_list) == 12
+    assert not any("DISTINCT" in q["sql"] or "UPPER(" in q["sql"] for q in few.captured_queries)
+
+
+@pytest.mark.postgres(reason="the planner's row estimate is PostgreSQL's")
+def test_the_whole_order_list_shows_the_planners_estimate_and_a_filtered_one_counts(
+    admin_client, monkeypatch
+):
+    from django.db import connection
+
+    from fulfillment.core import paginators
+
+    store = make_store()
+    for _ in range(3):
+        make_order(store=store, status=Order.Status.RELEASED, hold_reasons=[])
+    make_order(store=store)
+    url = reverse("admin:fulfillment_order_changelist")
+    assert admin_client.get(url).context["cl"].result_count == 4  # small: exact
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE fulfillment_order")
+    monkeypatch.setattr(paginators, "ESTIMATE_FROM_ROWS", 1)
+    whole = admin_client.get(url).context["cl"]
+    held = admin_client.get(url, {"status__exact": "held"}).context["cl"]
+
+    assert whole.result_count == 4 and len(whole.result_list) == 4  # the estimate, right after ANALYZE
+    assert held.result_count == 1
+
+
+def test_a_deep_page_is_found_by_its_ids_and_shows_the_same_orders(admin_client, monkeypatch):
+    from fulfillment.core import paginators
+    from fulfillment.orders.admin import OrderAdmin
+
+    store = make_store()
+    for _ in range(7):
+        make_order(store=store)
+    monkeypatch.setattr(OrderAdmin, "list_per_page", 2)
+    url = reverse("admin:fulfillment_order_changelist")
+
+    def page(p):
+        cl = admin_client.get(url, {"p": p}).context["cl"]
+        return [(o.pk, o.amazon_refusal) for o in cl.result_list]
+
+    shallow = [page(p) for p in (2, 3, 4)]
+    monkeypatch.setattr(paginators, "DEEP_FROM_ROW", 1)
+    deep = [page(p) for p in (2, 3, 4)]
+
+    assert deep == shallow and [len(p) for p in deep] == [2, 2, 1]

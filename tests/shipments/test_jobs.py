@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
@@ -47,6 +48,11 @@ def test_an_idle_sweep_costs_the_same_queries_with_many_rows_present(store, swee
     assert run.counts["sent"] == 0
 
 
+# Ours and the in-process sandbox's, for the first package of a sweep. PostgreSQL takes a
+# rate-limit token in one UPDATE … RETURNING, SQLite in three queries (connections/ratelimit.py).
+PER_PACKAGE_QUERIES = {"postgresql": 27}.get(connection.vendor, 29)
+
+
 def test_each_package_costs_the_same_number_of_queries(store, amazon_order, order, ship, sweep):
     # given: five of item A on both sides; a first package warms the access
     # token and the rate-limit buckets
@@ -64,11 +70,12 @@ def test_each_package_costs_the_same_number_of_queries(store, amazon_order, orde
     run, two = sweep()
 
     # then: queries grow by a fixed amount per package (ours and the in-process
-    # sandbox's), nothing per row already in the table
+    # sandbox's), nothing per row already in the table; the carrier is looked up
+    # once per sweep (its mappings, whether Amazon accepts the code: 2 queries)
     assert run.counts["accepted"] == 2
     per_package = one - idle
-    assert two - idle == 2 * per_package
-    assert per_package <= 30
+    assert two - idle == 2 * per_package - 2
+    assert per_package == PER_PACKAGE_QUERIES
 
 
 def test_a_sweep_of_a_store_already_sweeping_is_refused(store, sweep):

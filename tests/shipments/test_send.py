@@ -128,19 +128,18 @@ def test_the_wms_moving_the_order_first_is_never_undone_by_a_partial_acceptance(
     assert order.status == Order.Status.SHIPPED and order.shipped_by_us_at is not None
 
 
-def test_it_queues_the_send_task_when_the_shipment_commits(
-    order, amazon_order, ship, monkeypatch, django_capture_on_commit_callbacks
-):
-    # given
-    queued = []
-    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args: queued.append((func, *args)))
+def _queued_tasks() -> list[tuple]:
+    from django_q.models import OrmQ
 
-    # when
-    with django_capture_on_commit_callbacks(execute=True):
-        shipment = ship(order, {ITEM_A: 2, ITEM_B: 1})
+    return [(row.task["func"], *row.task["args"]) for row in OrmQ.objects.order_by("pk")]
+
+
+def test_it_queues_the_send_task_with_the_shipment(order, amazon_order, ship):
+    # when: the ORM broker's row is written in the shipment's transaction
+    shipment = ship(order, {ITEM_A: 2, ITEM_B: 1})
 
     # then: the id only, once
-    assert queued == [(CONFIRM_TASK, shipment.confirmation.pk)]
+    assert _queued_tasks() == [(CONFIRM_TASK, shipment.confirmation.pk)]
 
     # when: the worker runs it (twice: django-q2 delivers at least once)
     result = confirmation_send_task(shipment.confirmation.pk)
@@ -151,9 +150,7 @@ def test_it_queues_the_send_task_when_the_shipment_commits(
     assert SandboxPackage.objects.filter(order=amazon_order).count() == 1
 
 
-def test_a_rolled_back_shipment_queues_nothing(order, ship, monkeypatch, django_capture_on_commit_callbacks):
-    queued = []
-    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args: queued.append((func, *args)))
+def test_a_rolled_back_shipment_queues_nothing(order, ship, django_capture_on_commit_callbacks):
     from django.db import transaction
 
     def shipment_then_failure():
@@ -164,8 +161,26 @@ def test_a_rolled_back_shipment_queues_nothing(order, ship, monkeypatch, django_
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         shipment_then_failure()
 
-    assert queued == []
+    assert _queued_tasks() == []
     assert not ShipmentConfirmation.objects.exists()
+
+
+def test_a_redis_broker_is_told_only_after_commit(
+    order, ship, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_q.conf import Conf
+
+    queued = []
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args: queued.append((func, *args)))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        shipment = ship(order, {ITEM_A: 1})
+    assert queued == []
+    for callback in callbacks:
+        callback()
+
+    assert queued == [(CONFIRM_TASK, shipment.confirmation.pk)]
 
 
 def test_the_task_leaves_a_disconnected_stores_package_to_the_sweep(order, store, ship):

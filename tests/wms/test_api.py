@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from fulfillment.inventory.models import InventoryChange, InventoryLevel
 from fulfillment.orders.models import Order, OrderLine
-from fulfillment.shipments.models import Shipment, ShipmentLine
+from fulfillment.shipments.models import Shipment, ShipmentConfirmation, ShipmentLine
 from fulfillment.wms.models import WmsApiKey
 from fulfillment.wms.services import wms_key_create, wms_key_revoke
 
@@ -181,11 +181,82 @@ def test_it_lists_orders_in_a_fixed_number_of_queries(api, store, django_assert_
         make_released_order(store=store, lines=[("X1", "S1", 1, [("W1", 1)]), ("X2", "S2", 3, [("W2", 2)])])
     api.get("/api/v1/cancellations")  # the key's first use is recorded (one UPDATE)
 
-    # when / then: key, count, orders with their store, their lines, one INSERT of
-    # the access audit (a row per order sent, Amazon's DPP)
-    with django_assert_num_queries(5):
+    # when / then: key, orders with their store (no COUNT: a cursor page), their lines,
+    # one INSERT of the access audit (a row per order sent, Amazon's DPP)
+    with django_assert_num_queries(4):
         response = api.get("/api/v1/orders", {"status": "released"})
     assert len(response.json()["results"]) == 6
+    with django_assert_num_queries(4):
+        response = api.get("/api/v1/orders")
+    assert len(response.json()["results"]) == 6
+
+
+def test_it_pages_orders_by_ship_by_with_a_cursor(api, store, monkeypatch, django_assert_num_queries):
+    # given: ship-by ties, orders without a ship-by (last), another status in between
+    from fulfillment.wms.api import pagination
+
+    monkeypatch.setattr(pagination.OrderCursorPagination, "page_size", 2)
+    now = timezone.now()
+    soon, later = now + dt.timedelta(hours=2), now + dt.timedelta(hours=5)
+    orders = [
+        make_released_order(store=store, ship_by_latest=later),
+        make_released_order(store=store, ship_by_latest=soon),
+        make_released_order(store=store, ship_by_latest=None),
+        make_released_order(store=store, ship_by_latest=soon),
+        make_released_order(store=store, ship_by_latest=later),
+        make_released_order(store=store, ship_by_latest=None),
+    ]
+    make_released_order(store=store, status=Order.Status.ACKNOWLEDGED, ship_by_latest=soon)
+    api.get("/api/v1/cancellations")  # the key's first use is recorded (one UPDATE)
+    expected = [orders[i].pk for i in (1, 3, 0, 4, 2, 5)]
+
+    # when: follow `next` to the end
+    seen, url, pages = [], "/api/v1/orders?status=released", 0
+    while url:
+        with django_assert_num_queries(4):
+            body = api.get(url).json()
+        assert set(body) == {"next", "results"}
+        seen += [o["id"] for o in body["results"]]
+        url, pages = body["next"], pages + 1
+
+    # then: each once, in order, in three pages
+    assert (seen, pages) == (expected, 3)
+
+
+def test_it_still_answers_page_numbers_with_a_count(api, store, monkeypatch):
+    from fulfillment.wms.api import pagination
+
+    monkeypatch.setattr(pagination.PageNumberPagination, "page_size", 2)
+    for hours in (3, 1, 2):
+        make_released_order(store=store, ship_by_latest=timezone.now() + dt.timedelta(hours=hours))
+
+    first = api.get("/api/v1/orders", {"page": 1}).json()
+    second = api.get(first["next"]).json()
+
+    assert first["count"] == second["count"] == 3
+    assert [len(first["results"]), len(second["results"]), second["next"]] == [2, 1, None]
+    ship_bys = [o["ship_by"] for o in first["results"] + second["results"]]
+    assert ship_bys == sorted(ship_bys)
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "W10", "WyJub3QgYSBkYXRlIiwgMV0", "WyIyMDI2LTAxLTAxIiwxXQ"])
+def test_a_cursor_not_of_this_list_is_a_400(api, order, cursor):
+    response = api.get("/api/v1/orders", {"cursor": cursor})
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+
+
+def test_it_lists_cancellations_in_a_fixed_number_of_queries(api, store, django_assert_num_queries):
+    # given
+    now = timezone.now()
+    for _ in range(4):
+        make_released_order(store=store, status=Order.Status.CANCELLED, wms_stop_requested_at=now)
+    api.get("/api/v1/cancellations")  # the key's first use is recorded (one UPDATE)
+
+    # when / then: key, count, the page with its stores (a small list: the stop-pending index)
+    with django_assert_num_queries(3):
+        response = api.get("/api/v1/cancellations")
+    assert len(response.json()["results"]) == 4
 
 
 def test_it_shows_one_order(api, order):
@@ -472,3 +543,94 @@ def test_it_refuses_bad_inventory_and_writes_nothing(api, store, items):
     response = api.put("/api/v1/inventory", {"items": [{"sku": "OK", "available": 1}, *items]}, format="json")
     assert response.status_code == 400
     assert not InventoryLevel.objects.exists() and not InventoryChange.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_a_package_opens_no_new_database_connection(api, order, monkeypatch):
+    """django-q2's ORM broker calls close_old_connections() when it enqueues outside a
+    transaction: with CONN_MAX_AGE 0 that reconnected twice per package. The send task's
+    row is now written in the shipment's transaction, so even then none is opened."""
+    from django.db import connection
+    from django_q.models import OrmQ
+
+    api.get("/api/v1/cancellations")  # the connection is open
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    monkeypatch.setattr(connection, "close_at", 0)  # as if opened with CONN_MAX_AGE 0: obsolete at once
+    opened = []
+    real_connect = connection.connect
+    monkeypatch.setattr(connection, "connect", lambda: (opened.append(1), real_connect())[1])
+
+    response = api.post("/api/v1/shipments", _shipment(order), format="json")
+
+    assert response.status_code == 201
+    assert opened == []
+    confirmation = ShipmentConfirmation.objects.get()
+    assert [row.task["args"] for row in OrmQ.objects.all()] == [(confirmation.pk,)]
+
+
+def test_inventory_items_are_checked_lightly_and_a_bad_shape_writes_nothing(api, store):
+    # numbers for SKUs and digit strings for quantities pass, as before
+    ok = api.put(
+        "/api/v1/inventory",
+        {"items": [{"sku": 12345, "available": "7"}, {"sku": " B ", "available": 2}]},
+        format="json",
+    )
+    assert ok.status_code == 200
+    levels = dict(InventoryLevel.objects.values_list("sku", "available"))
+    assert levels == {"12345": 7, "B": 2}
+
+    for items in ({"sku": "A"}, [{"sku": "A"}], ["A"], [{"sku": "C", "available": 1}, None]):
+        response = api.put("/api/v1/inventory", {"items": items}, format="json")
+        assert response.status_code == 400 and "items" in response.json()
+    assert dict(InventoryLevel.objects.values_list("sku", "available")) == levels
+
+
+@pytest.mark.postgres(reason="one statement per 10,000 items as arrays; SQLite takes Django's bulk upsert")
+def test_an_inventory_put_costs_the_same_queries_for_ten_or_a_thousand_items(
+    api, store, django_assert_num_queries
+):
+    # given: the SKUs exist, so every item below changes
+    api.put(
+        "/api/v1/inventory", {"items": [{"sku": f"S{i}", "available": 1} for i in range(1000)]}, format="json"
+    )
+
+    # when / then: key, savepoint pair, the warehouse's lock, its current levels, and one
+    # statement that upserts the levels and records the changes (INSERT … ON CONFLICT DO UPDATE)
+    for n in (10, 1000):
+        with django_assert_num_queries(6):
+            response = api.put(
+                "/api/v1/inventory",
+                {"items": [{"sku": f"S{i}", "available": n} for i in range(n)]},
+                format="json",
+            )
+        assert response.json()["changed"] == n
+
+
+@pytest.mark.parametrize("n_lines", [1, 3])
+def test_recording_a_package_costs_a_fixed_number_of_queries(api, store, n_lines, django_assert_num_queries):
+    # given: an order of n items, one earlier package
+    lines = [(f"I{i}", f"AMZ-{i}", 2, [(f"WH-{i}", 1)]) for i in range(n_lines)]
+    order = make_released_order(store=store, lines=lines)
+    first = _shipment(order, package_id="P0", lines=[{"order_item_id": "I0", "quantity": 1}])
+    assert api.post("/api/v1/shipments", first, format="json").status_code == 201
+    package = _shipment(
+        order, package_id="P1", lines=[{"order_item_id": f"I{i}", "quantity": 1} for i in range(n_lines)]
+    )
+
+    # when / then: key; savepoint pair (the view's transaction is the request's here, the
+    # service's own); the order's lines with the order locked (one query); its packages (replay
+    # and next reference); the package, its lines, its confirmation row, the send task's row (ORM
+    # broker, same transaction); the lines' shipped quantities (one UPDATE) and the order's status.
+    with django_assert_num_queries(13):
+        response = api.post("/api/v1/shipments", package, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["package_reference"] == 2
+    assert body["order_status"] == ("shipped" if n_lines == 1 else "partially_shipped")
+    assert [line["quantity"] for line in body["lines"]] == [1] * n_lines
+    assert body == api.post("/api/v1/shipments", package, format="json").json()  # a replay: the same body
+    assert list(
+        OrderLine.objects.filter(order=order)
+        .order_by("order_item_id")
+        .values_list("quantity_shipped", flat=True)
+    ) == [2] + [1] * (n_lines - 1)

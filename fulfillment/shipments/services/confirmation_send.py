@@ -22,7 +22,8 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -39,8 +40,8 @@ from fulfillment.core.outbound import Attempt
 from fulfillment.jobs.errors import job_failure
 from fulfillment.orders import transitions
 from fulfillment.orders.models import Order
-from fulfillment.shipments.models import ShipmentConfirmation
-from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, confirmed_quantities
+from fulfillment.shipments.models import ShipmentConfirmation, ShipmentLine
+from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, package_lines_for_send
 from fulfillment.shipments.services.confirmation_body import amazon_answer, amazon_message, confirmation_body
 from fulfillment.shipments.services.tracking_hold import tracking_hold
 
@@ -71,12 +72,17 @@ def confirmation_claim(*, confirmation_id: int, now: dt.datetime) -> bool:
 
 
 def confirmation_send(
-    *, confirmation_id: int, client: AmazonClient | None = None, now: dt.datetime | None = None
+    *,
+    confirmation_id: int,
+    client: AmazonClient | None = None,
+    now: dt.datetime | None = None,
+    carriers: dict | None = None,
 ) -> str:
     """Claim one due package and confirm it to Amazon; returns its state afterwards.
 
     A row another worker holds (or one not due) is left alone and its current
-    state returned.
+    state returned. `carriers`: the sweep's cache of carrier look-ups (see
+    selectors.confirmation_check).
     """
     now = now or timezone.now()
     if not confirmation_claim(confirmation_id=confirmation_id, now=now):
@@ -97,7 +103,11 @@ def confirmation_send(
     attempt = confirmation.attempt_started(now=now, claimed=True)
     try:
         return _send_claimed(
-            confirmation, attempt=attempt, client=client or amazon_client(confirmation.store), now=now
+            confirmation,
+            attempt=attempt,
+            client=client or amazon_client(confirmation.store),
+            now=now,
+            carriers=carriers,
         )
     except Exception as exc:
         # A bug or a database hiccup must not strand the row in `sending` until
@@ -203,10 +213,15 @@ def _already_on_amazon(
 
 
 def _send_claimed(
-    confirmation: ShipmentConfirmation, *, attempt: Attempt, client: AmazonClient, now: dt.datetime
+    confirmation: ShipmentConfirmation,
+    *,
+    attempt: Attempt,
+    client: AmazonClient,
+    now: dt.datetime,
+    carriers: dict | None = None,
 ) -> str:
     shipment, order, store = confirmation.shipment, confirmation.order, confirmation.store
-    lines = list(shipment.lines.select_related("order_line").order_by("order_line__order_item_id"))
+    lines = package_lines_for_send(shipment=shipment)
 
     # A previous request may have reached Amazon (crash, timeout, 5xx): ask first.
     if confirmation.outcome_unknown:
@@ -219,7 +234,9 @@ def _send_claimed(
             error = "Could not ask Amazon whether the package is there."
             return _fail(confirmation, attempt, error=error, retryable=True, code=code)
 
-    check = confirmation_check(shipment=shipment, order=order, store=store, lines=lines, now=now)
+    check = confirmation_check(
+        shipment=shipment, order=order, store=store, lines=lines, now=now, carriers=carriers
+    )
     if check.problems:
         return _fail(confirmation, attempt, error=" ".join(check.problems), retryable=False)
     if check.wait_until is not None:
@@ -263,6 +280,14 @@ def _send_claimed(
 
 # --- Order status --------------------------------------------------------------------------
 
+_confirmed_of_line = (
+    ShipmentLine.objects.filter(order_line=OuterRef("pk"), shipment__confirmation__state=State.ACCEPTED)
+    .order_by()
+    .values("order_line")
+    .annotate(total=Sum("quantity"))
+    .values("total")[:1]
+)
+
 
 def order_status_from_confirmations(*, order_id: int) -> Order:
     """Move the order forward to what Amazon has confirmed; never backward.
@@ -274,13 +299,15 @@ def order_status_from_confirmations(*, order_id: int) -> Order:
     `amazon_status` stays what Amazon last said: the next download reads it.
     """
     order = Order.objects.select_for_update().get(pk=order_id)
-    lines = list(order.lines.all())
-    confirmed = confirmed_quantities(order_id=order_id)
-    if not any(confirmed.values()):
-        return order
-    everything = all(
-        confirmed.get(line.pk, 0) >= line.quantity_ordered - line.quantity_cancelled for line in lines
+    # Each line with what accepted packages confirmed of it, in one query (under the order's lock).
+    lines = list(
+        order.lines.order_by()
+        .annotate(confirmed=Coalesce(Subquery(_confirmed_of_line), 0))
+        .only("quantity_ordered", "quantity_cancelled")
     )
+    if not any(line.confirmed for line in lines):
+        return order
+    everything = all(line.confirmed >= line.quantity_ordered - line.quantity_cancelled for line in lines)
     transitions.order_ship_confirmed(order, complete=everything)
     return order
 

@@ -57,10 +57,13 @@ class ConfirmationSweepJob(Job):
                 store_id=store.pk, now=self.now or timezone.now(), lease=claim_lease()
             ).values_list("pk", flat=True)[: self.limit]
         )
+        carriers: dict = {}  # the carrier mappings, looked up once per carrier in this sweep
         for confirmation_id in due:
             # Each package at the time it is sent: backoffs and ship dates are against it.
             try:
-                state = confirmation_send(confirmation_id=confirmation_id, client=client, now=self.now)
+                state = confirmation_send(
+                    confirmation_id=confirmation_id, client=client, now=self.now, carriers=carriers
+                )
             except Exception:
                 # One bad row never stops the store's other packages.
                 logger.exception("confirmation %s failed in the sweep of store %s", confirmation_id, store.pk)

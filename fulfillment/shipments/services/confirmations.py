@@ -30,34 +30,50 @@ State = ShipmentConfirmation.State
 CONFIRM_TASK = "fulfillment.shipments.tasks.confirmation_send_task"
 
 
-def confirmation_enqueue(*, shipment: Shipment) -> ShipmentConfirmation:
+def confirmation_enqueue(*, shipment: Shipment, new: bool = False) -> ShipmentConfirmation:
     """Queue the package for confirmation, in the caller's (the shipment's) transaction.
 
-    Idempotent: a package already queued returns its row. The send task is
-    queued only once the shipment commits (a rolled-back shipment sends nothing).
+    Idempotent: a package already queued returns its row. `new`: the shipment
+    was created in this transaction, so it has no row yet (one INSERT instead
+    of a look-up and a savepoint). The send task is queued only once the
+    shipment commits (a rolled-back shipment sends nothing).
     """
 
     order = shipment.order
-    confirmation, created = ShipmentConfirmation.objects.get_or_create(
-        shipment=shipment,
-        defaults=dict(
-            order=order,
-            store_id=order.store_id,
-            package_reference=shipment.package_reference,
-            not_before=timezone.now(),
-        ),
+    fields = dict(
+        order=order,
+        store_id=order.store_id,
+        package_reference=shipment.package_reference,
+        not_before=timezone.now(),
     )
+    if new:
+        confirmation, created = ShipmentConfirmation.objects.create(shipment=shipment, **fields), True
+    else:
+        confirmation, created = ShipmentConfirmation.objects.get_or_create(shipment=shipment, defaults=fields)
     if created:
         _send_after_commit(confirmation.pk)
     return confirmation
 
 
 def _send_after_commit(confirmation_id: int) -> None:
+    """Have a worker send the package as soon as the caller's transaction commits.
+
+    With the ORM broker (the default) its queue is a table of this database:
+    the task's row is written in the caller's transaction, committed with the
+    shipment and rolled back with it, and without django-q2's broker calling
+    close_old_connections(), which it does outside a transaction (and which
+    reconnects, twice per shipment, when CONN_MAX_AGE is 0). Any other broker
+    (Redis) is told after commit.
+    """
+    from django_q.conf import Conf
     from django_q.tasks import async_task
 
-    # Only the id goes into the task: django-q2 stores task arguments. Robust:
-    # a broker that is down must not turn a committed shipment into a 500 (the
-    # WMS would think nothing was written); the sweep sends the row anyway.
+    # Only the id goes into the task: django-q2 stores task arguments.
+    if Conf.ORM == "default" and not Conf.SYNC and transaction.get_connection().in_atomic_block:
+        async_task(CONFIRM_TASK, confirmation_id)
+        return
+    # Robust: a broker that is down must not turn a committed shipment into a
+    # 500 (the WMS would think nothing was written); the sweep sends the row anyway.
     transaction.on_commit(lambda: async_task(CONFIRM_TASK, confirmation_id), robust=True)
 
 
@@ -97,8 +113,6 @@ def confirmation_restart(*, shipment: Shipment, now: dt.datetime | None = None) 
 def confirmations_retry(*, confirmation_ids: list[int], now: dt.datetime | None = None) -> int:
     """Admin "Retry now": rejected (or waiting) packages go again now, with fresh
     attempts and their history kept."""
-    from django_q.tasks import async_task
-
     now = now or timezone.now()
     rows = ShipmentConfirmation.objects.filter(
         pk__in=confirmation_ids, state__in=[State.REJECTED, State.RETRYING, State.PENDING]
@@ -107,7 +121,7 @@ def confirmations_retry(*, confirmation_ids: list[int], now: dt.datetime | None 
     updated = rows.filter(pk__in=ids).retry(now=now, state=State.PENDING, alerted_at=None, updated_at=now)
     for pk in ids:
         # Sent at once after the click commits; the sweep would pick them up anyway.
-        transaction.on_commit(lambda pk=pk: async_task(CONFIRM_TASK, pk))
+        _send_after_commit(pk)
     return updated
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from fulfillment.core.errors import ShipmentRejected
@@ -152,6 +152,32 @@ def _find_order(*, warehouse: Warehouse, ref: str) -> Order | None:
     else:
         found = list(orders.filter(amazon_order_id=ref)[:2])
     return found[0] if len(found) == 1 else None
+
+
+def _find_order_with_lines(*, warehouse: Warehouse, ref: str) -> tuple[Order | None, list[OrderLine]]:
+    """The order (locked, as _find_order) and its lines by order item id, in one query:
+    the lines with their order joined, the order's row locked (FOR UPDATE OF the order).
+    An order without lines is found by _find_order."""
+    ref = str(ref).strip()
+    orders = wms_orders(warehouse=warehouse)
+    if ref.isdigit() and len(ref) < 19:
+        orders = orders.filter(pk=int(ref))
+    else:
+        orders = orders.filter(amazon_order_id=ref)
+    lines = list(
+        OrderLine.objects.filter(order__in=orders.order_by().values("pk")[:2])
+        .select_related("order")
+        .select_for_update(of=("order",))
+        .order_by("order_id", "order_item_id")
+    )
+    if not lines:
+        return _find_order(warehouse=warehouse, ref=ref), []
+    if len({line.order_id for line in lines}) > 1:
+        return None, []  # the same Amazon order id in two stores of this warehouse: ambiguous
+    order = lines[0].order
+    for line in lines:
+        line.order = order  # one instance: what the moves set on it, every line sees
+    return order, lines
 
 
 def _left(line: OrderLine) -> int:
@@ -317,6 +343,16 @@ def _ships_in_full(order_lines: list[OrderLine], shipped: dict[int, int]) -> boo
     return all(_left(ol) - shipped.get(ol.pk, 0) <= 0 for ol in order_lines)
 
 
+def _shipped_add(units: dict[int, int]) -> None:
+    """Add units (per order line pk; negative takes back) to the lines' shipped
+    quantities in one UPDATE, whatever the number of lines."""
+    units = {pk: n for pk, n in units.items() if n}
+    if not units:
+        return
+    added = Case(*(When(pk=pk, then=Value(n)) for pk, n in units.items()), output_field=IntegerField())
+    OrderLine.objects.filter(pk__in=units).update(quantity_shipped=F("quantity_shipped") + added)
+
+
 def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -> tuple[Shipment, bool]:
     """Record one package, all or nothing. (shipment, created).
 
@@ -330,7 +366,7 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
     """
     errors = _field_errors(data)
     with transaction.atomic():
-        order = _find_order(warehouse=warehouse, ref=data.order)
+        order, order_lines = _find_order_with_lines(warehouse=warehouse, ref=data.order)
         if order is None:
             errors["order"].append(f"unknown order {data.order!r}")
             raise ShipmentRejected(dict(errors))
@@ -342,8 +378,9 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
             errors["ship_date"].append(problem)
         if errors:
             raise ShipmentRejected(dict(errors))
-        order_lines = list(order.lines.order_by("order_item_id"))
-        existing = Shipment.objects.filter(order=order, package_id=data.package_id).first()
+        # The order's packages in one query: a replay of this one, and the next reference.
+        packages = list(Shipment.objects.filter(order=order).order_by())
+        existing = next((p for p in packages if p.package_id == data.package_id), None)
         if existing is not None:
             diff = _differences(
                 shipment=existing,
@@ -373,7 +410,7 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
         if line_errors:
             raise ShipmentRejected(line_errors)
 
-        reference = (Shipment.objects.filter(order=order).aggregate(m=Max("package_reference"))["m"] or 0) + 1
+        reference = max((p.package_reference for p in packages), default=0) + 1
         shipment = Shipment.objects.create(
             order=order,
             package_id=data.package_id,
@@ -384,15 +421,20 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
             ship_date=ship_date,
             source=source,
         )
-        ShipmentLine.objects.bulk_create(
-            ShipmentLine(shipment=shipment, order_line_id=pk, quantity=qty) for pk, qty in units.items()
+        by_pk = {ol.pk: ol for ol in order_lines}
+        lines = ShipmentLine.objects.bulk_create(
+            ShipmentLine(shipment=shipment, order_line=by_pk[pk], quantity=qty)
+            for pk, qty in sorted(units.items())
         )
+        # The answer is built from these rows: nothing to read back (as prefetch_related leaves them).
+        cached = shipment.lines.all()
+        cached._result_cache, cached._prefetch_done = lines, True
+        shipment._prefetched_objects_cache = {"lines": cached}
         # Queued in this transaction; its send task goes once the shipment commits.
         from fulfillment.shipments.services.confirmations import confirmation_enqueue
 
-        confirmation_enqueue(shipment=shipment)
-        for pk, qty in units.items():
-            OrderLine.objects.filter(pk=pk).update(quantity_shipped=F("quantity_shipped") + qty)
+        confirmation_enqueue(shipment=shipment, new=True)
+        _shipped_add(units)
         if _ships_in_full(order_lines, units):
             transitions.order_ship(order, now=now)
         else:
@@ -474,9 +516,7 @@ def shipment_correct(*, warehouse: Warehouse, data: ShipmentInput, source: str) 
             ShipmentLine(shipment=shipment, order_line_id=pk, quantity=qty) for pk, qty in units.items()
         )
         delta = {pk: units.get(pk, 0) - old.get(pk, 0) for pk in {*units, *old}}
-        for pk, change in delta.items():
-            if change:
-                OrderLine.objects.filter(pk=pk).update(quantity_shipped=F("quantity_shipped") + change)
+        _shipped_add(delta)
         transitions.order_correct_shipment(order, complete=_ships_in_full(order_lines, delta), now=now)
         confirmation_restart(shipment=shipment, now=now)
     return shipment, True

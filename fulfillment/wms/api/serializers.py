@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fulfillment.orders.models import Order
@@ -196,8 +197,51 @@ class InventoryItemSerializer(serializers.Serializer):
     available = serializers.IntegerField(min_value=0, max_value=2_147_483_647)
 
 
+INVENTORY_ITEMS_MAX = 100_000
+
+
+@extend_schema_field(InventoryItemSerializer(many=True))
+class InventoryItemsField(serializers.Field):
+    """The items as (sku, available) pairs, checked lightly: a nested serializer
+    (a field object per value) spent most of a 10,000-item PUT. The shape is
+    checked here, each value by the service (fulfillment.inventory.levels),
+    which refuses the whole request with every item's error and writes nothing.
+    A SKU sent as a number and a quantity sent as a string of digits are
+    accepted, as the nested serializer accepted them."""
+
+    default_error_messages = {
+        "not_a_list": "Expected a list of items.",
+        "too_many": f"At most {INVENTORY_ITEMS_MAX:,} items per request.",
+    }
+
+    def to_internal_value(self, data) -> list[tuple[object, object]]:
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if len(data) > INVENTORY_ITEMS_MAX:
+            self.fail("too_many")
+        items, errors = [], {}
+        for i, item in enumerate(data):
+            if not isinstance(item, dict) or "sku" not in item or "available" not in item:
+                errors[i] = ["Each item is an object with sku and available."]
+                continue
+            sku, available = item["sku"], item["available"]
+            if isinstance(sku, int) and not isinstance(sku, bool):
+                sku = str(sku)
+            elif isinstance(sku, str):
+                sku = sku.strip()
+            if isinstance(available, str) and available.strip().isdigit():
+                available = int(available)
+            items.append((sku, available))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return items
+
+    def to_representation(self, value):
+        return [{"sku": sku, "available": available} for sku, available in value]
+
+
 class InventoryInSerializer(serializers.Serializer):
-    items = InventoryItemSerializer(many=True, max_length=100_000)
+    items = InventoryItemsField()
     complete = serializers.BooleanField(
         required=False, default=False, help_text="true: every warehouse SKU not listed is set to 0."
     )

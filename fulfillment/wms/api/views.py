@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.inventory.levels import InventoryRejected, inventory_update
-from fulfillment.orders.models import Order, OrderLine
+from fulfillment.orders.models import WMS_SHIP_BY_KEY, Order, OrderLine
 from fulfillment.privacy.services import buyer_data_sent_to_wms
 from fulfillment.shipments.models import Shipment, ShipmentLine
 from fulfillment.shipments.services.recording import (
@@ -23,6 +23,7 @@ from fulfillment.shipments.services.recording import (
     shipment_record,
 )
 from fulfillment.wms.api.authentication import HasWmsKey, WmsKeyAuthentication
+from fulfillment.wms.api.pagination import OrderCursorPagination
 from fulfillment.wms.api.serializers import (
     CancellationSerializer,
     ErrorSerializer,
@@ -64,19 +65,55 @@ class WmsView:
         return self.request.auth.warehouse
 
 
-def _with_lines(queryset):
+def _with_lines(queryset, *, lean: bool = False):
     # A fixed number of queries whatever the page size: store joined, lines in one query.
-    return queryset.select_related("store").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("order_item_id"))
-    )
+    lines = OrderLine.objects.order_by("order_item_id")
+    if lean:
+        # A list page builds 100 orders and their lines: only the columns the answer
+        # (wms.selectors.order_payload) and the access audit read.
+        queryset = queryset.only(*_ORDER_COLUMNS)
+        lines = lines.only(*_LINE_COLUMNS)
+    return queryset.select_related("store").prefetch_related(Prefetch("lines", queryset=lines))
+
+
+_ORDER_COLUMNS = (
+    "store__name",
+    "amazon_order_id",
+    "status",
+    "service_level",
+    "is_prime",
+    "is_business",
+    "ship_by_latest",
+    "deliver_by_latest",
+    "carrier",
+    "ship_code",
+    "is_gift",
+    "gift_message",
+    "recipient",
+)
+_LINE_COLUMNS = (
+    "order_id",
+    "order_item_id",
+    "amazon_sku",
+    "quantity_ordered",
+    "quantity_shipped",
+    "quantity_cancelled",
+    "components",
+    "gift_message",
+)
 
 
 @extend_schema(tags=["orders"])
 class OrderListView(WmsView, generics.ListAPIView):
     serializer_class = OrderSerializer
+    pagination_class = OrderCursorPagination
 
     @extend_schema(
         summary="Orders of this warehouse (released and after)",
+        description="By ship-by (orders without one last), then id, 100 a page. Follow `next` until it "
+        "is null: it carries an opaque `cursor`, and a page costs the same at any depth (no count). "
+        "The `page` parameter of earlier versions still answers with `count` and `previous` but is "
+        "deprecated.",
         parameters=[
             OpenApiParameter(
                 "status",
@@ -104,7 +141,8 @@ class OrderListView(WmsView, generics.ListAPIView):
             if wanted not in Order.Status.values or wanted == Order.Status.HELD:
                 raise ValidationError({"status": [f"unknown status {wanted!r}"]})
             orders = orders.filter(status=wanted)
-        return _with_lines(orders).order_by("ship_by_latest", "pk")
+        # Ship-by with orders without one last, then id: the cursor's order and its index's.
+        return _with_lines(orders, lean=True).alias(ship_by_key=WMS_SHIP_BY_KEY).order_by("ship_by_key", "pk")
 
 
 @extend_schema(tags=["orders"])
@@ -195,11 +233,13 @@ class CancellationAcknowledgeView(WmsView, APIView):
 
 
 def _shipment_body(shipment: Shipment) -> dict:
-    shipment = (
-        Shipment.objects.select_related("order")
-        .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
-        .get(pk=shipment.pk)
-    )
+    # A package just recorded carries its order and lines (recording.shipment_record): no reads.
+    if "lines" not in getattr(shipment, "_prefetched_objects_cache", {}):
+        shipment = (
+            Shipment.objects.select_related("order")
+            .prefetch_related(Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")))
+            .get(pk=shipment.pk)
+        )
     return ShipmentOutSerializer(shipment).data
 
 
@@ -292,7 +332,7 @@ class InventoryView(WmsView, APIView):
         try:
             result = inventory_update(
                 warehouse=self.warehouse,
-                items=[(item["sku"], item["available"]) for item in data["items"]],
+                items=data["items"],
                 complete=data["complete"],
                 sent_by=f"API key {self.request.auth.name}",
             )
