@@ -72,9 +72,8 @@ class StoreAdmin(StoreNotificationsAdminMixin, StoreScopedAdminMixin, admin.Mode
     scoped_readonly_fields = ("merchant", "warehouse")
     form = StoreForm
     change_form_template = "connections/store_change_form.html"
-    inlines = [
-        NotificationSubscriptionInline
-    ]  # ORDER_CHANGE state (fulfillment/orders/admin_notifications.py)
+    # The ORDER_CHANGE subscription's state (fulfillment/orders/admin_notifications.py).
+    inlines = [NotificationSubscriptionInline]
     # The job actions queue a task per store; nothing in the request waits on Amazon.
     actions = [
         "test_connection",

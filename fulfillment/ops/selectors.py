@@ -123,12 +123,16 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
 
     # The same ship-risk rule as the orders list's filter and the alert.
     calendars = shipping_calendars(warehouses={s.warehouse_id: s.warehouse for s in stores}.values(), now=now)
+    stop_pending_q = Q(wms_stop_requested_at__isnull=False, cancellation_acknowledged_at__isnull=True)
     order_counts = {
         row["store_id"]: row
-        # Only open orders: every figure counts some of them, and they are a
-        # small part of a table that keeps every order for 18 months (an index
-        # range on order_status_store_idx instead of a scan of the table).
-        for row in Order.objects.filter(store__in=visible_ids, status__in=Order.OPEN_STATUSES)
+        # Only open orders and cancelled ones the warehouse has not acknowledged:
+        # every figure counts some of them, and they are a small part of a table
+        # that keeps every order for 18 months (index ranges on
+        # order_status_store_idx and the partial stop index, not a table scan).
+        for row in Order.objects.filter(
+            Q(status__in=Order.OPEN_STATUSES) | stop_pending_q, store__in=visible_ids
+        )
         .values("store_id")
         .annotate(
             held=Count("pk", filter=Q(status=Order.Status.HELD)),
@@ -136,9 +140,7 @@ def dashboard_for(*, user, now: dt.datetime) -> Dashboard:
             acknowledged=Count("pk", filter=Q(status=Order.Status.ACKNOWLEDGED)),
             overdue=Count("pk", filter=ship_risk_q(ShipRisk.LATE, now=now, calendars=calendars)),
             at_risk=Count("pk", filter=ship_risk_q(ShipRisk.AT_RISK, now=now, calendars=calendars)),
-            stop_pending=Count(
-                "pk", filter=Q(wms_stop_requested_at__isnull=False, cancellation_acknowledged_at__isnull=True)
-            ),
+            stop_pending=Count("pk", filter=stop_pending_q),
         )
         .order_by()
     }

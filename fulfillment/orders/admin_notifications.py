@@ -96,6 +96,12 @@ class NotificationSubscriptionInline(admin.StackedInline):
 class StoreNotificationsAdminMixin:
     """The store page's *Set up notifications* and *Test notification* buttons."""
 
+    def get_inlines(self, request, obj):
+        # A store being added has no subscription yet: no read-only block (and no
+        # inline formset the add form would have to post).
+        inlines = super().get_inlines(request, obj)
+        return inlines if obj is not None else [i for i in inlines if i is not NotificationSubscriptionInline]
+
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
