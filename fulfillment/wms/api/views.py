@@ -247,8 +247,13 @@ class ShipmentCreateView(WmsView, APIView):
             # The answer is built inside the transaction: a failure after the
             # write rolls it back, so a 500 never hides a recorded package.
             with transaction.atomic():
+                # This transaction is the package's alone (an error rolls it all back): no
+                # savepoint inside it.
                 shipment, created = shipment_record(
-                    warehouse=self.warehouse, data=incoming.to_input(), source=Shipment.Source.API
+                    warehouse=self.warehouse,
+                    data=incoming.to_input(),
+                    source=Shipment.Source.API,
+                    savepoint=False,
                 )
                 body = _shipment_body(shipment)
         except ShipmentRejected as e:
