@@ -10,8 +10,9 @@ stay importable from here. Every row is a queue row of the outbound base
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from fulfillment.shipments.models import Shipment, ShipmentConfirmation
@@ -25,6 +26,8 @@ from fulfillment.shipments.services.confirmation_send import (  # noqa: F401
     order_status_from_confirmations,
 )
 from fulfillment.shipments.services.confirmation_sweep import ConfirmationSweepJob, confirmations_sweep  # noqa: F401
+
+logger = logging.getLogger(__name__)
 
 State = ShipmentConfirmation.State
 CONFIRM_TASK = "fulfillment.shipments.tasks.confirmation_send_task"
@@ -70,7 +73,13 @@ def _send_after_commit(confirmation_id: int) -> None:
 
     # Only the id goes into the task: django-q2 stores task arguments.
     if Conf.ORM == "default" and not Conf.SYNC and transaction.get_connection().in_atomic_block:
-        async_task(CONFIRM_TASK, confirmation_id)
+        try:
+            async_task(CONFIRM_TASK, confirmation_id)
+        except DatabaseError:
+            raise  # the transaction itself failed: nothing of the package is kept
+        except Exception:
+            # Not the database: the package and its row stand; the sweep sends it.
+            logger.exception("could not queue the send of confirmation %s", confirmation_id)
         return
     # Robust: a broker that is down must not turn a committed shipment into a
     # 500 (the WMS would think nothing was written); the sweep sends the row anyway.
