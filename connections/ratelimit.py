@@ -211,7 +211,10 @@ def _take_in_one_statement(key: BucketKey, *, scale: float, max_wait: float | No
         "region": key.region,
         "operation": key.operation,
     }
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Only a bounded wait needs the savepoint (to give the token back); otherwise the
+    # UPDATE is its own transaction: no BEGIN and COMMIT around it on every call.
+    bounded = transaction.atomic() if max_wait is not None else contextlib.nullcontext()
+    with bounded, connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
         if row is None:

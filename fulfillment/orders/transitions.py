@@ -249,6 +249,12 @@ def order_correct_shipment(order: Order, *, complete: bool, now: dt.datetime | N
 _SHIPPING_PROGRESS = {S.RELEASED: 0, S.ACKNOWLEDGED: 0, S.PARTIALLY_SHIPPED: 1, S.SHIPPED: 2}
 
 
+def order_ship_confirmed_may_move(status: str) -> bool:
+    """Whether Amazon accepting packages could move an order in `status` at all
+    (order_ship_confirmed): not a shipped, held or cancelled one."""
+    return _SHIPPING_PROGRESS.get(status, 2) < _SHIPPING_PROGRESS[S.SHIPPED]
+
+
 def order_ship_confirmed(order: Order, *, complete: bool, now: dt.datetime | None = None) -> bool:
     """Amazon accepted packages of ours: the order moves forward to what they cover
     (ship or ship partially), never back, and a held, cancelled or shipped order

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from contextlib import nullcontext
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 
@@ -174,12 +175,15 @@ def _orders_with_children_delete(ids: list[int]) -> Counter[str]:
 
 def buyer_data_fields_shown(*, order: Order, lines: list[OrderLine] | None, address_shown: bool) -> list[str]:
     """The buyer-data fields a screen or answer showing `order` (and its `lines`) actually carries."""
-    fields = []
-    if address_shown and order.recipient:
-        fields.append("ship_to")
-    if order.gift_message or any(line.gift_message for line in lines or ()):
-        fields.append("gift_message")
-    return fields
+    return buyer_data_fields(
+        address=address_shown and bool(order.recipient),
+        gift_message=bool(order.gift_message) or any(line.gift_message for line in lines or ()),
+    )
+
+
+def buyer_data_fields(*, address: bool, gift_message: bool) -> list[str]:
+    """The audit's `fields` for an answer that carried an address and/or a gift message."""
+    return ["ship_to"] * address + ["gift_message"] * gift_message
 
 
 def buyer_data_viewed_in_admin(*, request, order: Order) -> int:
@@ -213,6 +217,49 @@ def buyer_data_sent_to_wms(*, request, orders: list[Order], via: str) -> int:
     return buyer_data_access_record(
         shown=shown, via=via, address=client_address(request), wms_key=request.auth
     )
+
+
+def buyer_data_listed_to_wms(*, request, shown: dict[int, list[str]], via: str) -> int:
+    """A WMS API list answer carried these orders (order id → buyer_data_fields): one row per
+    order with fields, written by the database from the orders' own rows, one INSERT per
+    distinct `fields` (one on most pages) and no model instances: at 100 orders a page,
+    polled all day by the WMS, the ORM's bulk_create cost as much as building the answer.
+    """
+    from fulfillment.accounts.selectors import client_address
+    from fulfillment.privacy.models import BuyerDataAccess
+
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for order_id, fields in shown.items():
+        if fields:
+            groups.setdefault(tuple(fields), []).append(order_id)
+    if not groups:
+        return 0
+    meta, order_meta = BuyerDataAccess._meta, Order._meta
+    key, address = request.auth, client_address(request) or None
+
+    def prep(name, value):
+        return meta.get_field(name).get_db_prep_save(value, connection)
+
+    qn = connection.ops.quote_name
+    columns = ", ".join(
+        qn(meta.get_field(name).column)
+        for name in ("accessed_at", "wms_key", "actor", "via", "address", "fields", "order", "store")
+    )
+    fixed = [prep("accessed_at", timezone.now()), key.pk, str(key)[:200], via, prep("address", address)]
+    written = 0
+    # A single INSERT is its own transaction: no BEGIN and COMMIT round trips on most pages.
+    with transaction.atomic() if len(groups) > 1 else nullcontext():
+        for fields, ids in groups.items():
+            # Names from model metadata; values are parameters.
+            sql = (
+                f"INSERT INTO {qn(meta.db_table)} ({columns}, amazon_order_id) "  # noqa: S608
+                "SELECT %s, %s, %s, %s, %s, %s, id, store_id, amazon_order_id "
+                f"FROM {qn(order_meta.db_table)} WHERE id IN ({', '.join(['%s'] * len(ids))})"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*fixed, prep("fields", list(fields)), *ids])
+                written += cursor.rowcount
+    return written
 
 
 def buyer_data_access_record(

@@ -43,25 +43,50 @@ def confirmed_quantities(*, order_id: int, exclude_shipment_id: int | None = Non
     }
 
 
-def package_lines_for_send(*, shipment: Shipment) -> list[ShipmentLine]:
-    """The package's lines with their order lines and, per line, the Amazon units other
-    packages of the order already had ACCEPTED (`confirmed_elsewhere`): what a send
-    checks, in one query."""
+def confirmation_for_send(*, confirmation_id: int) -> tuple[ShipmentConfirmation | None, list[ShipmentLine]]:
+    """The confirmation with its shipment, order, store (marketplace, warehouse) and the
+    package's lines with their order lines and, per line, the Amazon units other packages
+    of the order already had ACCEPTED (`confirmed_elsewhere`): everything a send reads
+    and checks, in one query (the lines carry the rest). A package without lines costs
+    a second query. (None, []) if there is no such confirmation."""
     elsewhere = (
         ShipmentLine.objects.filter(
             order_line=OuterRef("order_line"), shipment__confirmation__state=State.ACCEPTED
         )
-        .exclude(shipment_id=shipment.pk)
+        .exclude(shipment_id=OuterRef("shipment_id"))
         .order_by()
         .values("order_line")
         .annotate(total=Sum("quantity"))
         .values("total")[:1]
     )
-    return list(
-        shipment.lines.select_related("order_line")
+    lines = list(
+        ShipmentLine.objects.filter(shipment__confirmation__pk=confirmation_id)
+        .select_related(
+            "order_line",
+            "shipment__order",
+            "shipment__confirmation__store__marketplace",
+            "shipment__confirmation__store__warehouse",
+        )
         .annotate(confirmed_elsewhere=Coalesce(Subquery(elsewhere), 0))
         .order_by("order_line__order_item_id")
     )
+    if not lines:
+        confirmation = (
+            ShipmentConfirmation.objects.select_related(
+                "shipment", "order", "store__marketplace", "store__warehouse"
+            )
+            .filter(pk=confirmation_id)
+            .first()
+        )
+        return confirmation, []
+    # One shipment, order and confirmation for all the lines (each row brought its own copy).
+    shipment = lines[0].shipment
+    confirmation = shipment.confirmation
+    confirmation.shipment = shipment
+    confirmation.order = shipment.order
+    for line in lines:
+        line.shipment = shipment
+    return confirmation, lines
 
 
 @dataclass(frozen=True)
@@ -146,7 +171,7 @@ def confirmation_check(
     if not lines:
         problems.append("The package has no items.")
     if lines and all(hasattr(line, "confirmed_elsewhere") for line in lines):
-        # Loaded with the lines (package_lines_for_send): no query of its own.
+        # Loaded with the lines (confirmation_for_send): no query of its own.
         confirmed = {line.order_line_id: line.confirmed_elsewhere for line in lines}
     else:
         confirmed = confirmed_quantities(order_id=order.pk, exclude_shipment_id=shipment.pk)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from django.core import mail
+from django.db import connection
 
 from connections.models import Store
 from fulfillment.jobs.models import SyncRun
@@ -244,3 +246,61 @@ def test_the_store_mapping_wins_over_the_default(order, amazon_order, store, shi
 
     assert SandboxPackage.objects.get(order=amazon_order).carrier_code == "UPS"
     assert not mail.outbox
+
+
+def test_a_package_costs_one_read_and_three_writes_of_ours(order, amazon_order, ship, monkeypatch):
+    # given: two packages of the order (the second ships it in full); the first, sent
+    # with the same carrier cache, warms the access token, the rate-limit bucket and
+    # the carrier look-up (once a sweep)
+    first = ship(order, {ITEM_A: 1})
+    second = ship(order, {ITEM_A: 1, ITEM_B: 1})
+    carriers: dict = {}
+    assert confirmation_send(confirmation_id=first.confirmation.pk, carriers=carriers) == State.ACCEPTED
+    # The in-process sandbox's own queries are told apart (it answers on this connection).
+    in_sandbox = [False]
+    serve = httpx.HTTPTransport.handle_request
+
+    def marked(self, request):
+        in_sandbox[0] = True
+        try:
+            return serve(self, request)
+        finally:
+            in_sandbox[0] = False
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", marked)
+    ours: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        if not in_sandbox[0]:
+            ours.append(sql.split()[0].upper() + " " + next((t for t in _TABLES if t in sql), "?"))
+        return execute(sql, params, many, context)
+
+    # when
+    with connection.execute_wrapper(count):
+        state = confirmation_send(confirmation_id=second.confirmation.pk, carriers=carriers)
+
+    # then: the package with everything a send reads; the claim, which records the request
+    # (sent_body); a rate-limit token; Amazon's answer. Each write is its own transaction (no
+    # savepoint): in production the claim's and the answer's commits, and the token's. The
+    # order was shipped as read: nothing to derive. SQLite takes the token in a transaction.
+    assert state == State.ACCEPTED
+    token = ["UPDATE connections_ratelimitbucket"]
+    if connection.vendor != "postgresql":  # the bucket locked by an UPDATE, read, written
+        token = ["SAVEPOINT ?", token[0], "SELECT connections_ratelimitbucket", token[0], "RELEASE ?"]
+    assert ours == [
+        "SELECT wms_shipmentline",
+        "UPDATE confirmations_shipmentconfirmation",
+        *token,
+        "UPDATE confirmations_shipmentconfirmation",
+    ]
+    second.confirmation.refresh_from_db()
+    assert second.confirmation.sent_body["packageDetail"]["orderItems"] == [
+        {"orderItemId": ITEM_A, "quantity": 1},
+        {"orderItemId": ITEM_B, "quantity": 1},
+    ]
+    assert second.confirmation.amazon_response == {"status": 204}
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+
+
+_TABLES = ("wms_shipmentline", "confirmations_shipmentconfirmation", "connections_ratelimitbucket")

@@ -41,9 +41,9 @@ from fulfillment.jobs.errors import job_failure
 from fulfillment.orders import transitions
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation, ShipmentLine
-from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, package_lines_for_send
+from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, confirmation_for_send
 from fulfillment.shipments.services.confirmation_body import amazon_answer, amazon_message, confirmation_body
-from fulfillment.shipments.services.tracking_hold import tracking_hold
+from fulfillment.shipments.services.tracking_hold import tracking_hold, tracking_hold_reason
 
 logger = logging.getLogger(__name__)
 
@@ -58,16 +58,33 @@ def claim_lease() -> dt.timedelta:
     return dt.timedelta(seconds=settings.CONFIRMATION_CLAIM_LEASE_SECONDS)
 
 
-def confirmation_claim(*, confirmation_id: int, now: dt.datetime) -> bool:
+def confirmation_claim(
+    *, confirmation_id: int, now: dt.datetime, version: dt.datetime | None = None, **changes
+) -> bool:
     """Compare-and-set: take a due row (or a crashed worker's stale one) and count
-    the attempt. True if taken."""
-    return ShipmentConfirmation.objects.claim(
+    the attempt. True if taken. `version`: the row's `updated_at` as read, so a row
+    changed since (corrected, retried, resolved) is not taken with what was read of it."""
+    return ShipmentConfirmation.objects.filter(
+        **({"updated_at": version} if version is not None else {})
+    ).claim(
         confirmation_id,
         now=now,
         also=Q(state=State.SENDING, claimed_at__lt=now - claim_lease()),
         state=State.SENDING,
         claimed_at=now,
         updated_at=now,
+        **changes,
+    )
+
+
+def _claimable(confirmation: ShipmentConfirmation, now: dt.datetime) -> bool:
+    # The claim's own condition, on the row as read: a row not due is left alone without a write.
+    if confirmation.state in ShipmentConfirmation.DUE_STATES:
+        return confirmation.not_before <= now
+    return (
+        confirmation.state == State.SENDING
+        and confirmation.claimed_at is not None
+        and confirmation.claimed_at < now - claim_lease()
     )
 
 
@@ -83,27 +100,48 @@ def confirmation_send(
     A row another worker holds (or one not due) is left alone and its current
     state returned. `carriers`: the sweep's cache of carrier look-ups (see
     selectors.confirmation_check).
+
+    The usual package costs one read (the row, its package, order, store and
+    lines together), the claim, which also records the request about to go
+    (`sent_body`, `outcome_unknown`: checked and built from what was read, the
+    claim taking the row only if it has not changed since), and the answer:
+    two commits. A package that must first ask Amazon (a request that may have
+    reached it), fails a check, waits or is held takes the longer way.
     """
     now = now or timezone.now()
-    if not confirmation_claim(confirmation_id=confirmation_id, now=now):
-        return ShipmentConfirmation.objects.values_list("state", flat=True).get(pk=confirmation_id)
     try:
-        confirmation = ShipmentConfirmation.objects.select_related(
-            "shipment", "order", "store__marketplace", "store__warehouse"
-        ).get(pk=confirmation_id)
+        confirmation, lines = confirmation_for_send(confirmation_id=confirmation_id)
     except Exception as exc:
         # A row that cannot even be read (a value no driver can load) is set
         # aside for a person, never retried in a loop.
+        if not confirmation_claim(confirmation_id=confirmation_id, now=now):
+            return ShipmentConfirmation.objects.values_list("state", flat=True).get(pk=confirmation_id)
         logger.exception("confirmation %s could not be read", confirmation_id)
         error = f"The package could not be read ({type(exc).__name__}); correct it, then Retry."
         ShipmentConfirmation.objects.filter(pk=confirmation_id).update(
             state=State.REJECTED, last_error=error, amazon_message=error, updated_at=now
         )
         return State.REJECTED
+    if confirmation is None:
+        raise ShipmentConfirmation.DoesNotExist(f"no confirmation {confirmation_id}")
+    if not _claimable(confirmation, now):
+        return confirmation.state
+    body = _ready_body(confirmation, lines=lines, now=now, carriers=carriers)
+    sending = {"outcome_unknown": True, "sent_body": body} if body is not None else {}
+    if not confirmation_claim(
+        confirmation_id=confirmation_id, now=now, version=confirmation.updated_at, **sending
+    ):
+        return ShipmentConfirmation.objects.values_list("state", flat=True).get(pk=confirmation_id)
+    # What the claim wrote, on the row in hand.
+    confirmation.attempts += 1
+    for name, value in dict(state=State.SENDING, claimed_at=now, updated_at=now, **sending).items():
+        setattr(confirmation, name, value)
     attempt = confirmation.attempt_started(now=now, claimed=True)
     try:
         return _send_claimed(
             confirmation,
+            lines=lines,
+            body=body,
             attempt=attempt,
             client=client or amazon_client(confirmation.store),
             now=now,
@@ -115,6 +153,28 @@ def confirmation_send(
         error = job_failure(logger, f"confirmation {confirmation_id}", exc)
         _fail(confirmation, attempt, error=error, retryable=True)
         return confirmation.state
+
+
+def _ready_body(
+    confirmation: ShipmentConfirmation, *, lines: list, now: dt.datetime, carriers: dict | None
+) -> dict | None:
+    """The request to send right away, or None when this package takes the longer way:
+    Amazon may have it already (ask first), a check fails, it waits or it is held."""
+    if confirmation.outcome_unknown or confirmation.state == State.SENDING:
+        return None
+    check = confirmation_check(
+        shipment=confirmation.shipment,
+        order=confirmation.order,
+        store=confirmation.store,
+        lines=lines,
+        now=now,
+        carriers=carriers,
+    )
+    if check.problems or check.wait_until is not None:
+        return None
+    if tracking_hold_reason(confirmation=confirmation, carrier_code=check.carrier.code):
+        return None
+    return confirmation_body(confirmation=confirmation, carrier=check.carrier, lines=lines)
 
 
 def _save(confirmation: ShipmentConfirmation, *fields: str, **changes) -> None:
@@ -134,16 +194,14 @@ def _accept(
     **changes,
 ) -> str:
     confirmation.attempt_succeeded(attempt, code=code)
+    accepted = dict(state=State.ACCEPTED, accepted_at=now, outcome_unknown=False, amazon_message=message)
+    if not transitions.order_ship_confirmed_may_move(confirmation.order.status):
+        # Shipped as read with the package (recording already moved it: Amazon's accepted
+        # packages are some of the recorded ones), held or cancelled: nothing to derive.
+        _save(confirmation, *ATTEMPT_FIELDS, **accepted, **changes)
+        return confirmation.state
     with transaction.atomic():
-        _save(
-            confirmation,
-            *ATTEMPT_FIELDS,
-            state=State.ACCEPTED,
-            accepted_at=now,
-            outcome_unknown=False,
-            amazon_message=message,
-            **changes,
-        )
+        _save(confirmation, *ATTEMPT_FIELDS, **accepted, **changes)
         order_status_from_confirmations(order_id=confirmation.order_id)
     return confirmation.state
 
@@ -212,17 +270,17 @@ def _already_on_amazon(
     )
 
 
-def _send_claimed(
+def _checked_body(
     confirmation: ShipmentConfirmation,
     *,
+    lines: list,
     attempt: Attempt,
     client: AmazonClient,
     now: dt.datetime,
-    carriers: dict | None = None,
-) -> str:
-    shipment, order, store = confirmation.shipment, confirmation.order, confirmation.store
-    lines = package_lines_for_send(shipment=shipment)
-
+    carriers: dict | None,
+) -> dict | str:
+    """The longer way: ask Amazon first if a request may have reached it, check, wait or
+    hold; the request to send (recorded before it goes), or the state the row was left in."""
     # A previous request may have reached Amazon (crash, timeout, 5xx): ask first.
     if confirmation.outcome_unknown:
         found, conflict, code = _already_on_amazon(client, confirmation)
@@ -235,7 +293,12 @@ def _send_claimed(
             return _fail(confirmation, attempt, error=error, retryable=True, code=code)
 
     check = confirmation_check(
-        shipment=shipment, order=order, store=store, lines=lines, now=now, carriers=carriers
+        shipment=confirmation.shipment,
+        order=confirmation.order,
+        store=confirmation.store,
+        lines=lines,
+        now=now,
+        carriers=carriers,
     )
     if check.problems:
         return _fail(confirmation, attempt, error=" ".join(check.problems), retryable=False)
@@ -246,6 +309,26 @@ def _send_claimed(
 
     body = confirmation_body(confirmation=confirmation, carrier=check.carrier, lines=lines)
     _save(confirmation, outcome_unknown=True, sent_body=body)
+    return body
+
+
+def _send_claimed(
+    confirmation: ShipmentConfirmation,
+    *,
+    lines: list,
+    body: dict | None,
+    attempt: Attempt,
+    client: AmazonClient,
+    now: dt.datetime,
+    carriers: dict | None = None,
+) -> str:
+    order, store = confirmation.order, confirmation.store
+    if body is None:
+        body = _checked_body(
+            confirmation, lines=lines, attempt=attempt, client=client, now=now, carriers=carriers
+        )
+        if isinstance(body, str):
+            return body  # the state it was left in
     try:
         client.confirm_shipment(order.amazon_order_id, body=body)
     except ReauthorizationRequired as exc:
@@ -303,7 +386,8 @@ def order_status_from_confirmations(*, order_id: int) -> Order:
     lines = list(
         order.lines.order_by()
         .annotate(confirmed=Coalesce(Subquery(_confirmed_of_line), 0))
-        .only("quantity_ordered", "quantity_cancelled")
+        # order_id too: the related manager sets each line's order (a deferred id is a query a line).
+        .only("order_id", "quantity_ordered", "quantity_cancelled")
     )
     if not any(line.confirmed for line in lines):
         return order

@@ -76,13 +76,10 @@ def _send_after_commit(confirmation_id: int) -> None:
         try:
             async_task(CONFIRM_TASK, confirmation_id)
         except DatabaseError:
-            raise  # the shipment's own transaction is broken: it must not commit half
+            raise  # the transaction itself failed: nothing of the package is kept
         except Exception:
-            # Anything else the broker says must not turn a recorded package into a
-            # 500 either: the row is pending and the sweep sends it.
-            logger.warning(
-                "confirmation %s not queued; the sweep will send it", confirmation_id, exc_info=True
-            )
+            # Not the database: the package and its row stand; the sweep sends it.
+            logger.exception("could not queue the send of confirmation %s", confirmation_id)
         return
     # Robust: a broker that is down must not turn a committed shipment into a
     # 500 (the WMS would think nothing was written); the sweep sends the row anyway.

@@ -14,7 +14,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
@@ -353,8 +353,83 @@ def _shipped_add(units: dict[int, int]) -> None:
     OrderLine.objects.filter(pk__in=units).update(quantity_shipped=F("quantity_shipped") + added)
 
 
-def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -> tuple[Shipment, bool]:
+def _replay(
+    *, order: Order, data: ShipmentInput, ship_date: dt.datetime, warehouse: Warehouse, lines: list[OrderLine]
+) -> Shipment | None:
+    """The package recorded before under this id, if the same (a replay); None if there is
+    none; ShipmentConflict naming each difference if it was recorded with other data."""
+    existing = Shipment.objects.filter(order=order, package_id=data.package_id).first()
+    if existing is None:
+        return None
+    diff = _differences(
+        shipment=existing, data=data, ship_date=ship_date, warehouse=warehouse, order_lines=lines
+    )
+    if diff:
+        raise ShipmentConflict(
+            f"Package {data.package_id} of order {order.amazon_order_id} was recorded before with "
+            f"other {', '.join(diff)}: nothing changed. To correct a package Amazon has not "
+            "accepted yet, send it again with PUT.",
+            diff,
+        )
+    return existing
+
+
+def _shipment_insert(
+    *, order: Order, data: ShipmentInput, ship_date: dt.datetime, source: str, now: dt.datetime
+) -> Shipment | None:
+    """INSERT the package with the order's next package reference (max + 1, read by the
+    statement itself: under the order's lock, after any package committed meanwhile);
+    None, writing nothing, when the order has this package id already."""
+    shipment = Shipment(
+        order=order,
+        package_id=data.package_id,
+        carrier=data.carrier.strip(),
+        service=data.service.strip(),
+        tracking_number=tracking_number_normalize(data.tracking_number),
+        ship_date=ship_date,
+        source=source,
+        created_at=now,
+    )
+    meta, qn = Shipment._meta, connection.ops.quote_name
+    given = (
+        "order",
+        "package_id",
+        "carrier",
+        "service",
+        "tracking_number",
+        "ship_date",
+        "source",
+        "created_at",
+    )
+    columns = [meta.get_field(name).column for name in given]
+    values = [
+        meta.get_field(name).get_db_prep_save(getattr(shipment, meta.get_field(name).attname), connection)
+        for name in given
+    ]
+    table, order_col, ref_col = qn(meta.db_table), qn("order_id"), qn("package_reference")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}, {ref_col}) "  # noqa: S608
+        f"SELECT {', '.join(['%s'] * len(values))}, COALESCE(MAX({ref_col}), 0) + 1 "
+        f"FROM {table} WHERE {order_col} = %s "
+        f"ON CONFLICT ({order_col}, {qn('package_id')}) DO NOTHING RETURNING {qn('id')}, {ref_col}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, order.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    shipment.pk, shipment.package_reference = row
+    shipment._state.adding, shipment._state.db = False, connection.alias
+    return shipment
+
+
+def shipment_record(
+    *, warehouse: Warehouse, data: ShipmentInput, source: str, savepoint: bool = True
+) -> tuple[Shipment, bool]:
     """Record one package, all or nothing. (shipment, created).
+
+    `savepoint=False`: the caller's transaction is this package's alone and it lets
+    an error roll all of it back (the WMS API's view): no savepoint pair of its own.
 
     A replayed package id with the same data returns the shipment already
     recorded and changes nothing; with other data it raises ShipmentConflict
@@ -365,7 +440,7 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
     reference (max + 1) cannot be taken twice.
     """
     errors = _field_errors(data)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         order, order_lines = _find_order_with_lines(warehouse=warehouse, ref=data.order)
         if order is None:
             errors["order"].append(f"unknown order {data.order!r}")
@@ -378,25 +453,15 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
             errors["ship_date"].append(problem)
         if errors:
             raise ShipmentRejected(dict(errors))
-        # The order's packages in one query: a replay of this one, and the next reference.
-        packages = list(Shipment.objects.filter(order=order).order_by())
-        existing = next((p for p in packages if p.package_id == data.package_id), None)
-        if existing is not None:
-            diff = _differences(
-                shipment=existing,
-                data=data,
-                ship_date=ship_date,
-                warehouse=warehouse,
-                order_lines=order_lines,
+
+        # A new package is written first, its reference taken by the INSERT itself; the
+        # order's packages are read only when it is not new after all (a replay, or one the
+        # order can no longer take), to answer it the way a replay is answered.
+        def replayed() -> Shipment | None:
+            return _replay(
+                order=order, data=data, ship_date=ship_date, warehouse=warehouse, lines=order_lines
             )
-            if diff:
-                raise ShipmentConflict(
-                    f"Package {data.package_id} of order {order.amazon_order_id} was recorded before with "
-                    f"other {', '.join(diff)}: nothing changed. To correct a package Amazon has not "
-                    "accepted yet, send it again with PUT.",
-                    diff,
-                )
-            return existing, False
+
         if order.status == Order.Status.CANCELLED:
             errors["order"].append(f"order {order.amazon_order_id} is cancelled: it must not ship")
         elif order.status == Order.Status.SHIPPED:
@@ -404,23 +469,19 @@ def shipment_record(*, warehouse: Warehouse, data: ShipmentInput, source: str) -
         elif order.status not in Order.FROZEN_STATUSES:
             errors["order"].append(f"order {order.amazon_order_id} is not released to the warehouse")
         if errors:
+            if (existing := replayed()) is not None:
+                return existing, False
             raise ShipmentRejected(dict(errors))
 
         units, line_errors = _allocate(order_lines, data.lines)
         if line_errors:
+            if (existing := replayed()) is not None:
+                return existing, False
             raise ShipmentRejected(line_errors)
 
-        reference = max((p.package_reference for p in packages), default=0) + 1
-        shipment = Shipment.objects.create(
-            order=order,
-            package_id=data.package_id,
-            package_reference=reference,
-            carrier=data.carrier.strip(),
-            service=data.service.strip(),
-            tracking_number=tracking_number_normalize(data.tracking_number),
-            ship_date=ship_date,
-            source=source,
-        )
+        shipment = _shipment_insert(order=order, data=data, ship_date=ship_date, source=source, now=now)
+        if shipment is None:  # this package id is recorded already
+            return replayed(), False
         by_pk = {ol.pk: ol for ol in order_lines}
         lines = ShipmentLine.objects.bulk_create(
             ShipmentLine(shipment=shipment, order_line=by_pk[pk], quantity=qty)

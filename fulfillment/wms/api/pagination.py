@@ -73,9 +73,10 @@ class OrderCursorPagination(BasePagination):
         rows = list(ordered[: self.page_size + 1])
         page, more = rows[: self.page_size], len(rows) > self.page_size
         if more:
+            # Rows (wms.selectors.wms_order_rows), not model instances.
             last = page[-1]
-            key = last.ship_by_latest or SHIP_BY_NONE
-            self.next_cursor = cursor_encode(ship_by_key=key, pk=last.pk)
+            key = last["ship_by_latest"] or SHIP_BY_NONE
+            self.next_cursor = cursor_encode(ship_by_key=key, pk=last["id"])
         return page
 
     def get_next_link(self) -> str | None:

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from fulfillment.inventory.levels import InventoryRejected, inventory_update
 from fulfillment.orders.models import WMS_SHIP_BY_KEY, Order, OrderLine
-from fulfillment.privacy.services import buyer_data_sent_to_wms
+from fulfillment.privacy.services import buyer_data_fields, buyer_data_listed_to_wms, buyer_data_sent_to_wms
 from fulfillment.shipments.models import Shipment, ShipmentLine
 from fulfillment.shipments.services.recording import (
     PackageLocked,
@@ -35,7 +35,7 @@ from fulfillment.wms.api.serializers import (
     ShipmentInSerializer,
     ShipmentOutSerializer,
 )
-from fulfillment.wms.selectors import wms_cancellations, wms_orders
+from fulfillment.wms.selectors import wms_cancellations, wms_order_rows, wms_order_rows_payload, wms_orders
 from fulfillment.wms.services import (
     OrderConflict,
     ShipmentRejected,
@@ -65,42 +65,10 @@ class WmsView:
         return self.request.auth.warehouse
 
 
-def _with_lines(queryset, *, lean: bool = False):
+def _with_lines(queryset):
     # A fixed number of queries whatever the page size: store joined, lines in one query.
     lines = OrderLine.objects.order_by("order_item_id")
-    if lean:
-        # A list page builds 100 orders and their lines: only the columns the answer
-        # (wms.selectors.order_payload) and the access audit read.
-        queryset = queryset.only(*_ORDER_COLUMNS)
-        lines = lines.only(*_LINE_COLUMNS)
     return queryset.select_related("store").prefetch_related(Prefetch("lines", queryset=lines))
-
-
-_ORDER_COLUMNS = (
-    "store__name",
-    "amazon_order_id",
-    "status",
-    "service_level",
-    "is_prime",
-    "is_business",
-    "ship_by_latest",
-    "deliver_by_latest",
-    "carrier",
-    "ship_code",
-    "is_gift",
-    "gift_message",
-    "recipient",
-)
-_LINE_COLUMNS = (
-    "order_id",
-    "order_item_id",
-    "amazon_sku",
-    "quantity_ordered",
-    "quantity_shipped",
-    "quantity_cancelled",
-    "components",
-    "gift_message",
-)
 
 
 @extend_schema(tags=["orders"])
@@ -128,10 +96,21 @@ class OrderListView(WmsView, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        # Rows in, plain dicts out (OrderSerializer's shape, built by wms.selectors as for
+        # one order): a page of 100 orders through model instances and serializer fields
+        # spent most of its time in Python.
+        rows = self.paginate_queryset(self.get_queryset())
+        orders, line_gifts = wms_order_rows_payload(rows=rows)
+        response = self.get_paginated_response(orders)
         # Amazon's DPP: each order's ship_to (and gift message) sent is audited.
-        buyer_data_sent_to_wms(request=request, orders=page, via="api_orders")
+        shown = {
+            row["id"]: buyer_data_fields(
+                address=bool(row["recipient"]),
+                gift_message=bool(row["gift_message"]) or row["id"] in line_gifts,
+            )
+            for row in rows
+        }
+        buyer_data_listed_to_wms(request=request, shown=shown, via="api_orders")
         return response
 
     def get_queryset(self):
@@ -142,7 +121,7 @@ class OrderListView(WmsView, generics.ListAPIView):
                 raise ValidationError({"status": [f"unknown status {wanted!r}"]})
             orders = orders.filter(status=wanted)
         # Ship-by with orders without one last, then id: the cursor's order and its index's.
-        return _with_lines(orders, lean=True).alias(ship_by_key=WMS_SHIP_BY_KEY).order_by("ship_by_key", "pk")
+        return wms_order_rows(orders.alias(ship_by_key=WMS_SHIP_BY_KEY).order_by("ship_by_key", "pk"))
 
 
 @extend_schema(tags=["orders"])
@@ -268,8 +247,13 @@ class ShipmentCreateView(WmsView, APIView):
             # The answer is built inside the transaction: a failure after the
             # write rolls it back, so a 500 never hides a recorded package.
             with transaction.atomic():
+                # This transaction is the package's alone (an error rolls it all back): no
+                # savepoint inside it.
                 shipment, created = shipment_record(
-                    warehouse=self.warehouse, data=incoming.to_input(), source=Shipment.Source.API
+                    warehouse=self.warehouse,
+                    data=incoming.to_input(),
+                    source=Shipment.Source.API,
+                    savepoint=False,
                 )
                 body = _shipment_body(shipment)
         except ShipmentRejected as e:
