@@ -15,7 +15,7 @@ dashboard (admin index): the median of --runs after one warm-up, with the
 queries each made.
 
 The last line is machine-readable:
-list_ms=… sort_ms=… filter_ms=… search_ms=… sku_search_ms=… page500_ms=… dashboard_ms=…
+list_ms=… sort_ms=… filter_ms=… open_ms=… search_ms=… sku_search_ms=… page500_ms=… dashboard_ms=…
 """
 
 from __future__ import annotations
@@ -164,11 +164,13 @@ def main() -> None:
 
         client.force_login(get_user_model().objects.get(username="bench"))
         changelist = reverse("admin:fulfillment_order_changelist")
-        ship_by_column = OrderAdmin.list_display.index("ship_by_latest") + 1
+        ship_by_column = OrderAdmin.list_display.index("ship_by") + 1
         cases = {
             "list": changelist,
             "sort": f"{changelist}?o={ship_by_column}",
             "filter": f"{changelist}?status__exact=released",
+            # What an operator opens first: every open order, the most urgent first.
+            "open": f"{changelist}?status__exact=open",
             "search": f"{changelist}?q={order_id}",
             "sku_search": f"{changelist}?q={sku}",
             "page500": f"{changelist}?p=500",
