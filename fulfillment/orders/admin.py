@@ -18,7 +18,7 @@ from connections.admin_scoping import StoreScopedAdminMixin
 from connections.models import Store
 from fulfillment.core.paginators import EstimatedCountPaginator
 from fulfillment.ops.selectors import order_timeline
-from fulfillment.orders.models import Holiday, Order, OrderLine, UnreadableOrder, Warehouse
+from fulfillment.orders.models import WMS_SHIP_BY_KEY, Holiday, Order, OrderLine, UnreadableOrder, Warehouse
 from fulfillment.orders.selectors import orders_search
 from fulfillment.orders.services.release import (
     ADDRESS_MISSING_REASON,
@@ -340,7 +340,9 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         if request.GET.get("status__exact") in (StatusFilter.OPEN, *Order.OPEN_STATUSES) or (
             request.GET.get("ship_risk") or request.GET.get("ship_by")
         ):
-            return [F("ship_by_latest").asc(nulls_last=True)]
+            # The key the (status, ship-by, id) index is built on (orders without a
+            # ship-by sort last), so a status's page is one index range at any size.
+            return [WMS_SHIP_BY_KEY.asc(), F("id").asc()]
         return super().get_ordering(request)
 
     @admin.display(description="ship by", ordering="ship_by_latest")

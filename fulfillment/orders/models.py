@@ -215,6 +215,15 @@ class Order(models.Model):
             models.Index(F("status"), WMS_SHIP_BY_KEY, F("id"), name="order_wms_queue_idx"),
             # The same list without a status filter.
             models.Index(WMS_SHIP_BY_KEY, F("id"), name="order_wms_all_idx"),
+            # The operator's first view, every open order by ship-by: a small index
+            # of open orders only (the values of OPEN_STATUSES, in its order, so
+            # the planner matches the list's `status IN (...)`).
+            models.Index(
+                WMS_SHIP_BY_KEY,
+                F("id"),
+                name="order_open_ship_by_idx",
+                condition=models.Q(status__in=["held", "released", "acknowledged", "partially_shipped"]),
+            ),
             # The admin list's default order (newest first), whole and per status.
             models.Index(fields=["purchased_at", "id"], name="order_purchased_idx"),
             models.Index(fields=["status", "purchased_at", "id"], name="order_status_purchased_idx"),
