@@ -20,11 +20,9 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from connections.amazon import (
@@ -42,6 +40,7 @@ from fulfillment.orders import transitions
 from fulfillment.orders.models import Order
 from fulfillment.shipments.models import ShipmentConfirmation, ShipmentLine
 from fulfillment.shipments.selectors import amazon_package_find, confirmation_check, confirmation_for_send
+from fulfillment.shipments.services.alerts import confirmation_email_once
 from fulfillment.shipments.services.confirmation_body import amazon_answer, amazon_message, confirmation_body
 from fulfillment.shipments.services.tracking_hold import tracking_hold, tracking_hold_reason
 
@@ -401,30 +400,8 @@ def order_status_from_confirmations(*, order_id: int) -> Order:
 
 def confirmation_alert(*, confirmation: ShipmentConfirmation) -> bool:
     """Email operations once per confirmation that was rejected. True if sent now."""
-    email = confirmation.store.warehouse.operations_email
-    if not email:
-        return False
-    now = timezone.now()
-    # Compare-and-set: two workers never email the same rejection twice.
-    if not ShipmentConfirmation.objects.filter(pk=confirmation.pk, alerted_at__isnull=True).update(
-        alerted_at=now
-    ):
-        return False
-    confirmation.alerted_at = now
-    context = {
-        "confirmation": confirmation,
-        "order": confirmation.order,
-        "shipment": confirmation.shipment,
-        "store": confirmation.store,
-        "base_url": settings.PUBLIC_BASE_URL,
-    }
-    subject = (
-        f"Amazon shipment confirmation rejected: order {confirmation.order.amazon_order_id}, "
-        f"package {confirmation.package_reference}"
+    return confirmation_email_once(
+        confirmation=confirmation,
+        subject="Amazon shipment confirmation rejected",
+        template="confirmations/rejected_email.txt",
     )
-    body = render_to_string("confirmations/rejected_email.txt", context)
-    try:
-        send_mail(subject, body, None, [email])
-    except Exception:  # a mail outage must not stop the queue; the admin still shows it
-        logger.exception("could not email the rejection of confirmation %s", confirmation.pk)
-    return True

@@ -14,12 +14,11 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from fulfillment.shipments.models import ShipmentConfirmation
+from fulfillment.shipments.services.alerts import confirmation_email_once
 from fulfillment.shipments.tracking_formats import tracking_number_mismatch
 
 logger = logging.getLogger(__name__)
@@ -84,28 +83,6 @@ def confirmations_send_anyway(
 
 def tracking_hold_alert(*, confirmation: ShipmentConfirmation) -> bool:
     """Email operations once per held package (the same once-only flag as a rejection)."""
-    email = confirmation.store.warehouse.operations_email
-    if not email:
-        return False
-    now = timezone.now()
-    if not ShipmentConfirmation.objects.filter(pk=confirmation.pk, alerted_at__isnull=True).update(
-        alerted_at=now
-    ):
-        return False
-    confirmation.alerted_at = now
-    context = {
-        "confirmation": confirmation,
-        "order": confirmation.order,
-        "shipment": confirmation.shipment,
-        "store": confirmation.store,
-        "base_url": settings.PUBLIC_BASE_URL,
-    }
-    subject = (
-        f"Tracking number held: order {confirmation.order.amazon_order_id}, "
-        f"package {confirmation.package_reference}"
+    return confirmation_email_once(
+        confirmation=confirmation, subject="Tracking number held", template="confirmations/held_email.txt"
     )
-    try:
-        send_mail(subject, render_to_string("confirmations/held_email.txt", context), None, [email])
-    except Exception:  # a mail outage must not stop the queue; the admin still shows it
-        logger.exception("could not email the hold of confirmation %s", confirmation.pk)
-    return True
