@@ -38,6 +38,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
 
+from bench.common import sql_insert  # noqa: E402
+
 OPEN_ORDERS = {"released": 20_000, "acknowledged": 5_000, "held": 3_000, "partially_shipped": 1_000}
 
 
@@ -75,7 +77,7 @@ def _fill(n_orders: int) -> tuple[str, str]:
         "ship_to_country": "'US'",
         "hold_reasons": "'[]'::jsonb",
     }
-    _insert(Order, columns, f"generate_series(1, {n_orders}) AS i")
+    _timed_insert(Order, columns, f"generate_series(1, {n_orders}) AS i")
     line_columns = {
         "order_id": "o.id",
         "order_item_id": "o.id::text || '-' || n::text",
@@ -86,36 +88,21 @@ def _fill(n_orders: int) -> tuple[str, str]:
         "quantity_cancelled": "0",
         "components": "'[]'::jsonb",
     }
-    _insert(OrderLine, line_columns, f"{Order._meta.db_table} o CROSS JOIN generate_series(0, 1) AS n")
+    _timed_insert(OrderLine, line_columns, f"{Order._meta.db_table} o CROSS JOIN generate_series(0, 1) AS n")
     with connection.cursor() as cursor:
         for model in (Order, OrderLine):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
-    order = Order.objects.order_by().filter(status="shipped").only("amazon_order_id")[n_orders // 3]
+    # An old, shipped order (a small --orders has none: then any order).
+    orders = Order.objects.order_by().only("amazon_order_id")
+    shipped = list(orders.filter(status="shipped")[n_orders // 3 : n_orders // 3 + 1])
+    order = shipped[0] if shipped else orders.first()
     return order.amazon_order_id, "SKU-12345"
 
 
-def _insert(model, columns: dict[str, str], source: str) -> None:
-    """Every concrete column: the given SQL, else the field's blank value (NULL, '', false, [])."""
-    names, values = [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        names.append(connection.ops.quote_name(f.column))
-        if f.column in columns:
-            values.append(columns[f.column])
-        elif f.null:
-            values.append("NULL")
-        elif f.get_internal_type() == "BooleanField":
-            values.append("false")
-        elif f.get_internal_type() == "JSONField":
-            values.append("'[]'::jsonb")
-        else:
-            values.append("''")
-    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {source}"
+def _timed_insert(model, columns: dict[str, str], source: str) -> None:
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        print(f"  {model._meta.db_table}: {cursor.rowcount} rows in {time.perf_counter() - started:.1f} s")
+    rows = sql_insert(model, columns, source)
+    print(f"  {model._meta.db_table}: {rows} rows in {time.perf_counter() - started:.1f} s")
 
 
 def _time(client, url: str, runs: int) -> tuple[float, float, float, list[dict]]:
@@ -173,7 +160,8 @@ def main() -> None:
             "open": f"{changelist}?status__exact=open",
             "search": f"{changelist}?q={order_id}",
             "sku_search": f"{changelist}?q={sku}",
-            "page500": f"{changelist}?p=500",
+            # Page 500 (a smaller --orders: its last page).
+            "page500": f"{changelist}?p={min(500, max(1, args.orders // 100 - 1))}",
             "dashboard": reverse("admin:index"),
         }
         figures = {}

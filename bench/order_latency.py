@@ -63,42 +63,13 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _setup():
-    from connections.models import Marketplace, Store
-    from fulfillment.inventory.levels import inventory_update
-    from fulfillment.orders.models import Warehouse
+    from bench.common import bench_store
     from fulfillment.orders.services.notification_setup import notification_subscription_setup
     from fulfillment.wms.services import wms_key_create
-    from mappings.models import ServiceLevel, ShippingMethodMapping
-    from sandbox.orders import SANDBOX_CATALOG
-    from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 
-    sandbox_application_ensure()
-    seller = sandbox_seller_ensure(
-        selling_partner_id="A1BENCHSELLER",
-        name="Bench",
-        marketplace_codes=("US",),
-        refresh_token="Atzr|bench-refresh-token",
-    )
-    warehouse = Warehouse.objects.create(code="BENCH", name="Bench DC")
-    store = Store.objects.create(
-        name="Bench US",
-        marketplace=Marketplace.objects.get(code="US"),
-        warehouse=warehouse,
-        selling_partner_id="A1BENCHSELLER",
-        authorization_status=Store.Authorization.CONNECTED,
-        refresh_token="Atzr|bench-refresh-token",
-    )
-    # The US marketplace's shipping defaults, and a warehouse that knows every
-    # sandbox SKU (its stock names them), so every order releases.
-    ShippingMethodMapping.objects.bulk_create(
-        ShippingMethodMapping(
-            marketplace=store.marketplace, service_level=level, prime=None, carrier="UPS", ship_code=level
-        )
-        for level in ServiceLevel.values
-    )
-    inventory_update(warehouse=warehouse, items=[(sku, 5) for sku, *_ in SANDBOX_CATALOG], complete=False)
+    store, seller = bench_store()
     print(f"setup: {notification_subscription_setup(store=store)}", flush=True)
-    _, key = wms_key_create(warehouse=warehouse, name="bench")
+    _, key = wms_key_create(warehouse=store.warehouse, name="bench")
     return store, seller, key
 
 

@@ -102,38 +102,10 @@ class Timer:
 
 
 def _setup(n_orders: int):
-    from connections.models import Marketplace, Store
-    from fulfillment.inventory.levels import inventory_update
-    from fulfillment.orders.models import Warehouse
-    from mappings.models import ServiceLevel, ShippingMethodMapping
-    from sandbox.orders import SANDBOX_CATALOG, sandbox_orders_create
-    from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
+    from bench.common import bench_store
+    from sandbox.orders import sandbox_orders_create
 
-    sandbox_application_ensure()
-    seller = sandbox_seller_ensure(
-        selling_partner_id="A1BENCHSELLER",
-        name="Bench",
-        marketplace_codes=("US",),
-        refresh_token="Atzr|bench-refresh-token",
-    )
-    warehouse = Warehouse.objects.create(code="BENCH", name="Bench DC")
-    store = Store.objects.create(
-        name="Bench US",
-        marketplace=Marketplace.objects.get(code="US"),
-        warehouse=warehouse,
-        selling_partner_id="A1BENCHSELLER",
-        authorization_status=Store.Authorization.CONNECTED,
-        refresh_token="Atzr|bench-refresh-token",
-    )
-    # The US marketplace's shipping defaults, and a warehouse that knows every
-    # sandbox SKU (its stock names them), so every order releases.
-    ShippingMethodMapping.objects.bulk_create(
-        ShippingMethodMapping(
-            marketplace=store.marketplace, service_level=level, prime=None, carrier="UPS", ship_code=level
-        )
-        for level in ServiceLevel.values
-    )
-    inventory_update(warehouse=warehouse, items=[(sku, 5) for sku, *_ in SANDBOX_CATALOG], complete=False)
+    store, seller = bench_store()
     started = time.perf_counter()
     sandbox_orders_create(seller=seller, count=n_orders, seed=42, status="UNSHIPPED")
     print(f"sandbox: {n_orders} orders created in {time.perf_counter() - started:.1f} s", flush=True)

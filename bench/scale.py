@@ -106,23 +106,16 @@ def _product_tables_size() -> int:
 
 def _setup(n_stores: int, n_orders: int):
     """Stores, sellers and their sandbox orders (not timed: that is Amazon's side)."""
+    from bench.common import every_order_releases
     from connections.models import Marketplace, Store
-    from fulfillment.inventory.levels import inventory_update
     from fulfillment.orders.models import Warehouse
-    from mappings.models import ServiceLevel, ShippingMethodMapping
-    from sandbox.orders import SANDBOX_CATALOG, sandbox_orders_create
+    from sandbox.orders import sandbox_orders_create
     from sandbox.sellers import sandbox_application_ensure, sandbox_seller_ensure
 
     sandbox_application_ensure()
     us = Marketplace.objects.get(code="US")
     warehouse = Warehouse.objects.create(code="SCALE", name="Scale DC", time_zone="America/New_York")
-    # The US marketplace's default shipping methods, and a warehouse whose stock names
-    # every sandbox SKU (unknown SKUs hold): every order releases.
-    ShippingMethodMapping.objects.bulk_create(
-        ShippingMethodMapping(marketplace=us, service_level=level, prime=None, carrier="UPS", ship_code="GND")
-        for level in ServiceLevel.values
-    )
-    inventory_update(warehouse=warehouse, items=[(sku, 5) for sku, *_ in SANDBOX_CATALOG], complete=False)
+    every_order_releases(warehouse=warehouse, marketplace=us, ship_code="GND")
     stores = []
     for s in range(n_stores):
         spid, token = f"A{s:05d}SCALE", f"Atzr|scale-{s}"

@@ -54,27 +54,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
 
-
-def _insert(model, columns: dict[str, str], source: str) -> None:
-    """Every concrete column: the given SQL, else the field's blank value (NULL, '', false, [])."""
-    names, values = [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        names.append(connection.ops.quote_name(f.column))
-        if f.column in columns:
-            values.append(columns[f.column])
-        elif f.null:
-            values.append("NULL")
-        elif f.get_internal_type() == "BooleanField":
-            values.append("false")
-        elif f.get_internal_type() == "JSONField":
-            values.append("'[]'::jsonb")
-        else:
-            values.append("''")
-    with connection.cursor() as cursor:
-        table = model._meta.db_table
-        cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {source}")
+from bench.common import sql_insert  # noqa: E402
 
 
 def _seed(n_orders: int) -> tuple[str, list[dict]]:
@@ -103,7 +83,7 @@ def _seed(n_orders: int) -> tuple[str, list[dict]]:
             }
         )
     )
-    _insert(
+    sql_insert(
         Order,
         {
             "recipient": f"'{recipient}'",
@@ -125,7 +105,7 @@ def _seed(n_orders: int) -> tuple[str, list[dict]]:
         },
         f"generate_series(1, {n_orders}) AS i",
     )
-    _insert(
+    sql_insert(
         OrderLine,
         {
             "order_id": "o.id",
