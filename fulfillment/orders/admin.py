@@ -27,7 +27,7 @@ from fulfillment.orders.services.release import (
     order_hold_fixes,
     orders_recheck_holds,
 )
-from fulfillment.orders.services.ship_risk import ShipRisk, ship_risk, ship_risk_q, shipping_calendars
+from fulfillment.orders.services.ship_risk import ShipRisk, order_ship_risk, ship_risk_q, shipping_calendars
 from fulfillment.privacy.services import buyer_data_viewed_in_admin
 from fulfillment.shipments.admin import AmazonRefusedFilter, ShipmentConfirmationInline
 from fulfillment.shipments.selectors import order_state_text, orders_with_amazon_refusal
@@ -145,17 +145,6 @@ def _ship_calendars(request):
         now = timezone.now()
         cached = request._ship_calendars = (now, shipping_calendars(now=now))
     return cached
-
-
-def _row_risk(order: Order, *, now, calendars) -> tuple[str, bool]:
-    """(ship risk, due today in the warehouse's time zone) of an open order; ("", False) else."""
-    if order.status not in Order.OPEN_STATUSES or order.ship_by_latest is None:
-        return "", False
-    calendar = calendars.get(order.store.warehouse_id)
-    if calendar is None:
-        return "", False
-    risk = ship_risk(ship_by=order.ship_by_latest, now=now, calendar=calendar)
-    return risk or "", calendar.today(order.ship_by_latest) == calendar.today(now)
 
 
 class ShipRiskFilter(admin.SimpleListFilter):
@@ -332,7 +321,7 @@ class OrderAdmin(StoreScopedAdminMixin, admin.ModelAdmin):
         cl = super().get_changelist_instance(request)
         now, calendars = _ship_calendars(request)
         for order in cl.result_list:
-            order.ship_risk_today = _row_risk(order, now=now, calendars=calendars)
+            order.ship_risk_today = order_ship_risk(order, now=now, calendars=calendars)
         return cl
 
     def get_ordering(self, request):

@@ -82,6 +82,20 @@ def ship_risk(
     return ShipRisk.ON_TRACK
 
 
+def order_ship_risk(
+    order: Order, *, now: dt.datetime, calendars: dict[int, ShippingCalendar]
+) -> tuple[str, bool]:
+    """(ship risk, due today in its warehouse's time zone) of an open order; ("", False)
+    for a closed one or one without a ship-by. `order.store` must be loaded."""
+    if order.status not in Order.OPEN_STATUSES or order.ship_by_latest is None:
+        return "", False
+    calendar = calendars.get(order.store.warehouse_id)
+    if calendar is None:
+        return "", False
+    risk = ship_risk(ship_by=order.ship_by_latest, now=now, calendar=calendar)
+    return risk or "", calendar.today(order.ship_by_latest) == calendar.today(now)
+
+
 def calendar_of(warehouse: Warehouse, holidays: Iterable[dt.date] = ()) -> ShippingCalendar:
     return ShippingCalendar(
         time_zone=warehouse.time_zone,
